@@ -1,0 +1,2 @@
+// bundle: filled by the plugins' issues.
+export {};

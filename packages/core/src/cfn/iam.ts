@@ -1,0 +1,81 @@
+// IAM policy statements scoped to ARNs: least privilege from the names in the config, never `*` when a name is known.
+import type { CfnValue } from './types';
+
+export interface PolicyStatement {
+  Effect: 'Allow' | 'Deny';
+  Action: string[];
+  Resource: Array<CfnValue> | CfnValue;
+  Condition?: Record<string, unknown>;
+}
+
+const partition = '${AWS::Partition}';
+
+export const arn = {
+  bucket: (bucket: string): CfnValue => ({ 'Fn::Sub': `arn:${partition}:s3:::${bucket}` }),
+  /** Objects under a prefix (`''` = the whole bucket). */
+  objects: (bucket: string, prefix = ''): CfnValue => ({
+    'Fn::Sub': `arn:${partition}:s3:::${bucket}/${prefix.replace(/^\/+/, '')}${prefix && !prefix.endsWith('/') ? '/' : ''}*`,
+  }),
+  queue: (logicalId: string): CfnValue => ({ 'Fn::GetAtt': [logicalId, 'Arn'] }),
+  table: (logicalId: string): CfnValue => ({ 'Fn::GetAtt': [logicalId, 'Arn'] }),
+  lambda: (functionLogicalId: string): CfnValue => ({ 'Fn::GetAtt': [functionLogicalId, 'Arn'] }),
+};
+
+export function s3ReadStatements(bucket: string, prefix = ''): PolicyStatement[] {
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:GetObjectVersion'],
+      Resource: [arn.objects(bucket, prefix)],
+    },
+    listStatement(bucket, prefix),
+  ];
+}
+
+export function s3WriteStatements(bucket: string, prefix = ''): PolicyStatement[] {
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: [arn.objects(bucket, prefix)],
+    },
+  ];
+}
+
+export function s3DeleteStatements(bucket: string, prefix = ''): PolicyStatement[] {
+  return [{ Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: [arn.objects(bucket, prefix)] }];
+}
+
+/** ListBucket is granted on the bucket, narrowed to the prefix with the `s3:prefix` condition. */
+export function listStatement(bucket: string, prefix = ''): PolicyStatement {
+  const statement: PolicyStatement = {
+    Effect: 'Allow',
+    Action: ['s3:ListBucket'],
+    Resource: [arn.bucket(bucket)],
+  };
+  if (prefix)
+    statement.Condition = {
+      StringLike: { 's3:prefix': [`${prefix.replace(/\/+$/, '')}/*`, prefix.replace(/\/+$/, '')] },
+    };
+  return statement;
+}
+
+/** Merges statements with identical Effect/Action/Condition so policies stay short and readable. */
+export function mergeStatements(statements: PolicyStatement[]): PolicyStatement[] {
+  const merged = new Map<string, PolicyStatement>();
+  for (const statement of statements) {
+    const key = JSON.stringify([statement.Effect, [...statement.Action].sort(), statement.Condition ?? null]);
+    const existing = merged.get(key);
+    const resources = [statement.Resource].flat();
+    if (!existing) {
+      merged.set(key, { ...statement, Resource: resources });
+      continue;
+    }
+    const current = [existing.Resource].flat();
+    for (const resource of resources) {
+      if (!current.some((r) => JSON.stringify(r) === JSON.stringify(resource))) current.push(resource);
+    }
+    existing.Resource = current;
+  }
+  return [...merged.values()];
+}

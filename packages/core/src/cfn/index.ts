@@ -1,0 +1,4 @@
+export * from './types';
+export * from './naming';
+export * from './iam';
+export * from './resources';

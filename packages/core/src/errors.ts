@@ -1,0 +1,41 @@
+// Errors with stable codes, so users (and tests) can tell failures apart without parsing messages.
+
+export type ErrorCode =
+  | 'CONTINUUM_INVALID_CONFIG'
+  | 'CONTINUUM_UNSAFE_KEY'
+  | 'CONTINUUM_STORAGE'
+  | 'CONTINUUM_NOT_FOUND'
+  | 'CONTINUUM_DOCKER_REQUIRED'
+  | 'CONTINUUM_SCRIPT_FAILED'
+  | 'CONTINUUM_DEADLINE'
+  | 'CONTINUUM_RUN_FAILED'
+  | 'CONTINUUM_BUNDLE'
+  | 'CONTINUUM_OSCAR_HTTP'
+  | 'CONTINUUM_UNSUPPORTED';
+
+export class ContinuumError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ContinuumError';
+    this.code = code;
+  }
+}
+
+/** A configuration error; `path` is the dotted config path, e.g. `functions.thumb.container.image`. */
+export class ConfigError extends ContinuumError {
+  readonly path: string;
+
+  constructor(path: string, problem: string, hint?: string) {
+    super('CONTINUUM_INVALID_CONFIG', `${path}: ${problem}${hint ? ` (${hint})` : ''}`);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
+
+export function isContinuumError(error: unknown): error is ContinuumError {
+  if (error instanceof ContinuumError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('CONTINUUM_');
+}

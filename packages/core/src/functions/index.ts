@@ -1,0 +1,2 @@
+// functions: filled by the plugins' issues.
+export {};

@@ -1,0 +1,2 @@
+// local: filled by the plugins' issues.
+export {};

@@ -1,0 +1,99 @@
+// The slice of the Serverless Framework (v3 and osls 4) plugin API that the suite uses, typed once.
+import type { CfnResource, CfnTemplate } from '../cfn/types';
+
+export interface ServerlessFunctionConfig {
+  name?: string;
+  handler?: string;
+  image?: string | { name?: string; uri?: string; command?: string[]; entryPoint?: string[] };
+  memorySize?: number;
+  timeout?: number;
+  environment?: Record<string, unknown>;
+  events?: Array<Record<string, unknown>>;
+  package?: { artifact?: string; individually?: boolean; patterns?: string[] };
+  [key: string]: unknown;
+}
+
+export interface ServerlessProviderConfig {
+  name: string;
+  region?: string;
+  stage?: string;
+  runtime?: string;
+  compiledCloudFormationTemplate?: CfnTemplate;
+  ecr?: {
+    images?: Record<
+      string,
+      { path?: string; file?: string; uri?: string; buildArgs?: Record<string, string>; platform?: string }
+    >;
+  };
+  iam?: { role?: { statements?: unknown[] } };
+  [key: string]: unknown;
+}
+
+export interface ServerlessService {
+  service?: string;
+  provider: ServerlessProviderConfig;
+  custom?: Record<string, unknown>;
+  functions?: Record<string, ServerlessFunctionConfig>;
+  resources?: { Resources?: Record<string, CfnResource>; Outputs?: Record<string, unknown> };
+  getAllFunctions(): string[];
+  getFunction(name: string): ServerlessFunctionConfig;
+  getServiceName?(): string;
+}
+
+export interface ConfigSchemaHandler {
+  defineFunctionProperties(provider: string, schema: object): void;
+  defineCustomProperties(schema: object): void;
+  defineTopLevelProperty(name: string, schema: object): void;
+  defineProvider(name: string, options?: object): void;
+  defineFunctionEvent?(provider: string, event: string, schema: object): void;
+}
+
+export interface AwsProviderLike {
+  getRegion(): string;
+  getStage(): string;
+  getCredentials?(): { credentials?: unknown; region?: string };
+  getAwsSdkV3Config?(): Promise<Record<string, unknown>> | Record<string, unknown>;
+  naming?: { getLambdaLogicalId(fn: string): string; getStackName(): string };
+  request?(service: string, method: string, params: object): Promise<unknown>;
+}
+
+export interface ServerlessLike {
+  version?: string;
+  service: ServerlessService;
+  configSchemaHandler?: ConfigSchemaHandler;
+  classes: { Error: new (message: string, code?: string) => Error };
+  getProvider(name: string): AwsProviderLike | undefined;
+  config: { servicePath?: string; serviceDir?: string };
+  serviceDir?: string;
+  processedInput?: { commands: string[]; options: Record<string, unknown> };
+}
+
+export type CliOptions = Record<string, string | boolean | string[] | undefined>;
+
+/** The constructor's third argument in v3 / osls 4. */
+export interface PluginUtilsInput {
+  log?: Partial<Logger> & ((message?: string) => void);
+  progress?: ProgressFactory;
+  writeText?: (text: string | string[]) => void;
+}
+
+export interface Logger {
+  (message?: string): void;
+  error(message?: string): void;
+  warning(message?: string): void;
+  notice(message?: string): void;
+  info(message?: string): void;
+  debug(message?: string): void;
+  verbose(message?: string): void;
+  success(message?: string): void;
+}
+
+export interface Progress {
+  update(message: string): void;
+  remove(): void;
+}
+
+export interface ProgressFactory {
+  create(options: { message: string; name?: string }): Progress;
+  get?(name: string): Progress;
+}
