@@ -1,0 +1,70 @@
+// The contract between the compile step and the supervisor: the environment variables the template sets
+// on the function (and on the Batch job definition), and the shapes they carry. Nothing else reaches the runtime.
+
+/** Where the supervisor and its Node.js live inside the image. */
+export const SUPERVISOR_DIR = '/opt/continuum';
+export const SUPERVISOR_ENTRY = `${SUPERVISOR_DIR}/supervisor.js`;
+export const SUPERVISOR_NODE = `${SUPERVISOR_DIR}/node`;
+export const SCRIPT_PATH = `${SUPERVISOR_DIR}/script.sh`;
+
+export const ENV = {
+  /** Function name in the service (for messages). */
+  function: 'CONTINUUM_FUNCTION',
+  /** Absolute path of the user's script in the image. */
+  script: 'CONTINUUM_SCRIPT',
+  /** JSON `StorageBindingRuntime[]`: the inputs (for matching events and download). */
+  inputs: 'CONTINUUM_INPUTS',
+  /** JSON `StorageBindingRuntime[]`: the outputs (upload rules). */
+  outputs: 'CONTINUUM_OUTPUTS',
+  /** `lambda` | `batch` | `lambda-batch`. */
+  execution: 'CONTINUUM_EXECUTION',
+  /** `lambda` (default: speak the Lambda Runtime API) | `batch` (one event from CONTINUUM_EVENT, then exit) | `local`. */
+  mode: 'CONTINUUM_MODE',
+  /** The event, JSON, in Batch mode (set by SubmitJob container overrides). */
+  event: 'CONTINUUM_EVENT',
+  /** Request id of the Lambda invocation that handed the event to Batch (kept for REQUEST_ID). */
+  requestId: 'CONTINUUM_REQUEST_ID',
+  batchJobQueue: 'CONTINUUM_BATCH_JOB_QUEUE',
+  batchJobDefinition: 'CONTINUUM_BATCH_JOB_DEFINITION',
+  /** lambda-batch: inputs larger than this many bytes go to Batch before running. */
+  fallbackInputBytes: 'CONTINUUM_FALLBACK_INPUT_BYTES',
+  /** lambda-batch: number of GPUs requested (> 0 sends every event to Batch). */
+  gpu: 'CONTINUUM_GPU',
+  /** lambda-batch: when this many ms remain, kill the script and hand the event to Batch. */
+  deadlineMarginMs: 'CONTINUUM_DEADLINE_MARGIN_MS',
+  /** Names of the user's own variables (comma separated), so the script sees exactly those plus the contract's. */
+  userEnvironment: 'CONTINUUM_USER_ENV',
+  /** Optional S3-compatible endpoint for tests and MinIO (path-style). */
+  s3Endpoint: 'CONTINUUM_S3_ENDPOINT',
+} as const;
+
+/** A storage binding as the runtime sees it: bucket, key prefix (no leading or trailing slash), filters. */
+export interface StorageBindingRuntime {
+  /** Provider id as written in the config: `s3`, `s3.<id>`, `minio.<id>`. */
+  storage: string;
+  bucket: string;
+  prefix: string;
+  /** Keys must end with one of these (any, when empty). */
+  suffix: string[];
+  /** Relative output paths must start with one of these (any, when empty). */
+  prefixFilter?: string[];
+}
+
+/** The variables SCAR's faas-supervisor gives a script; existing SCAR scripts read exactly these. */
+export const SCRIPT_ENV = [
+  'INPUT_FILE_PATH',
+  'TMP_INPUT_DIR',
+  'TMP_OUTPUT_DIR',
+  'STORAGE_OBJECT_KEY',
+  'EVENT',
+  'EVENT_TIME',
+  'REQUEST_ID',
+] as const;
+
+/** What the supervisor answers when it hands an event to Batch. */
+export interface BatchHandoff {
+  delegatedTo: 'batch';
+  jobId: string;
+  jobName: string;
+  reason: 'execution-batch' | 'input-size' | 'gpu' | 'deadline';
+}
