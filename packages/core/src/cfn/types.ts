@@ -18,6 +18,7 @@ export interface CfnResource<P extends object = Record<string, unknown>> {
   DeletionPolicy?: 'Delete' | 'Retain' | 'Snapshot';
   UpdateReplacePolicy?: 'Delete' | 'Retain' | 'Snapshot';
   Condition?: string;
+  Metadata?: Record<string, unknown>;
 }
 
 export interface CfnTemplate {
@@ -38,3 +39,6 @@ export const sub = (
   vars?: Record<string, unknown>,
 ): { 'Fn::Sub': string | [string, Record<string, unknown>] } =>
   vars ? { 'Fn::Sub': [template, vars] } : { 'Fn::Sub': template };
+
+/** Metadata key naming the plugin that emitted a resource (`npm run resources` groups by it). */
+export const PLUGIN_METADATA_KEY = 'serverless-continuum:plugin';

@@ -1,6 +1,6 @@
 // A typed facade over the framework plugin API that behaves the same under serverless@3 and osls 4.
 import { ContinuumError, isContinuumError } from '../errors';
-import type { CfnResource, CfnTemplate } from '../cfn/types';
+import { PLUGIN_METADATA_KEY, type CfnResource, type CfnTemplate } from '../cfn/types';
 import type {
   CliOptions,
   Logger,
@@ -108,8 +108,15 @@ export function compiledTemplate(serverless: ServerlessLike): CfnTemplate {
   return template;
 }
 
-/** Merges resources into the compiled template; a logical id that already exists is a bug, not an override. */
-export function mergeResources(serverless: ServerlessLike, resources: Record<string, CfnResource>): void {
+/**
+ * Merges resources into the compiled template, each marked with the plugin that made it;
+ * a logical id that already exists is a bug, not an override.
+ */
+export function mergeResources(
+  serverless: ServerlessLike,
+  plugin: string,
+  resources: Record<string, CfnResource>,
+): void {
   const template = compiledTemplate(serverless);
   for (const [id, resource] of Object.entries(resources)) {
     if (template.Resources[id]) {
@@ -118,7 +125,10 @@ export function mergeResources(serverless: ServerlessLike, resources: Record<str
         `resource ${id} is already defined in the template`,
       );
     }
-    template.Resources[id] = resource;
+    template.Resources[id] = {
+      ...resource,
+      Metadata: { ...resource.Metadata, [PLUGIN_METADATA_KEY]: plugin },
+    };
   }
 }
 

@@ -4,7 +4,7 @@
 export const ENV = {
   /** JSON `JobRuntimeConfig`. */
   job: 'MAPREDUCE_JOB',
-  /** DynamoDB table holding run state (absent in local mode, which uses a local run store). */
+  /** DynamoDB table holding run state, key schema `pk` (S, hash) + `sk` (S, range); absent in local mode, which uses a local run store. */
   table: 'MAPREDUCE_TABLE',
   /** Function names (not ARNs) the coordinator and mappers invoke asynchronously. */
   mapperFunction: 'MAPREDUCE_MAPPER_FUNCTION',
