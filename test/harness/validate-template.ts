@@ -86,6 +86,47 @@ function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** Whether a value has the outer shape of a type (a literal, an object, a list), before any deeper check. */
+function fitsShape(value: unknown, type: PropertyType): boolean {
+  switch (type.type) {
+    case 'json':
+      return true;
+    case 'string':
+    case 'date-time':
+    case 'number':
+    case 'integer':
+    case 'boolean':
+      return ['string', 'number', 'boolean'].includes(typeof value);
+    case 'null':
+      return value === null;
+    case 'array':
+      return Array.isArray(value);
+    case 'tag':
+    case 'ref':
+    case 'map':
+      return isPlainObject(value);
+    case 'union':
+      return type.types.some((alternative) => fitsShape(value, alternative));
+  }
+}
+
+function describeType(type: PropertyType): string {
+  switch (type.type) {
+    case 'array':
+      return 'a list';
+    case 'map':
+    case 'ref':
+    case 'tag':
+      return 'an object';
+    case 'union':
+      return type.types.map(describeType).join(' or ');
+    case 'integer':
+      return 'an integer';
+    default:
+      return `a ${type.type}`;
+  }
+}
+
 function joinPath(path: string, key: string): string {
   return /^[A-Za-z0-9_]+$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
@@ -289,15 +330,16 @@ class TemplateChecker {
         return;
       }
       case 'union': {
-        // The first alternative that fits wins; otherwise report the closest one's problems.
-        let best: string[] | undefined;
-        for (const alternative of type.types) {
+        // The first alternative that fits wins; otherwise report the first one of the value's shape.
+        const shaped = type.types.filter((alternative) => fitsShape(value, alternative));
+        for (const alternative of shaped) {
           const trial = new TemplateChecker(this.template);
           trial.checkValue(path, value, alternative);
           if (!trial.problems.length) return;
-          if (!best || trial.problems.length < best.length) best = trial.problems;
         }
-        this.problems.push(...(best ?? []));
+        if (shaped[0]) this.checkValue(path, value, shaped[0]);
+        else
+          this.problem(path, `expected ${type.types.map(describeType).join(' or ')}, got ${kindOf(value)}`);
         return;
       }
     }
