@@ -1,22 +1,147 @@
-// The @serverless-continuum/mapreduce plugin class: registers nothing yet (filled by its issue).
+// The @serverless-continuum/mapreduce plugin class: schema, commands and hooks; the work is in compile/ and commands/.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
+  defineCustomProperty,
+  mergeResources,
   pluginUtils,
+  regionAndStage,
+  serviceDir,
+  wrapHooks,
+  type CliOptions,
   type PluginUtils,
   type PluginUtilsInput,
   type ServerlessLike,
-} from '@serverless-continuum/core';
+} from '@serverless-continuum/core/serverless';
+import {
+  mapreduceSchema,
+  resolveJobs,
+  type MapreduceConfig,
+  type MapreduceJobConfig,
+  type ResolvedJob,
+} from './config';
+import { artifactPlans, compileFunctions, compileResources, inputBucketCreatedHere } from './compile';
+import type { ServiceContext } from './compile/names';
+import { commands } from './commands/definitions';
+import type { CommandContext } from './commands/context';
+import { logsCommand } from './commands/logs';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
+import type { JobRuntimeConfig } from './runtime/contract';
+import type * as runtimeTypes from './runtime/types';
 
 class MapreducePlugin {
-  readonly hooks: Record<string, () => unknown> = {};
+  readonly hooks: Record<string, () => unknown>;
+  readonly commands = commands;
   private readonly utils: PluginUtils;
+  private resolved?: ResolvedJob[];
 
   constructor(
     private readonly serverless: ServerlessLike,
-    private readonly options: Record<string, unknown> = {},
+    private readonly options: CliOptions = {},
     utils?: PluginUtilsInput,
   ) {
     this.utils = pluginUtils(utils);
+    defineCustomProperty(serverless, 'mapreduce', mapreduceSchema);
+    this.hooks = wrapHooks(serverless, {
+      // Functions are added here, before `package:*`, so the framework compiles them like its own.
+      initialize: () => this.addFunctions(),
+      // After `package:cleanup` empties `.serverless/`, before the framework checks function artifacts.
+      'before:package:createDeploymentArtifacts': () => this.buildArtifacts(),
+      'package:compileEvents': () => this.addResources(),
+      'mapreduce:run:run': () => runCommand(this.commandContext()),
+      'mapreduce:status:status': () => statusCommand(this.commandContext()),
+      'mapreduce:logs:logs': () => logsCommand(this.commandContext()),
+    });
   }
+
+  private jobs(): ResolvedJob[] {
+    this.resolved ??= resolveJobs(this.serverless.service.custom?.mapreduce, serviceDir(this.serverless));
+    return this.resolved;
+  }
+
+  private serviceContext(): ServiceContext {
+    const service =
+      this.serverless.service.service ?? this.serverless.service.getServiceName?.() ?? 'service';
+    return { service, stage: regionAndStage(this.serverless, this.options).stage };
+  }
+
+  private commandContext(): CommandContext {
+    return {
+      serverless: this.serverless,
+      options: this.options,
+      utils: this.utils,
+      service: this.serviceContext(),
+      jobs: this.jobs(),
+    };
+  }
+
+  private addFunctions(): void {
+    const jobs = this.jobs();
+    if (!jobs.length) return;
+    const service = this.serverless.service;
+    service.functions ??= {};
+    const ctx = this.serviceContext();
+    for (const job of jobs) {
+      const functions = compileFunctions(
+        {
+          ...ctx,
+          runtime: service.provider.runtime ?? 'nodejs20.x',
+          inputBucketCreatedHere: inputBucketCreatedHere(
+            service,
+            job.runtime.input.bucket,
+            `custom.mapreduce.${job.name}.input`,
+          ),
+          existingFunctions: Object.keys(service.functions),
+        },
+        job,
+      );
+      Object.assign(service.functions, functions);
+    }
+  }
+
+  private async buildArtifacts(): Promise<void> {
+    const jobs = this.jobs();
+    if (!jobs.length) return;
+    // Loaded on demand: esbuild is only needed when packaging.
+    const { bundleZip } =
+      require('@serverless-continuum/core/bundle') as typeof import('@serverless-continuum/core/bundle');
+    const dir = serviceDir(this.serverless);
+    const progress = this.utils.progress.create({
+      message: 'Bundling mapreduce functions',
+      name: 'mapreduce-bundle',
+    });
+    try {
+      for (const job of jobs) {
+        for (const plan of artifactPlans(job, dir)) {
+          progress.update(`Bundling mapreduce ${job.name} ${plan.role}`);
+          mkdirSync(dirname(plan.zipFile), { recursive: true });
+          await bundleZip({ contents: plan.contents, resolveDir: dir, zipFile: plan.zipFile });
+        }
+      }
+    } finally {
+      progress.remove();
+    }
+  }
+
+  private addResources(): void {
+    const ctx = { ...this.serviceContext(), vpc: Boolean(this.serverless.service.provider.vpc) };
+    for (const job of this.jobs()) mergeResources(this.serverless, 'mapreduce', compileResources(ctx, job));
+  }
+}
+
+// The plugin is a CommonJS class export (what the framework loads); user-facing types ride on a merged namespace.
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace MapreducePlugin {
+  export type Config = MapreduceConfig;
+  export type JobConfig = MapreduceJobConfig;
+  export type RuntimeConfig = JobRuntimeConfig;
+  export type Mapper<K = string, V = unknown, R = string> = runtimeTypes.Mapper<K, V, R>;
+  export type Reducer<K = string, V = unknown, O = V> = runtimeTypes.Reducer<K, V, O>;
+  export type MapContext = runtimeTypes.MapContext;
+  export type ReduceContext = runtimeTypes.ReduceContext;
+  export type RunReport = runtimeTypes.RunReport;
+  export type FailureReport = runtimeTypes.FailureReport;
 }
 
 export = MapreducePlugin;

@@ -1,0 +1,49 @@
+// The `sls mapreduce ...` commands as the framework's v3 command API declares them.
+
+export const commands = {
+  mapreduce: {
+    usage: 'Run MapReduce jobs declared under custom.mapreduce, on AWS or on this machine',
+    commands: {
+      run: {
+        usage: 'Run a job on a file or an S3 object and print its report',
+        lifecycleEvents: ['run'],
+        options: {
+          job: { usage: 'Job name under custom.mapreduce', type: 'string', shortcut: 'j', required: true },
+          input: {
+            usage: 'Input: a local file, or s3://bucket/key of an object already uploaded',
+            type: 'string',
+            shortcut: 'i',
+            required: true,
+          },
+          local: { usage: 'Run on this machine with worker threads: no AWS, no network', type: 'boolean' },
+          output: {
+            usage: 'Where results go with --local (a folder, default ./mapreduce-output)',
+            type: 'string',
+            shortcut: 'o',
+          },
+          workers: {
+            usage: 'Worker threads with --local (default: one per core)',
+            type: 'string',
+            shortcut: 'w',
+          },
+        },
+      },
+      status: {
+        usage: "List a job's runs from its output prefix, or print one run's report",
+        lifecycleEvents: ['status'],
+        options: {
+          job: { usage: 'Job name under custom.mapreduce', type: 'string', shortcut: 'j', required: true },
+          run: { usage: 'Run id: print this run’s report', type: 'string' },
+        },
+      },
+      logs: {
+        usage: "Show logs of a job's function (coordinator, mapper or reducer)",
+        lifecycleEvents: ['logs'],
+        options: {
+          job: { usage: 'Job name under custom.mapreduce', type: 'string', shortcut: 'j', required: true },
+          role: { usage: 'coordinator | mapper | reducer (default coordinator)', type: 'string' },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,185 @@
+// `sls mapreduce run`: a job on a local file with worker threads (--local), or on AWS by uploading to the input prefix.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
+import { parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
+import type { ResolvedJob } from '../config';
+import { selectJob, stringOption, type CommandContext } from './context';
+import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
+import { summarizeRun } from './report';
+import { jobStorage } from './status';
+
+const TOP_LINES = 10;
+
+export async function runCommand(ctx: CommandContext): Promise<void> {
+  const job = selectJob(ctx);
+  const input = stringOption(ctx.options, 'input');
+  if (!input) throw new ConfigError('--input', 'required', 'a local file or s3://bucket/key');
+  if (ctx.options.local === true) await runLocally(ctx, job, input);
+  else await runOnAws(ctx, job, input);
+}
+
+function parseWorkers(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const workers = Number(value);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new ConfigError('--workers', `must be a whole number of at least 1, got ${JSON.stringify(value)}`);
+  }
+  return workers;
+}
+
+function localFile(input: string): string {
+  const file = resolve(process.cwd(), input);
+  if (!existsSync(file) || !statSync(file).isFile())
+    throw new ConfigError('--input', `no such file: ${file}`);
+  return file;
+}
+
+function progressMessage(job: string, p: { phase: 'map' | 'reduce'; done: number; total: number }): string {
+  return p.phase === 'map'
+    ? `${job}: mapped ${p.done}/${p.total} splits`
+    : `${job}: reduced ${p.done}/${p.total} partitions`;
+}
+
+async function runLocally(ctx: CommandContext, job: ResolvedJob, input: string): Promise<void> {
+  if (input.startsWith('s3://')) {
+    throw new ConfigError('--input', 'with --local the input is a local file', 'drop --local to run on AWS');
+  }
+  const file = localFile(input);
+  const outputOption = stringOption(ctx.options, 'output') ?? 'mapreduce-output';
+  if (outputOption.startsWith('s3://')) {
+    throw new ConfigError('--output', 'with --local the output is a local folder');
+  }
+  const outputDir = resolve(process.cwd(), outputOption);
+  const workers = parseWorkers(stringOption(ctx.options, 'workers'));
+  // Loaded on demand: the local engine (worker threads) is not needed by `sls package`.
+  const { runLocal } = require('../local/run') as typeof import('../local/run');
+  const progress = ctx.utils.progress.create({
+    message: `${job.name}: running locally on ${basename(file)}`,
+    name: 'mapreduce-run',
+  });
+  let result: Awaited<ReturnType<typeof runLocal>>;
+  try {
+    result = await runLocal({
+      job: job.runtime,
+      modules: job.modules,
+      input: file,
+      outputDir,
+      ...(workers ? { workers } : {}),
+      onProgress: (p) => progress.update(progressMessage(job.name, p)),
+    });
+  } finally {
+    progress.remove();
+  }
+  const runDir = result.parts[0] ? dirname(result.parts[0]) : join(outputDir, result.runId);
+  const firstPart = result.parts[0];
+  ctx.utils.writeText([
+    `Run ${result.runId} of job ${job.name} succeeded`,
+    ...summarizeRun(result.report),
+    `Report: ${join(runDir, SUCCESS)}`,
+    `Parts: ${result.parts.length} in ${runDir}`,
+    ...(firstPart
+      ? [
+          `First lines of ${basename(firstPart)}:`,
+          ...firstLines(readHead(firstPart), TOP_LINES).map((l) => `  ${l}`),
+        ]
+      : []),
+  ]);
+}
+
+function readHead(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  return text.length > 64 * 1024 ? text.slice(0, 64 * 1024) : text;
+}
+
+/** Poll period while following a run on AWS; tests shorten it. */
+function pollMs(): number {
+  const value = Number(process.env.MAPREDUCE_POLL_MS);
+  return Number.isFinite(value) && value > 0 ? value : 2000;
+}
+
+async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): Promise<void> {
+  const { input: inputLocation, output } = job.runtime;
+  const storage = await jobStorage(ctx);
+  const before = new Set((await listRuns(storage, output)).map((r) => r.key));
+  let key: string;
+  if (input.startsWith('s3://')) {
+    const target = parseS3Url(input);
+    if (target.bucket !== inputLocation.bucket || !target.key.startsWith(inputLocation.prefix)) {
+      throw new ConfigError(
+        '--input',
+        `${input} is not under the job's input s3://${inputLocation.bucket}/${inputLocation.prefix}`,
+        'only uploads there start runs',
+      );
+    }
+    key = target.key;
+    ctx.utils.log.notice(`Following the run of s3://${target.bucket}/${key}`);
+  } else {
+    const file = localFile(input);
+    key = `${inputLocation.prefix}${basename(file)}`;
+    const upload = ctx.utils.progress.create({
+      message: `Uploading ${basename(file)}`,
+      name: 'mapreduce-upload',
+    });
+    try {
+      await uploadFile(storage, inputLocation.bucket, key, file);
+    } finally {
+      upload.remove();
+    }
+    ctx.utils.log.notice(`Uploaded s3://${inputLocation.bucket}/${key}: the upload starts the run`);
+  }
+  const progress = ctx.utils.progress.create({
+    message: `${job.name}: waiting for the run of ${key} (Ctrl-C stops waiting, not the run)`,
+    name: 'mapreduce-run',
+  });
+  let found: { marker: RunMarker; report: unknown };
+  try {
+    found = await waitForRun(storage, job, key, before);
+  } finally {
+    progress.remove();
+  }
+  const { marker, report } = found;
+  const lines = [
+    `Run ${marker.runId} of job ${job.name} ${marker.status}`,
+    ...summarizeRun(report),
+    `Report: s3://${output.bucket}/${marker.key}`,
+  ];
+  if (marker.status === 'failed') {
+    ctx.utils.writeText(lines);
+    throw new ContinuumError(
+      'CONTINUUM_RUN_FAILED',
+      `run ${marker.runId} of job ${job.name} failed; intermediate objects are kept, see s3://${output.bucket}/${marker.key}`,
+    );
+  }
+  const partKey = `${output.prefix}${marker.runId}/part-00000`;
+  const head = (await storage.head(output.bucket, partKey))
+    ? await storage.getBytes(output.bucket, partKey, { start: 0, end: 64 * 1024 })
+    : undefined;
+  ctx.utils.writeText([
+    ...lines,
+    ...(head
+      ? ['First lines of part-00000:', ...firstLines(head.toString('utf8'), TOP_LINES).map((l) => `  ${l}`)]
+      : []),
+  ]);
+}
+
+/** A new `_SUCCESS.json`/`_FAILED.json` whose `input.key` is the uploaded key belongs to our run. */
+async function waitForRun(
+  storage: Storage,
+  job: ResolvedJob,
+  key: string,
+  before: Set<string>,
+): Promise<{ marker: RunMarker; report: unknown }> {
+  const { output } = job.runtime;
+  const checked = new Set<string>();
+  for (;;) {
+    for (const marker of await listRuns(storage, output)) {
+      if (before.has(marker.key) || checked.has(marker.key)) continue;
+      checked.add(marker.key);
+      const report = (await readJson(storage, output.bucket, marker.key)) as { input?: { key?: string } };
+      if (report?.input?.key === key) return { marker, report };
+    }
+    await sleep(pollMs());
+  }
+}

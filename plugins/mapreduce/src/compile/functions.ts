@@ -1,0 +1,89 @@
+// Pure compile step: one resolved job -> its three functions (coordinator, mapper, reducer) in the framework's own shape.
+import { ConfigError } from '@serverless-continuum/core/errors';
+import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
+import { ROLES, type ResolvedJob, type Role } from '../config';
+import { ENV } from '../runtime/contract';
+import {
+  MAX_FUNCTION_NAME,
+  artifactPath,
+  functionKey,
+  functionName,
+  roleLogicalId,
+  tableLogicalId,
+  type ServiceContext,
+} from './names';
+
+export interface FunctionsContext extends ServiceContext {
+  /** `provider.runtime`, or nodejs20.x. */
+  runtime: string;
+  /** True when the input bucket is created by this service (then the framework's plain `s3` event is used). */
+  inputBucketCreatedHere: boolean;
+  /** Keys already under `functions`, to refuse a silent overwrite. */
+  existingFunctions: string[];
+}
+
+/** The coordinator's trigger: every object created under the input prefix (and only there). */
+export function inputTrigger(job: ResolvedJob, createdHere: boolean): Record<string, unknown> {
+  const { bucket, prefix } = job.runtime.input;
+  return {
+    s3: {
+      bucket,
+      event: 's3:ObjectCreated:*',
+      ...(prefix ? { rules: [{ prefix }] } : {}),
+      // An existing bucket keeps its other notifications: the framework's custom resource merges ours in.
+      ...(createdHere ? {} : { existing: true }),
+    },
+  };
+}
+
+export function environment(ctx: ServiceContext, job: ResolvedJob): Record<string, unknown> {
+  return {
+    [ENV.job]: JSON.stringify(job.runtime),
+    [ENV.table]: { Ref: tableLogicalId(job.name) },
+    [ENV.mapperFunction]: functionName(ctx, job.name, 'mapper'),
+    [ENV.reducerFunction]: functionName(ctx, job.name, 'reducer'),
+  };
+}
+
+export function compileFunctions(
+  ctx: FunctionsContext,
+  job: ResolvedJob,
+): Record<string, ServerlessFunctionConfig> {
+  const functions: Record<string, ServerlessFunctionConfig> = {};
+  for (const role of ROLES) {
+    const key = functionKey(job.name, role);
+    const name = functionName(ctx, job.name, role);
+    if (ctx.existingFunctions.includes(key)) {
+      throw new ConfigError(
+        `functions.${key}`,
+        `is reserved for the ${role} of mapreduce job ${job.name}`,
+        'rename the function or the job',
+      );
+    }
+    if (name.length > MAX_FUNCTION_NAME) {
+      throw new ConfigError(
+        `custom.mapreduce.${job.name}`,
+        `the function name ${name} is longer than Lambda's ${MAX_FUNCTION_NAME} characters`,
+        'use a shorter job, service or stage name',
+      );
+    }
+    functions[key] = {
+      name,
+      handler: 'index.handler',
+      runtime: ctx.runtime,
+      memorySize: job.roles[role].memorySize,
+      timeout: job.roles[role].timeout,
+      role: roleLogicalId(job.name),
+      environment: environment(ctx, job),
+      events: role === 'coordinator' ? [inputTrigger(job, ctx.inputBucketCreatedHere)] : [],
+      package: { artifact: artifactPath(job.name, role) },
+      ...asyncRetries(role),
+    };
+  }
+  return functions;
+}
+
+/** Mappers and reducers are retried by the coordinator's own accounting (`retries`), not by Lambda's async retries. */
+function asyncRetries(role: Role): Partial<ServerlessFunctionConfig> {
+  return role === 'coordinator' ? {} : { maximumRetryAttempts: 0 };
+}

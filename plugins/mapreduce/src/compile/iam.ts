@@ -1,0 +1,71 @@
+// Least-privilege statements for one job's role: only its buckets/prefixes, its own functions, its run table, its log groups.
+import {
+  arn,
+  mergeStatements,
+  s3DeleteStatements,
+  s3ReadStatements,
+  s3WriteStatements,
+  type CfnValue,
+  type PolicyStatement,
+} from '@serverless-continuum/core/cfn';
+import { ROLES, type ResolvedJob } from '../config';
+import { functionName, tableLogicalId, type ServiceContext } from './names';
+
+const sub = (template: string): CfnValue => ({ 'Fn::Sub': template });
+
+export function lambdaArn(name: string): CfnValue {
+  return sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`);
+}
+
+function logStreamsArn(name: string): CfnValue {
+  return sub(
+    `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${name}:*`,
+  );
+}
+
+/**
+ * One role serves the job's three functions: the coordinator and mappers both start other functions of
+ * the job and record progress in the run table. Function ARNs are written from their known names
+ * (not `Fn::GetAtt`), because the functions depend on this role and a reference back would be a cycle.
+ */
+export function jobStatements(ctx: ServiceContext, job: ResolvedJob): PolicyStatement[] {
+  const { input, output, temp } = job.runtime;
+  const names = ROLES.map((role) => functionName(ctx, job.name, role));
+  const statements: PolicyStatement[] = [
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: names.map(logStreamsArn),
+    },
+    ...s3ReadStatements(input.bucket, input.prefix),
+    ...s3ReadStatements(temp.bucket, temp.prefix),
+    ...s3WriteStatements(temp.bucket, temp.prefix),
+    ...s3DeleteStatements(temp.bucket, temp.prefix),
+    // The output is read back too: a run checks for its own `_SUCCESS.json` before publishing twice.
+    ...s3ReadStatements(output.bucket, output.prefix),
+    ...s3WriteStatements(output.bucket, output.prefix),
+    {
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [
+        lambdaArn(functionName(ctx, job.name, 'mapper')),
+        lambdaArn(functionName(ctx, job.name, 'reducer')),
+      ],
+    },
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      Resource: [arn.table(tableLogicalId(job.name))],
+    },
+  ];
+  return mergeStatements(statements);
+}
