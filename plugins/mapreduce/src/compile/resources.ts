@@ -1,11 +1,9 @@
 // Pure compile step: one resolved job -> its CloudFormation resources (run table, IAM role).
 import { dynamoTable, iamRole, type CfnResource } from '@serverless-continuum/core/cfn';
 import type { ResolvedJob } from '../config';
+import { RUN_TABLE_TTL_ATTRIBUTE } from '../runtime/contract';
 import { jobStatements } from './iam';
 import { roleLogicalId, tableLogicalId, tableName, type ServiceContext } from './names';
-
-/** Run-state items expire on their own; the runtime sets this attribute (epoch seconds). */
-export const TTL_ATTRIBUTE = 'expiresAt';
 
 export function compileResources(
   ctx: ServiceContext & { vpc?: boolean },
@@ -16,7 +14,7 @@ export function compileResources(
       tableName: tableName(ctx, job.name),
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
-      ttlAttribute: TTL_ATTRIBUTE,
+      ttlAttribute: RUN_TABLE_TTL_ATTRIBUTE,
     }),
     [roleLogicalId(job.name)]: iamRole({
       servicePrincipals: ['lambda.amazonaws.com'],

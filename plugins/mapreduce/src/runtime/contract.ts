@@ -33,3 +33,6 @@ export interface JobRuntimeConfig {
   mapperMemoryMb: number;
   reducerMemoryMb: number;
 }
+
+/** TTL attribute of the run table (epoch seconds): the compile step enables TTL on it; items without it never expire. */
+export const RUN_TABLE_TTL_ATTRIBUTE = 'expiresAt';
