@@ -36,6 +36,8 @@ export const ENV = {
   userEnvironment: 'CONTINUUM_USER_ENV',
   /** Optional S3-compatible endpoint for tests and MinIO (path-style). */
   s3Endpoint: 'CONTINUUM_S3_ENDPOINT',
+  /** Optional: seconds the script may run in Batch mode (Batch's own job timeout still applies). */
+  timeoutSeconds: 'CONTINUUM_TIMEOUT_SECONDS',
 } as const;
 
 /** A storage binding as the runtime sees it: bucket, key prefix (no leading or trailing slash), filters. */
@@ -67,4 +69,28 @@ export interface BatchHandoff {
   jobId: string;
   jobName: string;
   reason: 'execution-batch' | 'input-size' | 'gpu' | 'deadline';
+}
+
+/** What the supervisor did with one record of an S3 event. */
+export type RecordOutcome =
+  | { bucket: string; key: string; status: 'processed'; uploaded: string[] }
+  | {
+      bucket: string;
+      key: string;
+      status: 'skipped';
+      reason: 'output-binding' | 'no-input-binding' | 'folder';
+    }
+  | { bucket: string; key: string; status: 'delegated'; handoff: BatchHandoff };
+
+/** The supervisor's answer to an S3 event (or any event with `Records`). */
+export interface StorageEventResult {
+  records: RecordOutcome[];
+}
+
+/** The supervisor's answer to an HTTP (API Gateway proxy) call: the script's stdout, base64, as SCAR's API does. */
+export interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded: boolean;
 }

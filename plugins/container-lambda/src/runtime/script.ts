@@ -1,0 +1,172 @@
+// Runs the user's script as `/bin/sh <script>` in its own process group, with bounded output capture and a deadline.
+import { spawn } from 'node:child_process';
+
+export interface ScriptRun {
+  script: string;
+  env: Record<string, string>;
+  cwd: string;
+  /** Epoch ms at which the whole process group is killed; undefined: no deadline. */
+  deadlineAt?: number;
+  now: () => number;
+  /** Each line the script prints, as it prints it (stderr lines are marked). */
+  log: (line: string) => void;
+  /** Most stdout bytes kept (the rest is counted, not kept). */
+  maxStdoutBytes?: number;
+}
+
+export interface ScriptResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Killed because the deadline came. */
+  timedOut: boolean;
+  stdout: Buffer;
+  stdoutTruncated: boolean;
+  /** The last lines of stderr (at most STDERR_TAIL_LINES lines and STDERR_TAIL_BYTES bytes). */
+  stderrTail: string;
+}
+
+export const STDERR_TAIL_LINES = 20;
+export const STDERR_TAIL_BYTES = 4096;
+/** Lambda answers at most 6 MB; base64 grows by 4/3, so keep a little under 4.5 MB of stdout. */
+export const DEFAULT_MAX_STDOUT_BYTES = 4_400_000;
+
+/** Keeps the last `maxLines` lines / `maxBytes` bytes of a stream. */
+export class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - (this.chunks[0]?.length ?? 0) >= this.maxBytes && this.chunks.length > 1) {
+      this.size -= this.chunks.shift()?.length ?? 0;
+    }
+  }
+
+  text(maxLines: number): string {
+    let buffer = Buffer.concat(this.chunks);
+    if (buffer.length > this.maxBytes) buffer = buffer.subarray(buffer.length - this.maxBytes);
+    const lines = buffer.toString('utf8').replace(/\n+$/, '').split('\n');
+    return lines.slice(-maxLines).join('\n');
+  }
+}
+
+/** Splits a byte stream into lines for the log, without holding more than one partial line. */
+function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  let partial = '';
+  return {
+    push(chunk) {
+      const text = partial + chunk.toString('utf8');
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      if (partial.length > 16_384) {
+        lines.push(partial);
+        partial = '';
+      }
+      for (const line of lines) emit(line);
+    },
+    end() {
+      if (partial) emit(partial);
+      partial = '';
+    },
+  };
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+export function runScript(run: ScriptRun): Promise<ScriptResult> {
+  const maxStdout = run.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
+  return new Promise((resolve, reject) => {
+    // The script path and everything else reach /bin/sh as argv and environment, never as command text.
+    const child = spawn('/bin/sh', [run.script], {
+      cwd: run.cwd,
+      env: run.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdoutChunks: Buffer[] = [];
+    let stdoutSize = 0;
+    let stdoutTruncated = false;
+    const stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
+    const outLines = lineSplitter((line) => run.log(line));
+    const errLines = lineSplitter((line) => run.log(`[stderr] ${line}`));
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    let exitTimer: NodeJS.Timeout | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      outLines.push(chunk);
+      if (stdoutSize + chunk.length > maxStdout) {
+        stdoutTruncated = true;
+        const room = maxStdout - stdoutSize;
+        if (room > 0) stdoutChunks.push(chunk.subarray(0, room));
+        stdoutSize = maxStdout;
+      } else {
+        stdoutChunks.push(chunk);
+        stdoutSize += chunk.length;
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      errLines.push(chunk);
+      stderrTail.push(chunk);
+    });
+
+    const finish = () => {
+      if (settled || !exit) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      if (exitTimer) clearTimeout(exitTimer);
+      // Lambda reuses the environment: nothing the script left running in the background survives it.
+      killGroup(child.pid);
+      outLines.end();
+      errLines.end();
+      resolve({
+        exitCode: exit.code,
+        signal: exit.signal,
+        timedOut,
+        stdout: Buffer.concat(stdoutChunks),
+        stdoutTruncated,
+        stderrTail: stderrTail.text(STDERR_TAIL_LINES),
+      });
+    };
+
+    child.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // A background process may hold the pipes open; do not wait for it forever.
+      exitTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, 2000);
+    });
+    child.on('close', (code, signal) => {
+      exit ??= { code, signal };
+      finish();
+    });
+
+    if (run.deadlineAt !== undefined) {
+      const wait = Math.max(0, run.deadlineAt - run.now());
+      timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(child.pid);
+      }, wait);
+    }
+  });
+}

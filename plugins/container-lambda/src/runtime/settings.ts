@@ -1,0 +1,142 @@
+// Reads the supervisor's settings from the environment the compile step sets (see contract.ts), once, at start-up.
+import { ContinuumError } from '@serverless-continuum/core/errors';
+import { ENV, SCRIPT_PATH, type StorageBindingRuntime } from './contract';
+
+export type Execution = 'lambda' | 'batch' | 'lambda-batch';
+export type Mode = 'lambda' | 'batch' | 'local';
+
+export interface SupervisorSettings {
+  functionName: string;
+  script: string;
+  inputs: StorageBindingRuntime[];
+  outputs: StorageBindingRuntime[];
+  execution: Execution;
+  mode: Mode;
+  batchJobQueue?: string;
+  batchJobDefinition?: string;
+  /** lambda-batch: inputs larger than this go to Batch before running (undefined: no size rule). */
+  fallbackInputBytes?: number;
+  gpu: number;
+  /** lambda-batch: kill the script and hand the event to Batch when this many ms remain. */
+  deadlineMarginMs: number;
+  /** Batch mode: optional limit for the script. */
+  timeoutSeconds?: number;
+  /** The user's own variables, passed to the script as they are. */
+  userEnvironment: Record<string, string>;
+  s3Endpoint?: string;
+}
+
+/** Lambda-batch default: leave this much time to kill the script and submit the job. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 10_000;
+
+function invalid(name: string, problem: string): ContinuumError {
+  return new ContinuumError('CONTINUUM_INVALID_CONFIG', `environment variable ${name}: ${problem}`);
+}
+
+function parseBindings(name: string, raw: string | undefined): StorageBindingRuntime[] {
+  if (!raw) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid(name, 'must be a JSON array of storage bindings');
+  }
+  if (!Array.isArray(parsed)) throw invalid(name, 'must be a JSON array of storage bindings');
+  return parsed.map((item: unknown, index) => {
+    const b = item as Partial<StorageBindingRuntime> | null;
+    if (!b || typeof b.bucket !== 'string' || !b.bucket) throw invalid(name, `[${index}].bucket: required`);
+    const prefix = typeof b.prefix === 'string' ? b.prefix.replace(/^\/+|\/+$/g, '') : '';
+    const suffix = Array.isArray(b.suffix) ? b.suffix.filter((s): s is string => typeof s === 'string') : [];
+    const binding: StorageBindingRuntime = {
+      storage: typeof b.storage === 'string' ? b.storage : 's3',
+      bucket: b.bucket,
+      prefix,
+      suffix,
+    };
+    if (Array.isArray(b.prefixFilter)) {
+      binding.prefixFilter = b.prefixFilter.filter((s): s is string => typeof s === 'string');
+    }
+    return binding;
+  });
+}
+
+function parseNumber(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw invalid(name, `must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  raw: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (raw === undefined || raw === '') return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw invalid(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+}
+
+export function readSettings(env: NodeJS.ProcessEnv): SupervisorSettings {
+  const userEnvironment: Record<string, string> = {};
+  for (const name of (env[ENV.userEnvironment] ?? '').split(',')) {
+    const trimmed = name.trim();
+    const value = trimmed ? env[trimmed] : undefined;
+    if (value !== undefined) userEnvironment[trimmed] = value;
+  }
+  const settings: SupervisorSettings = {
+    functionName: env[ENV.function] || env.AWS_LAMBDA_FUNCTION_NAME || 'function',
+    script: env[ENV.script] || SCRIPT_PATH,
+    inputs: parseBindings(ENV.inputs, env[ENV.inputs]),
+    outputs: parseBindings(ENV.outputs, env[ENV.outputs]),
+    execution: oneOf(
+      ENV.execution,
+      env[ENV.execution],
+      ['lambda', 'batch', 'lambda-batch'] as const,
+      'lambda',
+    ),
+    mode: oneOf(ENV.mode, env[ENV.mode], ['lambda', 'batch', 'local'] as const, 'lambda'),
+    gpu: parseNumber(ENV.gpu, env[ENV.gpu]) ?? 0,
+    deadlineMarginMs:
+      parseNumber(ENV.deadlineMarginMs, env[ENV.deadlineMarginMs]) ?? DEFAULT_DEADLINE_MARGIN_MS,
+    userEnvironment,
+  };
+  const optional = {
+    batchJobQueue: env[ENV.batchJobQueue] || undefined,
+    batchJobDefinition: env[ENV.batchJobDefinition] || undefined,
+    fallbackInputBytes: parseNumber(ENV.fallbackInputBytes, env[ENV.fallbackInputBytes]),
+    timeoutSeconds: parseNumber(ENV.timeoutSeconds, env[ENV.timeoutSeconds]),
+    s3Endpoint: env[ENV.s3Endpoint] || undefined,
+  };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
+  }
+  return settings;
+}
+
+const BASE_VARIABLES = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'LD_LIBRARY_PATH',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+];
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * What every script gets besides the contract's variables. Credentials are deliberately not passed on: the
+ * supervisor does the storage work, the script only sees files.
+ */
+export function baseEnvironment(env: NodeJS.ProcessEnv, tmpRoot: string): Record<string, string> {
+  const base: Record<string, string> = { PATH: DEFAULT_PATH, HOME: tmpRoot, LANG: 'C.UTF-8' };
+  for (const name of BASE_VARIABLES) {
+    const value = env[name];
+    if (value) base[name] = value;
+  }
+  return base;
+}

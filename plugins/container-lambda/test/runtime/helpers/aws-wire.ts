@@ -1,0 +1,87 @@
+// Loopback endpoints that receive what the AWS SDK sends to Batch (SubmitJob) and Lambda (Invoke), check the
+// request line and signature header, record the JSON bodies and answer like AWS does.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface WireRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface WireEndpoint {
+  endpoint: string;
+  requests: WireRequest[];
+  violations: string[];
+  close(): Promise<void>;
+}
+
+async function startEndpoint(
+  service: string,
+  expect: { method: string; path: RegExp },
+  answer: (request: WireRequest) => { status: number; body: string },
+): Promise<WireEndpoint> {
+  const requests: WireRequest[] = [];
+  const violations: string[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const request: WireRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(request);
+      if (request.method !== expect.method || !expect.path.test(request.path)) {
+        violations.push(`${request.method} ${request.path}: not the expected ${service} call`);
+      }
+      const auth = String(req.headers.authorization ?? '');
+      if (!auth.startsWith('AWS4-HMAC-SHA256 ') || !auth.includes(`/${service}/aws4_request`)) {
+        violations.push(`${request.path}: not signed with SigV4 for ${service}`);
+      }
+      const { status, body } = answer(request);
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    violations,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Batch's REST-JSON SubmitJob: `POST /v1/submitjob`, answered with a job id derived from the job name. */
+export function startBatchEndpoint(): Promise<WireEndpoint> {
+  return startEndpoint('batch', { method: 'POST', path: /^\/v1\/submitjob$/ }, (request) => {
+    const { jobName } = JSON.parse(request.body) as { jobName: string };
+    return {
+      status: 200,
+      body: JSON.stringify({
+        jobArn: `arn:aws:batch:us-east-1:123456789012:job/job-${jobName.length}`,
+        jobName,
+        jobId: `job-${jobName.length}`,
+      }),
+    };
+  });
+}
+
+/** Lambda's Invoke: `POST /2015-03-31/functions/<name>/invocations`, 202 for `X-Amz-Invocation-Type: Event`. */
+export function startLambdaEndpoint(): Promise<WireEndpoint> {
+  return startEndpoint(
+    'lambda',
+    { method: 'POST', path: /^\/2015-03-31\/functions\/[^/]+\/invocations/ },
+    () => ({
+      status: 202,
+      body: '',
+    }),
+  );
+}

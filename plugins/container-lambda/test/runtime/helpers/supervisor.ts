@@ -1,0 +1,63 @@
+// Starts the supervisor as a child process, the way Lambda or Batch would: from the TypeScript sources (through
+// tsx) or from the bundled dist/runtime/supervisor.js, with an environment the test controls completely.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const PLUGIN_DIR = resolve(__dirname, '../../..');
+export const REPO_DIR = resolve(PLUGIN_DIR, '../..');
+export const SOURCE_ENTRY = join(PLUGIN_DIR, 'src/runtime/main.ts');
+export const BUNDLE = join(PLUGIN_DIR, 'dist/runtime/supervisor.js');
+
+/** Writes a small /bin/sh script into a fresh temp folder and returns its path. */
+export function writeScript(body: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'continuum-script-'));
+  const path = join(dir, 'script.sh');
+  writeFileSync(path, body);
+  chmodSync(path, 0o644);
+  return path;
+}
+
+/** Dummy credentials and a region: the SDK signs requests to the loopback servers with these. */
+export const AWS_TEST_ENV = {
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_REGION: 'us-east-1',
+};
+
+export interface SupervisorProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+export function startSupervisor(
+  env: Record<string, string>,
+  options: { from?: 'source' | 'bundle'; cwd?: string; entry?: string } = {},
+): SupervisorProcess {
+  const args =
+    options.from === 'bundle'
+      ? [options.entry ?? BUNDLE]
+      : ['--import', require.resolve('tsx'), options.entry ?? SOURCE_ENTRY];
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? REPO_DIR,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
