@@ -172,8 +172,14 @@ class TemplateChecker {
       this.problem(path, `expected an object, got ${kindOf(resource)}`);
       return;
     }
+    // The framework's own custom resources (an `s3` event with `existing: true`) carry a legacy
+    // `Version: 1.0` attribute, which CloudFormation accepts on custom resources.
+    const custom =
+      typeof resource.Type === 'string' &&
+      (resource.Type.startsWith('Custom::') || resource.Type === 'AWS::CloudFormation::CustomResource');
     for (const key of Object.keys(resource)) {
-      if (!RESOURCE_KEYS.has(key)) this.problem(`${path}.${key}`, 'unknown resource attribute');
+      if (RESOURCE_KEYS.has(key) || (custom && key === 'Version')) continue;
+      this.problem(`${path}.${key}`, 'unknown resource attribute');
     }
     for (const key of ['DeletionPolicy', 'UpdateReplacePolicy'] as const) {
       const policy = resource[key];
