@@ -1,0 +1,161 @@
+// `sls package` of a service with two mapreduce jobs, under serverless@3 and osls: functions, trigger, run table, scoped IAM.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
+import { packageService, packageServiceFails, type Framework } from './harness/sls';
+import { validateTemplate } from './harness/validate-template';
+
+const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
+const frameworks: Framework[] = ['serverless', 'osls'];
+
+// Templates are read as loose JSON: tests reach into them by the path they assert on.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = Record<string, any>;
+
+type Statement = { Effect: string; Action: string[]; Resource: unknown[]; Condition?: unknown };
+
+function resource(template: CfnTemplate, id: string): CfnResource & { Properties: Loose } {
+  const found = template.Resources[id];
+  assert.ok(found, `${id} is in the template (have: ${Object.keys(template.Resources).join(', ')})`);
+  return found as CfnResource & { Properties: Loose };
+}
+
+function roleStatements(template: CfnTemplate, roleId: string): Statement[] {
+  return resource(template, roleId).Properties.Policies.flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+}
+
+const sub = (s: string) => ({ 'Fn::Sub': s });
+
+for (const framework of frameworks) {
+  describe(`mapreduce sls package (${framework})`, () => {
+    let template: CfnTemplate;
+    let dir: string;
+
+    test('packages, and the template passes the AWS resource specification', async () => {
+      ({ template, dir } = await packageService(FIXTURE, framework));
+      validateTemplate(template);
+    });
+
+    test('adds three functions per job with the contract environment and their own artifact', () => {
+      for (const role of ['coordinator', 'mapper', 'reducer']) {
+        const fn = resource(template, `WordcountDashmrDash${role}LambdaFunction`);
+        assert.equal(fn.Properties.FunctionName, `mr-fixture-dev-wordcount-mr-${role}`);
+        assert.equal(fn.Properties.Handler, 'index.handler');
+        assert.equal(fn.Properties.Runtime, 'nodejs20.x');
+        assert.deepEqual(fn.Properties.Role, { 'Fn::GetAtt': ['WordcountMapreduceRole', 'Arn'] });
+        assert.match(fn.Properties.Code.S3Key, new RegExp(`/wordcount-${role}\\.zip$`));
+        const env = fn.Properties.Environment.Variables;
+        assert.deepEqual(env.MAPREDUCE_TABLE, { Ref: 'WordcountMapreduceRunTable' });
+        assert.equal(env.MAPREDUCE_MAPPER_FUNCTION, 'mr-fixture-dev-wordcount-mr-mapper');
+        assert.equal(env.MAPREDUCE_REDUCER_FUNCTION, 'mr-fixture-dev-wordcount-mr-reducer');
+        const job = JSON.parse(env.MAPREDUCE_JOB);
+        assert.deepEqual(job.input, { bucket: 'corpus-bucket', prefix: 'texts/' });
+        assert.deepEqual(job.temp, { bucket: 'results-bucket', prefix: 'wordcount/_temporary/' });
+        assert.equal(job.chunkSize, 16 * 1024 * 1024);
+        assert.equal(job.reducers, 8);
+        assert.equal(job.concurrency, 500);
+        assert.ok(existsSync(join(dir, '.serverless', 'mapreduce', `wordcount-${role}.zip`)));
+      }
+      assert.equal(resource(template, 'WordcountDashmrDashmapperLambdaFunction').Properties.MemorySize, 1769);
+      assert.equal(resource(template, 'WordcountDashmrDashreducerLambdaFunction').Properties.Timeout, 900);
+      const means = JSON.parse(
+        resource(template, 'MeansDashmrDashmapperLambdaFunction').Properties.Environment.Variables
+          .MAPREDUCE_JOB,
+      );
+      assert.equal(means.mappers, 4);
+      assert.equal(means.records, 'jsonl');
+    });
+
+    test('each artifact is a zip with the bundled handler', () => {
+      const zip = readFileSync(join(dir, '.serverless', 'mapreduce', 'wordcount-mapper.zip'));
+      assert.equal(zip.subarray(0, 2).toString('latin1'), 'PK');
+      assert.ok(zip.includes(Buffer.from('index.js')), 'the zip holds index.js');
+    });
+
+    test('triggers the coordinator of an existing bucket through the framework custom resource, filtered on the input prefix', () => {
+      const trigger = resource(template, 'WordcountDashmrDashcoordinatorCustomS31');
+      assert.equal(trigger.Type, 'Custom::S3');
+      assert.equal(trigger.Properties.BucketName, 'corpus-bucket');
+      assert.equal(trigger.Properties.FunctionName, 'mr-fixture-dev-wordcount-mr-coordinator');
+      assert.deepEqual(trigger.Properties.BucketConfigs, [
+        { Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'texts/' }] },
+      ]);
+    });
+
+    test('adds the trigger to a bucket the stack creates without a second bucket', () => {
+      const bucket = resource(template, 'S3BucketMeasurementsbucket');
+      assert.equal(bucket.Properties.BucketName, 'measurements-bucket');
+      assert.deepEqual(bucket.Properties.NotificationConfiguration.LambdaConfigurations, [
+        {
+          Event: 's3:ObjectCreated:*',
+          Function: { 'Fn::GetAtt': ['MeansDashmrDashcoordinatorLambdaFunction', 'Arn'] },
+          Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+        },
+      ]);
+      const buckets = Object.values(template.Resources).filter((r) => r.Type === 'AWS::S3::Bucket');
+      assert.equal(buckets.filter((b) => JSON.stringify(b).includes('measurements-bucket')).length, 1);
+    });
+
+    test('creates a run table per job, marked as the mapreduce plugin’s', () => {
+      const table = resource(template, 'WordcountMapreduceRunTable');
+      assert.equal(table.Type, 'AWS::DynamoDB::Table');
+      assert.equal(table.Properties.TableName, 'mr-fixture-dev-wordcount-mr-runs');
+      assert.deepEqual(table.Properties.TimeToLiveSpecification, {
+        AttributeName: 'expiresAt',
+        Enabled: true,
+      });
+      assert.equal(table.Metadata?.['serverless-continuum:plugin'], 'mapreduce');
+      assert.equal(resource(template, 'MeansMapreduceRunTable').Type, 'AWS::DynamoDB::Table');
+    });
+
+    test('scopes the job role to its buckets/prefixes, its functions and its table, with no * resource', () => {
+      const statements = roleStatements(template, 'WordcountMapreduceRole');
+      const text = JSON.stringify(statements);
+      assert.doesNotMatch(text, /"\*"|:::\*"|function:\*/);
+      const on = (action: string) =>
+        statements.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
+      assert.deepEqual(on('s3:GetObject'), [
+        sub('arn:${AWS::Partition}:s3:::corpus-bucket/texts/*'),
+        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*'),
+        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/*'),
+      ]);
+      assert.deepEqual(on('s3:DeleteObject'), [
+        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*'),
+      ]);
+      assert.deepEqual(on('lambda:InvokeFunction'), [
+        sub(
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-mapper',
+        ),
+        sub(
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-reducer',
+        ),
+      ]);
+      assert.deepEqual(on('dynamodb:PutItem'), [{ 'Fn::GetAtt': ['WordcountMapreduceRunTable', 'Arn'] }]);
+      assert.ok(!text.includes('measurements-bucket'), 'one job cannot touch another job’s buckets');
+    });
+  });
+}
+
+for (const framework of frameworks) {
+  describe(`mapreduce config errors (${framework})`, () => {
+    test('an output overlapping the input names custom.mapreduce.wordcount.output', async () => {
+      const run = await packageServiceFails(FIXTURE, framework, {
+        env: { MR_WORDCOUNT_OUTPUT: 'corpus-bucket/texts/results' },
+      });
+      assert.match(
+        run.stdout + run.stderr,
+        /custom\.mapreduce\.wordcount\.output: overlaps the input corpus-bucket\/texts\//,
+      );
+    });
+
+    test('a schema slip names its path', async () => {
+      const run = await packageServiceFails(FIXTURE, framework, { env: { MR_WORDCOUNT_RECORDS: 'csv' } });
+      assert.match(run.stdout + run.stderr, /custom\.mapreduce\.wordcount\.records/);
+      assert.match(run.stdout + run.stderr, /lines, jsonl/);
+    });
+  });
+}
