@@ -1,2 +1,2 @@
-// local: filled by the plugins' issues.
-export {};
+// local: pieces the plugins' local engines share (worker-thread pools, ...).
+export * from './pool';

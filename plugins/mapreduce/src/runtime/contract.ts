@@ -34,5 +34,23 @@ export interface JobRuntimeConfig {
   reducerMemoryMb: number;
 }
 
-/** TTL attribute of the run table (epoch seconds): the compile step enables TTL on it; items without it never expire. */
+/** Run-table items carry this attribute (epoch seconds) so DynamoDB's TTL removes them some days after the run. */
 export const RUN_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+/** The payload the coordinator (and mappers, for the next split or a retry) send to the mapper function. */
+export interface MapTaskEvent {
+  kind: 'map';
+  runId: string;
+  input: { bucket: string; key: string; versionId?: string; size: number };
+  split: { index: number; start: number; end: number };
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+/** The payload sent to the reducer function, one per partition. */
+export interface ReduceTaskEvent {
+  kind: 'reduce';
+  runId: string;
+  partition: number;
+  attempt: number;
+}

@@ -51,8 +51,15 @@ export async function readOwnedRecords(
   const { start, end } = split;
   if (start >= size || start >= end) return { bytesRead: 0 };
   let bytesRead = 0;
+  // Up to `end`, reads are `fetchSize` long; past it (finishing the last record) they start small and double.
+  let tail = Math.min(fetchSize, 4096);
   const fetch = async (from: number): Promise<Buffer> => {
-    const to = Math.min(from + fetchSize, size);
+    let limit = end;
+    if (from >= end) {
+      limit = from + tail;
+      tail = Math.min(tail * 2, fetchSize);
+    }
+    const to = Math.min(from + fetchSize, limit, size);
     const bytes = await read(from, to);
     if (bytes.length !== to - from) {
       throw new Error(

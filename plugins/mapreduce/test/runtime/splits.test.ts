@@ -156,3 +156,19 @@ describe('reading a split: a split owns the records that start inside it', () =>
     );
   });
 });
+
+test('splits together read little more than the object when records are short', async () => {
+  const bytes = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `record number ${i}`).join('\n'));
+  let total = 0;
+  for (const split of planSplits(bytes.length, { chunkSize: 50_000 })) {
+    const { bytesRead } = await readOwnedRecords(
+      readerOf(bytes),
+      bytes.length,
+      split,
+      () => undefined,
+      65_536,
+    );
+    total += bytesRead;
+  }
+  assert.ok(total < bytes.length * 1.1, `read ${total} bytes of ${bytes.length}`);
+});

@@ -1,0 +1,65 @@
+// Bundles the local worker together with the user's map/reduce/combine modules (TS or JS) into one CommonJS file.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+import { ContinuumError } from '@serverless-continuum/core/errors';
+
+export interface ModuleRefs {
+  map: { file: string; export: string };
+  reduce: { file: string; export: string };
+  combine?: { file: string; export: string };
+}
+
+/** This folder's worker module, without extension: `.js` in dist, `.ts` when run from sources. */
+const WORKER_MODULE = join(__dirname, 'worker');
+
+/** The generated entry: imports each user function by name and starts the worker with them. */
+export function workerEntry(modules: ModuleRefs, workerModule = WORKER_MODULE): string {
+  const lines = [`import { startWorker } from ${JSON.stringify(workerModule)};`];
+  const roles = (['map', 'reduce', 'combine'] as const).filter((r) => modules[r]);
+  for (const role of roles)
+    lines.push(`import * as ${role}Module from ${JSON.stringify(modules[role]!.file)};`);
+  lines.push('function pick(mod, name, file, role) {');
+  lines.push('  const fn = mod[name] ?? (name === "default" ? mod : undefined);');
+  lines.push(
+    '  if (typeof fn !== "function") throw new Error(`${role}: ${file} has no exported function ${JSON.stringify(name)}`);',
+  );
+  lines.push('  return fn;');
+  lines.push('}');
+  const args = roles.map(
+    (r) =>
+      `${r}: pick(${r}Module, ${JSON.stringify(modules[r]!.export)}, ${JSON.stringify(modules[r]!.file)}, ${JSON.stringify(r)})`,
+  );
+  lines.push(`startWorker({ ${args.join(', ')} });`);
+  return lines.join('\n');
+}
+
+export async function bundleWorker(modules: ModuleRefs, outfile: string): Promise<string> {
+  for (const role of ['map', 'reduce', 'combine'] as const) {
+    const ref = modules[role];
+    if (ref && !existsSync(ref.file)) {
+      throw new ContinuumError('CONTINUUM_NOT_FOUND', `the ${role} module ${ref.file} does not exist`);
+    }
+  }
+  try {
+    await build({
+      stdin: { contents: workerEntry(modules), resolveDir: dirname(modules.map.file), loader: 'js' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outfile,
+      logLevel: 'silent',
+      sourcemap: 'inline',
+    });
+  } catch (error) {
+    throw new ContinuumError(
+      'CONTINUUM_BUNDLE',
+      `could not bundle the job's modules: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return outfile;
+}

@@ -1,0 +1,38 @@
+// Messages between the local engine and its worker threads.
+import type { Split } from '../runtime/splits';
+
+export interface LocalMapTask {
+  kind: 'map';
+  runId: string;
+  job: string;
+  input: { path: string; size: number; name: string };
+  split: Split;
+  attempt: number;
+  records: 'lines' | 'jsonl';
+  reducers: number;
+  /** A private folder for this attempt's files; they are renamed into `mapDir` when complete. */
+  attemptDir: string;
+  mapDir: string;
+  fetchSize: number;
+}
+
+export interface LocalReduceTask {
+  kind: 'reduce';
+  runId: string;
+  job: string;
+  partition: number;
+  inputs: string[];
+  format: 'tsv' | 'jsonl';
+  memoryBudget: number;
+  spillDir: string;
+  /** Written to `outFile + '.tmp-<attempt>'`, then renamed. */
+  outFile: string;
+  attempt: number;
+}
+
+export type LocalTask = LocalMapTask | LocalReduceTask;
+
+/** What the engine passes to every worker: where the user's functions are, by export name. */
+export interface LocalWorkerData {
+  exports: { map: string; reduce: string; combine?: string };
+}

@@ -1,0 +1,225 @@
+// The run store on DynamoDB (table key: `pk` S hash + `sk` S range). Idempotence comes from number sets with
+// conditional ADD; "exactly once" from conditional updates of the `phase` attribute.
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { RUN_TABLE_TTL_ATTRIBUTE } from './contract';
+import type { NewRun, Phase, RunState, RunStore } from './run-store';
+import type { PartitionStats, SplitStats } from './types';
+
+const runKey = (runId: string): Record<string, AttributeValue> => ({
+  pk: { S: `run#${runId}` },
+  sk: { S: 'run' },
+});
+const pad = (n: number): string => String(n).padStart(6, '0');
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+/** Run items expire two weeks after they were written. */
+const expiry = (): Record<string, AttributeValue> => ({
+  [RUN_TABLE_TTL_ATTRIBUTE]: { N: String(Math.floor(Date.now() / 1000) + 14 * 24 * 3600) },
+});
+
+const num = (v: AttributeValue | undefined): number => Number(v?.N ?? 0);
+
+export class DynamoRunStore implements RunStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async createRun(run: NewRun): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            ...runKey(run.runId),
+            job: { S: run.job },
+            input: { S: JSON.stringify(run.input) },
+            splits: { N: String(run.splits) },
+            reducers: { N: String(run.reducers) },
+            launched: { N: String(run.launched) },
+            createdAt: { S: run.createdAt },
+            phase: { S: run.phase },
+            ...(run.phase === 'reduce' ? { reduceStartedAt: { S: run.createdAt } } : {}),
+            mapRetries: { N: '0' },
+            reduceRetries: { N: '0' },
+            backups: { N: '0' },
+            ...expiry(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async getRun(runId: string): Promise<RunState | undefined> {
+    const { Item: item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: runKey(runId), ConsistentRead: true }),
+    );
+    if (!item) return undefined;
+    return {
+      runId,
+      job: item.job?.S ?? '',
+      input: JSON.parse(item.input?.S ?? '{}') as RunState['input'],
+      splits: num(item.splits),
+      reducers: num(item.reducers),
+      launched: num(item.launched),
+      createdAt: item.createdAt?.S ?? '',
+      phase: (item.phase?.S ?? 'map') as Phase,
+      doneSplits: item.doneSplits?.NS?.length ?? 0,
+      doneParts: item.doneParts?.NS?.length ?? 0,
+      ...(item.reduceStartedAt?.S ? { reduceStartedAt: item.reduceStartedAt.S } : {}),
+      retries: { map: num(item.mapRetries), reduce: num(item.reduceRetries) },
+      backups: num(item.backups),
+    };
+  }
+
+  private async putStats(runId: string, sk: string, stats: unknown): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { pk: { S: `run#${runId}` }, sk: { S: sk }, stats: { S: JSON.stringify(stats) }, ...expiry() },
+      }),
+    );
+  }
+
+  putSplitStats(runId: string, stats: SplitStats): Promise<void> {
+    return this.putStats(runId, `split#${pad(stats.split)}`, stats);
+  }
+
+  putPartStats(runId: string, stats: PartitionStats): Promise<void> {
+    return this.putStats(runId, `part#${pad(stats.partition)}`, stats);
+  }
+
+  private async listStats<T>(runId: string, prefix: string): Promise<T[]> {
+    const out: T[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': { S: `run#${runId}` }, ':p': { S: prefix } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(JSON.parse(item.stats?.S ?? 'null') as T);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  listSplitStats(runId: string): Promise<SplitStats[]> {
+    return this.listStats<SplitStats>(runId, 'split#');
+  }
+
+  listPartStats(runId: string): Promise<PartitionStats[]> {
+    return this.listStats<PartitionStats>(runId, 'part#');
+  }
+
+  private async markDone(
+    runId: string,
+    attr: string,
+    index: number,
+  ): Promise<{ first: boolean; done: number }> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: runKey(runId),
+          UpdateExpression: 'ADD #set :one',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(#set) OR NOT contains(#set, :i))',
+          ExpressionAttributeNames: { '#set': attr },
+          ExpressionAttributeValues: { ':one': { NS: [String(index)] }, ':i': { N: String(index) } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { first: true, done: Attributes?.[attr]?.NS?.length ?? 0 };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const run = await this.getRun(runId);
+      if (!run) throw new Error(`run ${runId} does not exist`);
+      return { first: false, done: attr === 'doneSplits' ? run.doneSplits : run.doneParts };
+    }
+  }
+
+  markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
+    return this.markDone(runId, 'doneSplits', split);
+  }
+
+  markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {
+    return this.markDone(runId, 'doneParts', partition);
+  }
+
+  private async add(runId: string, attr: string): Promise<number> {
+    const { Attributes } = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        UpdateExpression: 'ADD #a :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#a': attr },
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return num(Attributes?.[attr]);
+  }
+
+  async claimNextSplit(runId: string): Promise<number> {
+    return (await this.add(runId, 'launched')) - 1;
+  }
+
+  async transition(runId: string, from: Phase, to: Phase, owner: string, at?: string): Promise<boolean> {
+    const when = at ?? new Date().toISOString();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: runKey(runId),
+          UpdateExpression: `SET phase = :to, #owner = :owner${to === 'reduce' ? ', reduceStartedAt = :at' : ''}`,
+          ConditionExpression: 'phase = :from OR (phase = :to AND #owner = :owner)',
+          ExpressionAttributeNames: { '#owner': `owner_${to}` },
+          ExpressionAttributeValues: {
+            ':from': { S: from },
+            ':to': { S: to },
+            ':owner': { S: owner },
+            ...(to === 'reduce' ? { ':at': { S: when } } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordFailure(runId: string, phase: 'map' | 'reduce', index: number): Promise<number> {
+    await this.add(runId, `${phase}Retries`);
+    return this.add(runId, `fail_${phase}_${index}`);
+  }
+
+  async countBackup(runId: string): Promise<void> {
+    await this.add(runId, 'backups');
+  }
+}

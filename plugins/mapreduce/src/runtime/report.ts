@@ -1,0 +1,160 @@
+// Run ids, storage keys and the `_SUCCESS.json` report (with its cost estimate) shared by the cloud and local paths.
+import { createHash } from 'node:crypto';
+import type { JobRuntimeConfig } from './contract';
+import { partName } from './keys';
+import type { RunState } from './run-store';
+import type { CostEstimate, PartitionStats, RunReport, SplitStats } from './types';
+
+/**
+ * A run id unique per object version: `<sanitized key>-<16 hex of sha256>` over bucket, key and the version
+ * (versionId, or etag + event sequencer on unversioned buckets), so `a.txt`, `a.csv` and two uploads of `a.txt` differ,
+ * while a duplicated event for the same upload yields the same id.
+ */
+export function makeRunId(object: {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  etag?: string;
+  sequencer?: string;
+  size?: number;
+}): string {
+  const version = object.versionId
+    ? `v:${object.versionId}`
+    : `e:${object.etag ?? ''}:${object.sequencer ?? ''}:${object.size ?? ''}`;
+  const hash = createHash('sha256')
+    .update(`${object.bucket}\n${object.key}\n${version}`)
+    .digest('hex')
+    .slice(0, 16);
+  const base = object.key.split('/').filter(Boolean).join('_') || 'object';
+  const name =
+    base
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^[._-]+/, '')
+      .slice(-60) || 'object';
+  return `${name}-${hash}`;
+}
+
+/** `prefix` joined with `rest` by exactly one `/`; an empty prefix adds nothing. */
+export function joinKey(prefix: string, ...rest: string[]): string {
+  const parts = [prefix.replace(/\/+$/, ''), ...rest].filter((p) => p !== '');
+  return parts.join('/');
+}
+
+export const keys = {
+  intermediate: (job: JobRuntimeConfig, runId: string, split: number, partition: number): string =>
+    joinKey(job.temp.prefix, runId, 'map', String(split), partName(partition)),
+  intermediatePrefix: (job: JobRuntimeConfig, runId: string): string => `${joinKey(job.temp.prefix, runId)}/`,
+  part: (job: JobRuntimeConfig, runId: string, partition: number): string =>
+    joinKey(job.output.prefix, runId, partName(partition)),
+  success: (job: JobRuntimeConfig, runId: string): string =>
+    joinKey(job.output.prefix, runId, '_SUCCESS.json'),
+  failed: (job: JobRuntimeConfig, runId: string): string => joinKey(job.output.prefix, runId, '_FAILED.json'),
+};
+
+/** On-demand list prices, us-east-1, USD (Lambda x86, S3 Standard requests, DynamoDB on-demand since Nov 2024). */
+export const PRICES: CostEstimate['prices'] = {
+  lambdaGbSecond: 0.0000166667,
+  lambdaPerMillionRequests: 0.2,
+  s3PutPerThousand: 0.005,
+  s3GetPerThousand: 0.0004,
+  dynamoWritePerMillion: 0.625,
+  dynamoReadPerMillion: 0.125,
+};
+
+export function estimateCost(input: {
+  job: JobRuntimeConfig;
+  splits: SplitStats[];
+  parts: PartitionStats[];
+  mapTasks: number;
+  /** Bytes per ranged GET (the mapper's fetch size). */
+  fetchSize: number;
+  basis: CostEstimate['basis'];
+}): CostEstimate {
+  const { job, splits, parts } = input;
+  const mapSeconds = splits.reduce((n, s) => n + s.durationMs, 0) / 1000;
+  const reduceSeconds = parts.reduce((n, p) => n + p.durationMs, 0) / 1000;
+  const lambdaGbSeconds = (mapSeconds * job.mapperMemoryMb + reduceSeconds * job.reducerMemoryMb) / 1024;
+  const lambdaRequests = 1 + input.mapTasks + parts.length;
+  const intermediates = splits.reduce((n, s) => n + s.partitions.length, 0);
+  const rangedGets = splits.reduce((n, s) => n + Math.max(1, Math.ceil(s.bytesRead / input.fetchSize)), 0);
+  const s3Requests = {
+    get: rangedGets + intermediates,
+    put: intermediates + parts.length + 1,
+    list: 1,
+    delete: intermediates,
+  };
+  const dynamoRequests = { write: 2 + 3 * splits.length + 2 * parts.length + 2, read: parts.length * 2 + 2 };
+  const p = PRICES;
+  const estimatedUsd =
+    lambdaGbSeconds * p.lambdaGbSecond +
+    (lambdaRequests / 1e6) * p.lambdaPerMillionRequests +
+    ((s3Requests.put + s3Requests.list) / 1000) * p.s3PutPerThousand +
+    (s3Requests.get / 1000) * p.s3GetPerThousand +
+    (dynamoRequests.write / 1e6) * p.dynamoWritePerMillion +
+    (dynamoRequests.read / 1e6) * p.dynamoReadPerMillion;
+  return {
+    region: 'us-east-1',
+    currency: 'USD',
+    prices: p,
+    lambdaGbSeconds: Math.round(lambdaGbSeconds * 1000) / 1000,
+    lambdaRequests,
+    s3Requests,
+    dynamoRequests,
+    estimatedUsd: Number(estimatedUsd.toPrecision(3)),
+    basis: input.basis,
+  };
+}
+
+export function buildReport(input: {
+  job: JobRuntimeConfig;
+  run: RunState;
+  splits: SplitStats[];
+  parts: PartitionStats[];
+  finishedAt: Date;
+  fetchSize: number;
+  basis: CostEstimate['basis'];
+  outputBucket?: string;
+}): RunReport {
+  const { job, run, splits, parts } = input;
+  const started = Date.parse(run.createdAt);
+  const reduceStarted = run.reduceStartedAt ? Date.parse(run.reduceStartedAt) : started;
+  const finished = input.finishedAt.getTime();
+  const mapTasks = run.splits + run.retries.map + run.backups;
+  return {
+    runId: run.runId,
+    job: job.name,
+    status: 'succeeded',
+    input: run.input,
+    output: {
+      bucket: input.outputBucket ?? job.output.bucket,
+      prefix: joinKey(job.output.prefix, run.runId) + '/',
+      parts: Array.from({ length: job.reducers }, (_, r) => partName(r)),
+      format: job.outputFormat,
+    },
+    splits: run.splits,
+    mappers: mapTasks,
+    reducers: job.reducers,
+    records: {
+      in: splits.reduce((n, s) => n + s.recordsIn, 0),
+      mapOutput: splits.reduce((n, s) => n + s.recordsOut, 0),
+      reduceInput: parts.reduce((n, p) => n + p.recordsIn, 0),
+      out: parts.reduce((n, p) => n + p.keysOut, 0),
+    },
+    bytes: {
+      read: splits.reduce((n, s) => n + s.bytesRead, 0),
+      intermediate: splits.reduce((n, s) => n + s.bytesOut, 0),
+      output: parts.reduce((n, p) => n + p.bytesOut, 0),
+    },
+    times: {
+      startedAt: run.createdAt,
+      finishedAt: input.finishedAt.toISOString(),
+      mapMs: reduceStarted - started,
+      reduceMs: finished - reduceStarted,
+      totalMs: finished - started,
+    },
+    retries: run.retries,
+    backups: run.backups,
+    spills: parts.reduce((n, p) => n + p.spills, 0),
+    cost: estimateCost({ job, splits, parts, mapTasks, fetchSize: input.fetchSize, basis: input.basis }),
+  };
+}

@@ -1,0 +1,179 @@
+// Run state: which splits and partitions are done, counted idempotently, and the phase transitions that must
+// happen exactly once. One interface, two adapters: DynamoDB (cloud) and memory (the local engine).
+import type { PartitionStats, SplitStats } from './types';
+
+export type Phase = 'map' | 'reduce' | 'finalizing' | 'done' | 'failed';
+
+export interface RunInput {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  size: number;
+}
+
+export interface NewRun {
+  runId: string;
+  job: string;
+  input: RunInput;
+  splits: number;
+  reducers: number;
+  /** Map tasks launched by the coordinator (the rest are launched one per completion). */
+  launched: number;
+  createdAt: string;
+  /** When there is nothing to map (an empty object), the run starts in `reduce`. */
+  phase: 'map' | 'reduce';
+}
+
+export interface RunState extends Omit<NewRun, 'phase'> {
+  phase: Phase;
+  doneSplits: number;
+  doneParts: number;
+  reduceStartedAt?: string;
+  retries: { map: number; reduce: number };
+  backups: number;
+}
+
+export interface RunStore {
+  /** Creates the run; `false` when it already exists (a duplicated trigger). */
+  createRun(run: NewRun): Promise<boolean>;
+  getRun(runId: string): Promise<RunState | undefined>;
+  /** Overwrites the stats of one split (deterministic: a retry writes the same thing). */
+  putSplitStats(runId: string, stats: SplitStats): Promise<void>;
+  putPartStats(runId: string, stats: PartitionStats): Promise<void>;
+  listSplitStats(runId: string): Promise<SplitStats[]>;
+  listPartStats(runId: string): Promise<PartitionStats[]>;
+  /** Records a finished split once; `first` is false for a retried or duplicated completion. */
+  markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }>;
+  markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }>;
+  /** Claims the next split to launch; the index may be past the last split (then nothing is left). */
+  claimNextSplit(runId: string): Promise<number>;
+  /**
+   * Moves the run from `from` to `to`; true for exactly one caller (and for a retry of that caller:
+   * the same `owner`, e.g. a Lambda request id, which async retries keep).
+   */
+  transition(runId: string, from: Phase, to: Phase, owner: string, at?: string): Promise<boolean>;
+  /** Counts a failed attempt of a split or partition and returns the attempts failed so far. */
+  recordFailure(runId: string, phase: 'map' | 'reduce', index: number): Promise<number>;
+  countBackup(runId: string): Promise<void>;
+}
+
+interface MemoryRun extends RunState {
+  doneSplitSet: Set<number>;
+  donePartSet: Set<number>;
+  failures: Map<string, number>;
+  owners: Map<string, string>;
+  splitStats: Map<number, SplitStats>;
+  partStats: Map<number, PartitionStats>;
+}
+
+/** The local engine's store: the same semantics as the DynamoDB one, in one process. */
+export class MemoryRunStore implements RunStore {
+  private readonly runs = new Map<string, MemoryRun>();
+
+  private run(runId: string): MemoryRun {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`run ${runId} does not exist`);
+    return run;
+  }
+
+  async createRun(run: NewRun): Promise<boolean> {
+    if (this.runs.has(run.runId)) return false;
+    this.runs.set(run.runId, {
+      ...run,
+      doneSplits: 0,
+      doneParts: 0,
+      retries: { map: 0, reduce: 0 },
+      backups: 0,
+      ...(run.phase === 'reduce' ? { reduceStartedAt: run.createdAt } : {}),
+      doneSplitSet: new Set(),
+      donePartSet: new Set(),
+      failures: new Map(),
+      owners: new Map(),
+      splitStats: new Map(),
+      partStats: new Map(),
+    });
+    return true;
+  }
+
+  async getRun(runId: string): Promise<RunState | undefined> {
+    const run = this.runs.get(runId);
+    if (!run) return undefined;
+    const state: RunState = {
+      runId: run.runId,
+      job: run.job,
+      input: run.input,
+      splits: run.splits,
+      reducers: run.reducers,
+      launched: run.launched,
+      createdAt: run.createdAt,
+      phase: run.phase,
+      doneSplits: run.doneSplits,
+      doneParts: run.doneParts,
+      ...(run.reduceStartedAt ? { reduceStartedAt: run.reduceStartedAt } : {}),
+      retries: run.retries,
+      backups: run.backups,
+    };
+    return structuredClone(state);
+  }
+
+  async putSplitStats(runId: string, stats: SplitStats): Promise<void> {
+    this.run(runId).splitStats.set(stats.split, structuredClone(stats));
+  }
+
+  async putPartStats(runId: string, stats: PartitionStats): Promise<void> {
+    this.run(runId).partStats.set(stats.partition, structuredClone(stats));
+  }
+
+  async listSplitStats(runId: string): Promise<SplitStats[]> {
+    return [...this.run(runId).splitStats.values()].sort((a, b) => a.split - b.split);
+  }
+
+  async listPartStats(runId: string): Promise<PartitionStats[]> {
+    return [...this.run(runId).partStats.values()].sort((a, b) => a.partition - b.partition);
+  }
+
+  async markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
+    const run = this.run(runId);
+    const first = !run.doneSplitSet.has(split);
+    run.doneSplitSet.add(split);
+    run.doneSplits = run.doneSplitSet.size;
+    return { first, done: run.doneSplits };
+  }
+
+  async markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {
+    const run = this.run(runId);
+    const first = !run.donePartSet.has(partition);
+    run.donePartSet.add(partition);
+    run.doneParts = run.donePartSet.size;
+    return { first, done: run.doneParts };
+  }
+
+  async claimNextSplit(runId: string): Promise<number> {
+    const run = this.run(runId);
+    run.launched++;
+    return run.launched - 1;
+  }
+
+  async transition(runId: string, from: Phase, to: Phase, owner: string, at?: string): Promise<boolean> {
+    const run = this.run(runId);
+    if (run.phase === to && run.owners.get(to) === owner) return true;
+    if (run.phase !== from) return false;
+    run.phase = to;
+    run.owners.set(to, owner);
+    if (to === 'reduce') run.reduceStartedAt = at ?? new Date().toISOString();
+    return true;
+  }
+
+  async recordFailure(runId: string, phase: 'map' | 'reduce', index: number): Promise<number> {
+    const run = this.run(runId);
+    const id = `${phase}#${index}`;
+    const n = (run.failures.get(id) ?? 0) + 1;
+    run.failures.set(id, n);
+    run.retries[phase]++;
+    return n;
+  }
+
+  async countBackup(runId: string): Promise<void> {
+    this.run(runId).backups++;
+  }
+}
