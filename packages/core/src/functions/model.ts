@@ -1,0 +1,85 @@
+// The function-definition model: one container function as SCAR's and OSCAR's FDL describe it, provider-neutral.
+import type { FromSchema } from 'json-schema-to-ts';
+import { ConfigError } from '../errors';
+import type { batchSchema, containerSchema, executionSchema, storageBindingSchema } from './schema';
+
+export type StorageBinding = FromSchema<typeof storageBindingSchema>;
+export type ContainerSpec = FromSchema<typeof containerSchema>;
+export type ExecutionMode = FromSchema<typeof executionSchema>;
+export type BatchResources = FromSchema<typeof batchSchema>;
+
+export interface FunctionDefinition {
+  /** Function name (the service's function key). */
+  name: string;
+  container: ContainerSpec;
+  /** MiB. */
+  memory?: number;
+  /** Seconds. */
+  timeout?: number;
+  input?: StorageBinding[];
+  output?: StorageBinding[];
+  execution?: ExecutionMode;
+  batch?: BatchResources;
+  /** An HTTP endpoint for synchronous calls with a file as the body. */
+  api?: boolean;
+  /** Variables of the function itself (SCAR's `lambda.environment`), not the script's. */
+  functionEnvironment?: Record<string, string>;
+  /** Days to keep the function's logs. */
+  logRetentionInDays?: number;
+}
+
+/** A binding split into what the runtime and IAM need: bucket, prefix without slashes at either end. */
+export interface ResolvedBinding {
+  storage: string;
+  bucket: string;
+  prefix: string;
+  suffix: string[];
+  prefixFilter: string[];
+  existing: boolean;
+}
+
+export function resolveBinding(binding: StorageBinding, path: string): ResolvedBinding {
+  const trimmed = binding.path.replace(/^\/+/, '');
+  const slash = trimmed.indexOf('/');
+  const bucket = slash === -1 ? trimmed : trimmed.slice(0, slash);
+  const prefix = slash === -1 ? '' : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, '');
+  if (!bucket) throw new ConfigError(`${path}.path`, 'names no bucket', 'write bucket[/prefix]');
+  if (prefix.split('/').some((part) => part === '..' || part === '.')) {
+    throw new ConfigError(`${path}.path`, `"${binding.path}" has a . or .. segment`, 'write bucket[/prefix]');
+  }
+  return {
+    storage: binding.storage,
+    bucket,
+    prefix,
+    suffix: binding.suffix ?? [],
+    prefixFilter: binding.prefix ?? [],
+    existing: binding.existing ?? false,
+  };
+}
+
+/** The key prefix a binding covers: `prefix/`, or `''` for the whole bucket. */
+export function keyPrefix(binding: Pick<ResolvedBinding, 'prefix'>): string {
+  return binding.prefix ? `${binding.prefix}/` : '';
+}
+
+/**
+ * Whether an object written under `output` could match the `input` trigger: same bucket, the output
+ * lies under the input prefix, and some key can end with both suffix lists.
+ */
+export function outputCanTriggerInput(input: ResolvedBinding, output: ResolvedBinding): boolean {
+  if (input.bucket !== output.bucket) return false;
+  const inputPrefix = keyPrefix(input);
+  const outputPrefix = keyPrefix(output);
+  if (!outputPrefix.startsWith(inputPrefix) && !inputPrefix.startsWith(outputPrefix)) return false;
+  // An input under the output prefix is only reached when the script writes into that sub-folder.
+  if (inputPrefix.length > outputPrefix.length) {
+    const sub = inputPrefix.slice(outputPrefix.length);
+    if (
+      output.prefixFilter.length &&
+      !output.prefixFilter.some((p) => sub.startsWith(p) || p.startsWith(sub))
+    )
+      return false;
+  }
+  if (!input.suffix.length || !output.suffix.length) return true;
+  return input.suffix.some((a) => output.suffix.some((b) => a.endsWith(b) || b.endsWith(a)));
+}

@@ -1,0 +1,234 @@
+// The SCAR FDL importer, on SCAR's own example files (copied under test/fixtures/reference/scar).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../src/errors';
+import {
+  importScarFdl,
+  importScarFdlFile,
+  outputCanTriggerInput,
+  resolveBinding,
+  type FunctionDefinition,
+} from '../src/functions';
+
+const SCAR = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'reference', 'scar');
+const fdl = (name: string) => join(SCAR, name);
+
+function importError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the import to fail');
+}
+
+function only(functions: FunctionDefinition[], name: string): FunctionDefinition {
+  const fn = functions.find((f) => f.name === name);
+  assert.ok(fn, `no function ${name} in ${functions.map((f) => f.name).join(', ')}`);
+  return fn;
+}
+
+describe('SCAR FDL import', () => {
+  test('imports an S3-triggered function: image, init_script next to the FDL file, input and output', () => {
+    const { functions, notices } = importScarFdlFile(fdl('imagemagick__scar-imagemagick.yaml'));
+    assert.deepEqual(functions, [
+      {
+        name: 'scar-imagemagick',
+        container: { image: 'grycap/imagemagick', script: join(SCAR, 'grayify-image.sh') },
+        input: [{ storage: 's3', path: 'scar-imagemagick/input' }],
+        output: [{ storage: 's3', path: 'scar-imagemagick/output' }],
+      },
+    ]);
+    assert.deepEqual(notices, []);
+  });
+
+  test('maps memory to MiB and api_gateway to an HTTP endpoint', () => {
+    const { functions, notices } = importScarFdlFile(fdl('darknet__scar-darknet-api-s3.yaml'));
+    const fn = only(functions, 'scar-darknet-api-s3');
+    assert.equal(fn.memory, 2048);
+    assert.equal(fn.api, true);
+    assert.equal(fn.input, undefined);
+    assert.deepEqual(fn.output, [{ storage: 's3', path: 'scar-darknet/output' }]);
+    assert.match(
+      notices.join('\n'),
+      /api_gateway\.name: the endpoint is the service's REST API, route \/scar-darknet-api-s3/,
+    );
+  });
+
+  test('maps execution modes, output suffixes and batch.enable_gpu / compute_resources', () => {
+    const { functions } = importScarFdlFile(fdl('av-workflow__scar-av-workflow.yaml'));
+    assert.deepEqual(
+      functions.map((f) => [f.name, f.execution]),
+      [
+        ['scar-av-workflow-ffmpeg', 'lambda-batch'],
+        ['scar-av-workflow-audio2srt', 'lambda-batch'],
+        ['scar-av-workflow-yolov3', 'batch'],
+      ],
+    );
+    assert.deepEqual(only(functions, 'scar-av-workflow-ffmpeg').output, [
+      { storage: 's3', path: 'scar-av-workflow/video', suffix: ['avi'] },
+      { storage: 's3', path: 'scar-av-workflow/audio', suffix: ['wav'] },
+    ]);
+    assert.deepEqual(only(functions, 'scar-av-workflow-yolov3').batch, {
+      vcpus: 4,
+      memory: 12288,
+      gpu: 1,
+      maxVcpus: 12,
+      instanceTypes: ['g3s.xlarge'],
+    });
+  });
+
+  test('reads the legacy layout with the image right under lambda, and ignores unused storage providers', () => {
+    const { functions, notices } = importScarFdlFile(fdl('video-process.yaml'));
+    assert.deepEqual(
+      functions.map((f) => [f.name, f.container.image]),
+      [
+        ['scar-batch-ffmpeg-split', 'grycap/ffmpeg'],
+        ['scar-lambda-darknet', 'grycap/darknet'],
+      ],
+    );
+    assert.match(notices.join('\n'), /log_level: ignored/);
+    assert.match(notices.join('\n'), /storage_providers\.s3, minio: not used by the AWS functions, ignored/);
+  });
+
+  test('imports the AWS part of a SCAR + OSCAR workflow and says the OSCAR part is for oscar-target', () => {
+    const { functions, notices } = importScarFdlFile(
+      fdl('mask-detector-workflow__scar-mask-detector-workflow.yaml'),
+    );
+    assert.deepEqual(
+      functions.map((f) => f.name),
+      ['scar-mask-detector'],
+    );
+    assert.match(
+      notices.join('\n'),
+      /functions\.oscar: 1 OSCAR service\(s\) not imported: the OSCAR part is for the oscar-target plugin/,
+    );
+  });
+
+  test('imports a function with no script (the script is then required only where an image is built)', () => {
+    const { functions } = importScarFdlFile(fdl('cowsay__scar-cowsay.yaml'));
+    assert.deepEqual(functions, [{ name: 'scar-cowsay', container: { image: 'grycap/cowsay' } }]);
+  });
+
+  test('refuses multi-node parallel (MPI) Batch jobs and a placeholder image, naming the paths', () => {
+    const error = importError(() => importScarFdlFile(fdl('mpi__batch.yaml')));
+    assert.equal(error.path, 'custom.containerLambda.fdl');
+    assert.match(
+      error.message,
+      /functions\.aws\[0\]\.batch\.multi_node_parallel: not supported: multi-node parallel Batch jobs \(MPI\)/,
+    );
+    assert.match(
+      error.message,
+      /functions\.aws\[0\]\.lambda\.container\.image: "<DockerHub repo\/image>" is not an image name/,
+    );
+  });
+
+  test('lists every key of the full SCAR example that cannot be honoured, and no secret values', () => {
+    const error = importError(() => importScarFdlFile(fdl('fdl-example.yaml')));
+    const message = error.message;
+    for (const fragment of [
+      'functions.aws[0].lambda.layers: not supported: Lambda functions packaged as container images cannot use layers',
+      'functions.aws[0].lambda.container.timeout_threshold": not supported',
+      'storage_provider minio.my_minio: not supported on AWS',
+      'storage_providers.s3.my_s3: access keys are not supported',
+      'functions.aws[0].batch.service_role: not supported',
+      'functions.aws[0].batch.compute_resources.instance_role: not supported',
+      'functions.aws[0].batch.environment: not supported',
+    ]) {
+      assert.ok(message.includes(fragment), `missing "${fragment}" in:\n${message}`);
+    }
+    assert.doesNotMatch(message, /awskey|mpass|mytoken/);
+  });
+
+  test('rejects a function whose region is not the service region', () => {
+    const error = importError(() =>
+      importScarFdl(
+        {
+          functions: {
+            aws: [{ lambda: { name: 'f', region: 'eu-west-1', container: { image: 'alpine' } } }],
+          },
+        },
+        { file: 'scar.yaml', region: 'us-east-1' },
+      ),
+    );
+    assert.match(
+      error.message,
+      /functions\.aws\[0\]\.lambda\.region: "eu-west-1" differs from the service's region us-east-1/,
+    );
+  });
+
+  test('maps environment.Variables: the container ones to the script, the lambda ones to the function', () => {
+    const { functions } = importScarFdl(
+      {
+        functions: {
+          aws: [
+            {
+              lambda: {
+                name: 'f',
+                environment: { Variables: { LAMBDA_ONLY: 1 } },
+                container: {
+                  image: 'alpine',
+                  environment: { Variables: { QUALITY: '90' } },
+                  timeout_threshold: 20,
+                },
+              },
+            },
+          ],
+        },
+      },
+      { file: '/srv/scar.yaml' },
+    );
+    assert.deepEqual(functions[0], {
+      name: 'f',
+      container: { image: 'alpine', environment: { QUALITY: '90' } },
+      functionEnvironment: { LAMBDA_ONLY: '1' },
+      batch: { fallback: { deadlineMarginSeconds: 20 } },
+    });
+  });
+
+  test('rejects keys SCAR does not know, with their path', () => {
+    const error = importError(() =>
+      importScarFdl(
+        { functions: { aws: [{ lambda: { name: 'f', image: 'x', handler: 'h' } }] }, extra: 1 },
+        { file: 's.yaml' },
+      ),
+    );
+    assert.match(error.message, /extra: not a SCAR FDL key/);
+    assert.match(
+      error.message,
+      /functions\.aws\[0\]\.lambda\.handler: not supported by the container-lambda plugin/,
+    );
+  });
+});
+
+describe('storage bindings', () => {
+  test('split bucket and prefix, without slashes at either end', () => {
+    assert.deepEqual(resolveBinding({ storage: 's3', path: 'my-bucket/in/sub/', suffix: ['.jpg'] }, 'x'), {
+      storage: 's3',
+      bucket: 'my-bucket',
+      prefix: 'in/sub',
+      suffix: ['.jpg'],
+      prefixFilter: [],
+      existing: false,
+    });
+  });
+
+  test('refuse .. in a prefix', () => {
+    assert.throws(() => resolveBinding({ storage: 's3', path: 'b/in/../x' }, 'functions.f.input[0]'), {
+      message: /functions\.f\.input\[0\]\.path: "b\/in\/\.\.\/x" has a \. or \.\. segment/,
+    });
+  });
+
+  test('an output under the input prefix of the same bucket can trigger the input, unless suffixes keep them apart', () => {
+    const b = (path: string, suffix: string[] = []) => resolveBinding({ storage: 's3', path, suffix }, 'x');
+    assert.equal(outputCanTriggerInput(b('bkt'), b('bkt/out')), true);
+    assert.equal(outputCanTriggerInput(b('bkt/in'), b('bkt/out')), false);
+    assert.equal(outputCanTriggerInput(b('bkt/in'), b('bkt/in/out')), true);
+    assert.equal(outputCanTriggerInput(b('bkt/in', ['.jpg']), b('bkt/in/out', ['.png'])), false);
+    assert.equal(outputCanTriggerInput(b('bkt/in', ['.jpg']), b('bkt/in/out')), true);
+    assert.equal(outputCanTriggerInput(b('bkt/in'), b('other/in')), false);
+    assert.equal(outputCanTriggerInput(b('bkt/inbox'), b('bkt/in')), false);
+  });
+});
