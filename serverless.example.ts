@@ -1,5 +1,6 @@
 // One typed service that uses the Serverless Continuum plugins; `npm run demo` runs it locally.
 import type { AWS } from '@serverless/typescript';
+import type { Config as MapreduceConfig } from '@serverless-continuum/mapreduce';
 
 const serverlessConfiguration: AWS = {
   service: 'continuum-example',
@@ -7,6 +8,7 @@ const serverlessConfiguration: AWS = {
   configValidationMode: 'error',
   plugins: [
     // PLUGINS (each plugin's issue adds its line here)
+    '@serverless-continuum/mapreduce',
   ],
   provider: {
     name: 'aws',
@@ -18,6 +20,20 @@ const serverlessConfiguration: AWS = {
   },
   custom: {
     // CUSTOM
+    // An upload under corpus/ starts a word count; results land under results/wordcount/<run id>/.
+    mapreduce: {
+      wordcount: {
+        input: 'continuum-example-data/corpus/',
+        output: 'continuum-example-data/results/wordcount/',
+        map: 'examples/wordcount.map',
+        reduce: 'examples/wordcount.reduce',
+        combine: 'examples/wordcount.reduce',
+        chunkSize: '64MB',
+        reducers: 4,
+        mapper: { memorySize: 1769, timeout: 300 },
+        reducer: { memorySize: 3008, timeout: 900 },
+      },
+    } satisfies MapreduceConfig,
   },
 };
 

@@ -11,7 +11,12 @@ export function logsCommand(ctx: CommandContext): void {
   const key = functionKey(job.name, role);
   const stage = stringOption(ctx.options, 'stage');
   const region = stringOption(ctx.options, 'region');
-  const extra = [stage ? ` --stage ${stage}` : '', region ? ` --region ${region}` : ''].join('');
+  const config = stringOption(ctx.options, 'config');
+  const extra = [
+    stage ? ` --stage ${stage}` : '',
+    region ? ` --region ${region}` : '',
+    config ? ` --config ${config}` : '',
+  ].join('');
   ctx.utils.writeText([
     `The ${role} of job ${job.name} is the function ${key}. Its logs:`,
     `  serverless logs --function ${key}${extra} --tail`,

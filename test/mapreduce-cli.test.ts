@@ -1,0 +1,83 @@
+// `sls mapreduce run --local` through the real CLI: the same word count a plain loop computes.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { referenceWordCount, runSls, sampleText, type Framework } from '../plugins/mapreduce/test/cli';
+
+const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
+
+function readTsvParts(runDir: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const part of readdirSync(runDir)
+    .filter((f) => f.startsWith('part-'))
+    .sort()) {
+    for (const line of readFileSync(join(runDir, part), 'utf8').split('\n')) {
+      if (!line) continue;
+      const tab = line.lastIndexOf('\t');
+      const word = line.slice(0, tab);
+      assert.ok(!counts.has(word), `${word} appears in one part only`);
+      counts.set(word, Number(line.slice(tab + 1)));
+    }
+  }
+  return counts;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'mapreduce-cli-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+const text = sampleText(20_000);
+const input = join(work, 'corpus.txt');
+writeFileSync(input, text);
+
+for (const framework of ['osls', 'serverless'] as Framework[]) {
+  describe(`sls mapreduce run --local (${framework})`, () => {
+    test('prints the report and writes the reference word count', async () => {
+      const output = join(work, `out-${framework}`);
+      const run = await runSls(
+        framework,
+        [
+          'mapreduce',
+          'run',
+          '--job',
+          'wordcount',
+          '--input',
+          input,
+          '--local',
+          '--output',
+          output,
+          '--workers',
+          '2',
+        ],
+        { cwd: FIXTURE },
+      );
+      assert.equal(run.code, 0, run.stderr + run.stdout);
+      const match = /Run (\S+) of job wordcount succeeded/.exec(run.stdout);
+      assert.ok(match, run.stdout);
+      const runDir = join(output, match[1]!);
+      assert.match(
+        run.stdout,
+        new RegExp(`Report: ${join(runDir, '_SUCCESS.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
+      assert.match(run.stdout, /records +20,000 in/);
+      assert.ok(existsSync(join(runDir, '_SUCCESS.json')));
+      const report = JSON.parse(readFileSync(join(runDir, '_SUCCESS.json'), 'utf8'));
+      assert.equal(report.reducers, 8);
+      assert.deepEqual(
+        [...readTsvParts(runDir)].sort(([a], [b]) => (a < b ? -1 : 1)),
+        [...referenceWordCount(text)].sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+    });
+  });
+}
+
+test('an unknown job is refused with the list of jobs', async () => {
+  const run = await runSls('osls', ['mapreduce', 'run', '--job', 'nope', '--input', input, '--local'], {
+    cwd: FIXTURE,
+  });
+  assert.notEqual(run.code, 0);
+  assert.match(
+    run.stdout + run.stderr,
+    /--job: no job "nope" under custom\.mapreduce \(jobs: wordcount, means\)/,
+  );
+});
