@@ -1,5 +1,6 @@
 // `sls mapreduce run`: a job on a local file with worker threads (--local), or on AWS by uploading to the input prefix.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
@@ -7,7 +8,8 @@ import { parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core
 import type { ResolvedJob } from '../config';
 import { selectJob, stringOption, type CommandContext } from './context';
 import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
-import { summarizeRun } from './report';
+import { formatBytes, summarizeRun } from './report';
+import type { JobRuntimeConfig } from '../runtime/contract';
 import { jobStorage } from './status';
 
 const TOP_LINES = 10;
@@ -59,10 +61,14 @@ async function runLocally(ctx: CommandContext, job: ResolvedJob, input: string):
     message: `${job.name}: running locally on ${basename(file)}`,
     name: 'mapreduce-run',
   });
+  const runtime = localChunking(job.runtime, statSync(file).size, workers ?? availableParallelism());
+  if (runtime.chunkSize !== job.runtime.chunkSize) {
+    ctx.utils.log.info(`Local run: ${formatBytes(runtime.chunkSize ?? 0)} splits so every worker has work`);
+  }
   let result: Awaited<ReturnType<typeof runLocal>>;
   try {
     result = await runLocal({
-      job: job.runtime,
+      job: runtime,
       modules: job.modules,
       input: file,
       outputDir,
@@ -86,6 +92,19 @@ async function runLocally(ctx: CommandContext, job: ResolvedJob, input: string):
         ]
       : []),
   ]);
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Splits sized for Lambda (64 MB by default) leave most local workers idle on a file of a few chunks;
+ * locally a file smaller than `workers` chunks is cut into `workers` splits (whole MBs). Results do not
+ * depend on the split size: every record is read by exactly one split either way.
+ */
+export function localChunking(job: JobRuntimeConfig, fileSize: number, workers: number): JobRuntimeConfig {
+  if (job.chunkSize === undefined || workers < 2 || fileSize >= job.chunkSize * workers) return job;
+  const chunkSize = Math.max(MB, Math.ceil(fileSize / workers / MB) * MB);
+  return chunkSize < job.chunkSize ? { ...job, chunkSize } : job;
 }
 
 function readHead(file: string): string {
