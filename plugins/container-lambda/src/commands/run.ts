@@ -1,0 +1,104 @@
+// `sls container run -f <fn> --file <path> [--local] [--out <dir>]`: one file through the function, in the
+// cloud (upload to the input, wait for the outputs, download them) or on this machine with the supervisor.
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ContinuumError } from '@serverless-continuum/core/errors';
+import type { Storage } from '@serverless-continuum/core/storage';
+import type { ResolvedContainerFunction } from '../config';
+import { runtimeBindings } from '../compile/environment';
+import { runLocal } from '../local/run';
+import { downloadObjects, listBinding, putFile, type ListedObject } from './storage';
+
+export interface RunReport {
+  /** Files written under outDir, relative to it. */
+  files: string[];
+  stdout?: string;
+}
+
+export async function runLocally(
+  fn: ResolvedContainerFunction,
+  file: string,
+  outDir: string,
+  log: (line: string) => void,
+  timeoutSeconds?: number,
+): Promise<RunReport> {
+  if (!fn.script) {
+    throw new ContinuumError(
+      'CONTINUUM_INVALID_CONFIG',
+      `functions.${fn.name}.container.script: needed to run locally (the image is prebuilt; point script at the file baked into it)`,
+    );
+  }
+  const result = await runLocal({
+    functionName: fn.name,
+    script: fn.script,
+    environment: fn.environment,
+    inputs: runtimeBindings(fn.inputs),
+    outputs: runtimeBindings(fn.outputs),
+    file: resolve(file),
+    outDir: resolve(outDir),
+    timeoutSeconds,
+    log,
+  });
+  if (result.exitCode !== 0) {
+    throw new ContinuumError(
+      'CONTINUUM_SCRIPT_FAILED',
+      `${fn.name}: the script exited with code ${result.exitCode}; nothing was written`,
+    );
+  }
+  return { files: result.uploaded, stdout: result.stdout };
+}
+
+export interface CloudRunOptions {
+  /** Give up after this long without the outputs (seconds). */
+  waitSeconds: number;
+  pollMs?: number;
+  progress?: (message: string) => void;
+}
+
+/**
+ * Uploads the file to the first input, then polls the output prefixes for objects written after the upload
+ * (by the storage's clock) and downloads them once no new object appeared for one more poll.
+ */
+export async function runInCloud(
+  storage: Storage,
+  fn: ResolvedContainerFunction,
+  file: string,
+  outDir: string,
+  options: CloudRunOptions,
+): Promise<RunReport> {
+  if (!fn.outputs.length) {
+    throw new ContinuumError(
+      'CONTINUUM_INVALID_CONFIG',
+      `functions.${fn.name}.output: the function has no output to wait for`,
+    );
+  }
+  const progress = options.progress ?? (() => undefined);
+  const { bucket, key } = await putFile(storage, fn, file);
+  const uploaded = await storage.head(bucket, key);
+  const since = uploaded?.lastModified?.getTime() ?? Date.now();
+  progress(`Uploaded s3://${bucket}/${key}; waiting for the outputs of ${fn.name}`);
+
+  const pollMs = options.pollMs ?? 2000;
+  const deadline = Date.now() + options.waitSeconds * 1000;
+  let found: ListedObject[] = [];
+  while (Date.now() < deadline) {
+    await sleep(pollMs);
+    const fresh: ListedObject[] = [];
+    for (const binding of fn.outputs) {
+      for (const object of await listBinding(storage, binding)) {
+        // Storage timestamps have second precision: an object from the same second counts as new.
+        if ((object.lastModified?.getTime() ?? 0) >= Math.floor(since / 1000) * 1000) fresh.push(object);
+      }
+    }
+    if (fresh.length && fresh.length === found.length) break;
+    if (fresh.length) progress(`${fresh.length} output object(s) so far`);
+    found = fresh;
+  }
+  if (!found.length) {
+    throw new ContinuumError(
+      'CONTINUUM_RUN_FAILED',
+      `${fn.name}: no output appeared within ${options.waitSeconds} s of uploading s3://${bucket}/${key} (see sls logs -f ${fn.name})`,
+    );
+  }
+  return { files: await downloadObjects(storage, found, outDir) };
+}

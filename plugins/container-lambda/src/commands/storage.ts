@@ -1,0 +1,119 @@
+// The S3 side of the cloud commands: one Storage for the function's buckets, and SCAR-like put / get / ls.
+import { basename, join, relative, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { ContinuumError } from '@serverless-continuum/core/errors';
+import {
+  createS3Storage,
+  downloadToFile,
+  safeJoin,
+  uploadFile,
+  type ObjectInfo,
+  type Storage,
+} from '@serverless-continuum/core/storage';
+import type { ResolvedBinding } from '@serverless-continuum/core/functions';
+import type { ResolvedContainerFunction } from '../config';
+import { ENV } from '../runtime/contract';
+
+/** Real S3 by default; any S3-compatible endpoint (MinIO, a local test server) through CONTINUUM_S3_ENDPOINT. */
+export function commandStorage(clientConfig: { region: string; credentials?: unknown }): Storage {
+  const endpoint = process.env[ENV.s3Endpoint];
+  return createS3Storage({
+    region: clientConfig.region,
+    ...(clientConfig.credentials ? { credentials: clientConfig.credentials as never } : {}),
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+  });
+}
+
+export function firstInput(fn: ResolvedContainerFunction): ResolvedBinding {
+  const input = fn.inputs[0];
+  if (!input) {
+    throw new ContinuumError(
+      'CONTINUUM_INVALID_CONFIG',
+      `functions.${fn.name}.input: the function has no input to upload to`,
+    );
+  }
+  return input;
+}
+
+export function objectKey(binding: ResolvedBinding, name: string): string {
+  return binding.prefix ? `${binding.prefix}/${name}` : name;
+}
+
+/** Uploads a file to the function's first input; returns the key. */
+export async function putFile(
+  storage: Storage,
+  fn: ResolvedContainerFunction,
+  file: string,
+  name?: string,
+): Promise<{ bucket: string; key: string }> {
+  const input = firstInput(fn);
+  const key = objectKey(input, name ?? basename(file));
+  await uploadFile(storage, input.bucket, key, resolve(file));
+  return { bucket: input.bucket, key };
+}
+
+export interface ListedObject extends ObjectInfo {
+  bucket: string;
+  /** Path relative to the binding's prefix. */
+  relativePath: string;
+}
+
+export async function listBinding(storage: Storage, binding: ResolvedBinding): Promise<ListedObject[]> {
+  const prefix = binding.prefix ? `${binding.prefix}/` : '';
+  const out: ListedObject[] = [];
+  for await (const info of storage.list(binding.bucket, prefix)) {
+    out.push({ ...info, bucket: binding.bucket, relativePath: info.key.slice(prefix.length) });
+  }
+  return out;
+}
+
+/** Downloads objects under `outDir/<relative path>`; keys can never escape `outDir`. */
+export async function downloadObjects(
+  storage: Storage,
+  objects: ListedObject[],
+  outDir: string,
+): Promise<string[]> {
+  const dir = resolve(outDir);
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  for (const object of objects) {
+    const target = safeJoin(dir, object.relativePath);
+    await downloadToFile(storage, object.bucket, object.key, target);
+    written.push(relative(dir, target));
+  }
+  return written;
+}
+
+/** `sls container ls`: the input and output objects, one line each. */
+export async function listLines(storage: Storage, fn: ResolvedContainerFunction): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [role, bindings] of [
+    ['input', fn.inputs],
+    ['output', fn.outputs],
+  ] as const) {
+    for (const binding of bindings) {
+      const objects = await listBinding(storage, binding);
+      lines.push(
+        `${role} s3://${binding.bucket}/${binding.prefix ? `${binding.prefix}/` : ''} (${objects.length} objects)`,
+      );
+      for (const o of objects)
+        lines.push(`  ${o.relativePath}\t${o.size}\t${o.lastModified?.toISOString() ?? ''}`);
+    }
+  }
+  return lines;
+}
+
+/** `sls container get`: every output object (or the objects under `key`) into outDir. */
+export async function getOutputs(
+  storage: Storage,
+  fn: ResolvedContainerFunction,
+  outDir: string,
+): Promise<string[]> {
+  const written: string[] = [];
+  for (const binding of fn.outputs) {
+    const objects = await listBinding(storage, binding);
+    const target = fn.outputs.length > 1 ? join(outDir, binding.bucket, binding.prefix) : outDir;
+    written.push(...(await downloadObjects(storage, objects, target)));
+  }
+  return written;
+}

@@ -1,0 +1,70 @@
+// AWS Batch for `batch` and `lambda-batch`: a managed compute environment (EC2 or Spot, the ECS GPU AMI when
+// a GPU is asked for), a job queue and a job definition running the same image with the supervisor in Batch mode.
+import {
+  batchComputeEnvironment,
+  batchJobDefinition,
+  batchJobQueue,
+  getAtt,
+  iamInstanceProfile,
+  iamRole,
+  mergeStatements,
+  ref,
+  type CfnResource,
+  type CfnValue,
+} from '@serverless-continuum/core/cfn';
+import type { ResolvedContainerFunction } from '../config';
+import { runtimeEnvironment } from './environment';
+import { storageStatements } from './iam';
+import { resourceIds } from './names';
+
+export function batchTargets(fn: string): { jobQueue: CfnValue; jobDefinition: CfnValue } {
+  const ids = resourceIds(fn);
+  // Ref of both is the ARN (the job definition's with its revision).
+  return { jobQueue: ref(ids.jobQueue), jobDefinition: ref(ids.jobDefinition) };
+}
+
+export function batchResources(
+  fn: ResolvedContainerFunction,
+  imageUri: CfnValue,
+): Record<string, CfnResource> {
+  const batch = fn.batch;
+  if (!batch) return {};
+  const ids = resourceIds(fn.name);
+  const environment = runtimeEnvironment(fn, { mode: 'batch' });
+  return {
+    [ids.instanceRole]: iamRole({
+      servicePrincipals: ['ec2.amazonaws.com'],
+      managedPolicyArns: [
+        {
+          'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role',
+        },
+      ],
+    }),
+    [ids.instanceProfile]: iamInstanceProfile([ref(ids.instanceRole)]),
+    [ids.jobRole]: iamRole({
+      servicePrincipals: ['ecs-tasks.amazonaws.com'],
+      statements: mergeStatements(storageStatements(fn)),
+      policyName: `${fn.name}-storage`,
+    }),
+    [ids.computeEnvironment]: batchComputeEnvironment({
+      instanceRoleArn: getAtt(ids.instanceProfile, 'Arn'),
+      subnets: batch.subnets,
+      securityGroupIds: batch.securityGroupIds,
+      instanceTypes: batch.instanceTypes,
+      minvCpus: batch.minVcpus,
+      maxvCpus: batch.maxVcpus,
+      desiredvCpus: batch.desiredVcpus,
+      spot: batch.spot,
+      gpu: batch.gpu > 0,
+    }),
+    [ids.jobQueue]: batchJobQueue({ computeEnvironmentArns: [ref(ids.computeEnvironment)] }),
+    [ids.jobDefinition]: batchJobDefinition({
+      image: imageUri,
+      vcpus: batch.vcpus,
+      memory: batch.memory,
+      gpu: batch.gpu,
+      environment,
+      jobRoleArn: getAtt(ids.jobRole, 'Arn'),
+    }),
+  };
+}

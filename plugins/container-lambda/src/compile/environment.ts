@@ -1,0 +1,52 @@
+// The environment variables the supervisor reads (runtime/contract.ts `ENV`), for the Lambda function and the Batch job.
+import type { CfnValue } from '@serverless-continuum/core/cfn';
+import type { ResolvedBinding } from '@serverless-continuum/core/functions';
+import type { ResolvedContainerFunction } from '../config';
+import { ENV, SCRIPT_PATH, type StorageBindingRuntime } from '../runtime/contract';
+
+export function runtimeBindings(bindings: ResolvedBinding[]): StorageBindingRuntime[] {
+  return bindings.map((b) => ({
+    storage: b.storage,
+    bucket: b.bucket,
+    prefix: b.prefix,
+    suffix: [...b.suffix],
+    ...(b.prefixFilter.length ? { prefixFilter: [...b.prefixFilter] } : {}),
+  }));
+}
+
+export interface BatchTargets {
+  jobQueue: CfnValue;
+  jobDefinition: CfnValue;
+}
+
+/**
+ * Variables for one function: the contract's plus the user's own (`container.environment`).
+ * No credentials: the runtime uses the role of the function or of the Batch job.
+ */
+export function runtimeEnvironment(
+  fn: ResolvedContainerFunction,
+  options: { scriptPath?: string; batch?: BatchTargets; mode?: 'lambda' | 'batch' | 'local' } = {},
+): Record<string, CfnValue> {
+  const env: Record<string, CfnValue> = {
+    ...fn.environment,
+    [ENV.function]: fn.name,
+    [ENV.script]: options.scriptPath ?? SCRIPT_PATH,
+    [ENV.inputs]: JSON.stringify(runtimeBindings(fn.inputs)),
+    [ENV.outputs]: JSON.stringify(runtimeBindings(fn.outputs)),
+    [ENV.execution]: fn.execution,
+    [ENV.userEnvironment]: Object.keys(fn.environment).sort().join(','),
+  };
+  if (options.mode && options.mode !== 'lambda') env[ENV.mode] = options.mode;
+  if (fn.deadlineMarginSeconds !== undefined)
+    env[ENV.deadlineMarginMs] = String(fn.deadlineMarginSeconds * 1000);
+  if (fn.batch && options.batch) {
+    env[ENV.batchJobQueue] = options.batch.jobQueue;
+    env[ENV.batchJobDefinition] = options.batch.jobDefinition;
+    if (fn.execution === 'lambda-batch') {
+      env[ENV.gpu] = String(fn.batch.gpu);
+      if (fn.batch.fallbackInputBytes !== undefined)
+        env[ENV.fallbackInputBytes] = String(fn.batch.fallbackInputBytes);
+    }
+  }
+  return env;
+}
