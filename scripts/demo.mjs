@@ -15,7 +15,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const demoDir = join(root, '.tmp', 'demo');
+// DEMO_DIR and DEMO_MB let a test run the demo small and in its own folder.
+const demoDir = process.env.DEMO_DIR ?? join(root, '.tmp', 'demo');
 const corpus = join(demoDir, 'corpus.txt');
 const outputDir = join(demoDir, 'output');
 const TARGET_BYTES = Number(process.env.DEMO_MB ?? 32) * 1024 * 1024;
