@@ -56,9 +56,17 @@ export function pluginUtils(input?: PluginUtilsInput): PluginUtils {
   return { log, progress, writeText };
 }
 
-/** Turns our coded errors into the framework's own error class, so it prints them without a stack trace. */
+/**
+ * Turns our coded errors into the framework's own error class, so it prints them without a stack trace.
+ * Neither framework prints an error's code, so the code ends the message: `<message> [CONTINUUM_...]`.
+ */
 export function toFrameworkError(serverless: ServerlessLike, error: unknown): Error {
-  if (isContinuumError(error)) return new serverless.classes.Error(error.message, error.code);
+  if (isContinuumError(error)) {
+    const message = error.message.endsWith(`[${error.code}]`)
+      ? error.message
+      : `${error.message} [${error.code}]`;
+    return new serverless.classes.Error(message, error.code);
+  }
   return error instanceof Error ? error : new Error(String(error));
 }
 
