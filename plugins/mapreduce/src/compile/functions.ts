@@ -1,7 +1,7 @@
 // Pure compile step: one resolved job -> its three functions (coordinator, mapper, reducer) in the framework's own shape.
 import { ConfigError } from '@serverless-continuum/core/errors';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
-import { ROLES, type ResolvedJob, type Role } from '../config';
+import { ROLES, type ResolvedJob } from '../config';
 import { ENV } from '../runtime/contract';
 import {
   MAX_FUNCTION_NAME,
@@ -77,13 +77,7 @@ export function compileFunctions(
       environment: environment(ctx, job),
       events: role === 'coordinator' ? [inputTrigger(job, ctx.inputBucketCreatedHere)] : [],
       package: { artifact: artifactPath(job.name, role) },
-      ...asyncRetries(role),
     };
   }
   return functions;
-}
-
-/** Mappers and reducers are retried by the coordinator's own accounting (`retries`), not by Lambda's async retries. */
-function asyncRetries(role: Role): Partial<ServerlessFunctionConfig> {
-  return role === 'coordinator' ? {} : { maximumRetryAttempts: 0 };
 }
