@@ -1,0 +1,167 @@
+// `sls mapreduce run` (cloud mode) and `status` through the real CLI against s3rver: the upload lands under the
+// input prefix, the CLI follows that object's run to its `_SUCCESS.json`/`_FAILED.json`, and lists runs.
+// The deployed pipeline itself is stood in for by the test (it writes the markers a run writes); the
+// pipeline runs end to end against s3rver and dynalite in the runtime's own tests.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startS3rver, s3ClientConfig, type LocalService } from './harness/services';
+import { runSls } from '../plugins/mapreduce/test/cli';
+
+const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
+
+function report(runId: string, key: string, status: 'succeeded' | 'failed') {
+  const input = { bucket: 'corpus-bucket', key, size: 27 };
+  if (status === 'failed') {
+    return {
+      runId,
+      job: 'wordcount',
+      status,
+      phase: 'map',
+      split: { index: 1, start: 64, end: 128 },
+      attempts: 3,
+      error: { message: 'map threw: bad record' },
+      input,
+      failedAt: new Date().toISOString(),
+    };
+  }
+  return {
+    runId,
+    job: 'wordcount',
+    status,
+    input,
+    output: { bucket: 'results-bucket', prefix: 'wordcount/', parts: ['part-00000'], format: 'tsv' },
+    splits: 1,
+    mappers: 1,
+    reducers: 1,
+    records: { in: 2, mapOutput: 5, reduceInput: 5, out: 3 },
+    bytes: { read: 27, intermediate: 40, output: 24 },
+    times: { startedAt: '', finishedAt: '', mapMs: 120, reduceMs: 80, totalMs: 250 },
+    retries: { map: 0, reduce: 0 },
+    backups: 0,
+    spills: 0,
+    cost: { region: 'us-east-1', estimatedUsd: 0.0000042, basis: 'lambda' },
+  };
+}
+
+describe('sls mapreduce run and status against S3 (s3rver)', () => {
+  let s3: LocalService;
+  let client: S3Client;
+  let work: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    s3 = await startS3rver({ buckets: ['corpus-bucket', 'results-bucket'] });
+    client = new S3Client(s3ClientConfig(s3.endpoint));
+    work = mkdtempSync(join(tmpdir(), 'mapreduce-cloud-'));
+    env = {
+      MAPREDUCE_S3_ENDPOINT: s3.endpoint,
+      MAPREDUCE_POLL_MS: '100',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    };
+  });
+  after(async () => {
+    client.destroy();
+    await s3.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const put = (key: string, body: string) =>
+    client.send(new PutObjectCommand({ Bucket: 'results-bucket', Key: key, Body: body }));
+
+  /** Stands in for the deployed pipeline: once `key` is uploaded, publishes a run of it. */
+  async function pipelineFor(key: string, runId: string, status: 'succeeded' | 'failed'): Promise<void> {
+    for (;;) {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: 'corpus-bucket', Key: key }));
+        break;
+      } catch {
+        await sleep(50);
+      }
+    }
+    // Another object's run finishing meanwhile is not ours.
+    await put(
+      'wordcount/other-run/_SUCCESS.json',
+      JSON.stringify(report('other-run', 'texts/other.txt', 'succeeded')),
+    );
+    if (status === 'succeeded') await put(`wordcount/${runId}/part-00000`, 'a\t2\nb\t2\nc\t1\n');
+    const marker = status === 'succeeded' ? '_SUCCESS.json' : '_FAILED.json';
+    await put(`wordcount/${runId}/${marker}`, JSON.stringify(report(runId, key, status)));
+  }
+
+  test('uploads the file under the input prefix and prints the report of its run', async () => {
+    await put(
+      'wordcount/older-run/_SUCCESS.json',
+      JSON.stringify(report('older-run', 'texts/book.txt', 'succeeded')),
+    );
+    const file = join(work, 'book.txt');
+    writeFileSync(file, 'a b c\na b\n');
+    const [run] = await Promise.all([
+      runSls('osls', ['mapreduce', 'run', '--job', 'wordcount', '--input', file], { cwd: FIXTURE, env }),
+      pipelineFor('texts/book.txt', 'book.txt-1234', 'succeeded'),
+    ]);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const uploaded = await client.send(
+      new GetObjectCommand({ Bucket: 'corpus-bucket', Key: 'texts/book.txt' }),
+    );
+    assert.equal(await uploaded.Body?.transformToString(), 'a b c\na b\n');
+    assert.match(run.stdout, /Run book\.txt-1234 of job wordcount succeeded/);
+    assert.match(run.stdout, /records +2 in, 5 emitted, 5 after combine, 3 out/);
+    assert.match(run.stdout, /Report: s3:\/\/results-bucket\/wordcount\/book\.txt-1234\/_SUCCESS\.json/);
+    assert.match(run.stdout, /First lines of part-00000:\n {2}a\t2\n {2}b\t2\n {2}c\t1/);
+  });
+
+  test('a failed run exits non-zero and names the failed split', async () => {
+    const file = join(work, 'bad.txt');
+    writeFileSync(file, 'x\n');
+    const [run] = await Promise.all([
+      runSls('osls', ['mapreduce', 'run', '--job', 'wordcount', '--input', file], { cwd: FIXTURE, env }),
+      pipelineFor('texts/bad.txt', 'bad.txt-5678', 'failed'),
+    ]);
+    assert.notEqual(run.code, 0);
+    const output = run.stdout + run.stderr;
+    assert.match(output, /failed +in the map phase, split 1 \(bytes 64-128\), after 3 attempts/);
+    assert.match(output, /error +map threw: bad record/);
+    assert.match(output, /run bad\.txt-5678 of job wordcount failed; intermediate objects are kept/);
+  });
+
+  test('an s3:// input outside the input prefix is refused: it would start no run', async () => {
+    const run = await runSls(
+      'osls',
+      ['mapreduce', 'run', '--job', 'wordcount', '--input', 's3://corpus-bucket/elsewhere/a.txt'],
+      { cwd: FIXTURE, env },
+    );
+    assert.notEqual(run.code, 0);
+    assert.match(
+      run.stdout + run.stderr,
+      /--input: s3:\/\/corpus-bucket\/elsewhere\/a\.txt is not under the job's input s3:\/\/corpus-bucket\/texts\//,
+    );
+  });
+
+  test('status lists the finished runs, and --run prints one report', async () => {
+    const list = await runSls('osls', ['mapreduce', 'status', '--job', 'wordcount'], { cwd: FIXTURE, env });
+    assert.equal(list.code, 0, list.stderr + list.stdout);
+    assert.match(list.stdout, /Runs of job wordcount \(s3:\/\/results-bucket\/wordcount\/\):/);
+    for (const [id, status] of [
+      ['older-run', 'succeeded'],
+      ['book.txt-1234', 'succeeded'],
+      ['bad.txt-5678', 'failed'],
+    ]) {
+      assert.match(list.stdout, new RegExp(`\\n {2}${id.replace('.', '\\.')} +${status} +\\d{4}-`));
+    }
+    const one = await runSls('osls', ['mapreduce', 'status', '--job', 'wordcount', '--run', 'bad.txt-5678'], {
+      cwd: FIXTURE,
+      env,
+    });
+    assert.equal(one.code, 0, one.stderr + one.stdout);
+    assert.match(
+      one.stdout,
+      /Run bad\.txt-5678 failed: s3:\/\/results-bucket\/wordcount\/bad\.txt-5678\/_FAILED\.json/,
+    );
+  });
+});
