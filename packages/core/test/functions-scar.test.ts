@@ -24,6 +24,11 @@ function importError(run: () => unknown): ConfigError {
   assert.fail('expected the import to fail');
 }
 
+/** The definitions without `source` (asserted on its own below). */
+function defs(functions: FunctionDefinition[]): FunctionDefinition[] {
+  return functions.map(({ source: _source, ...fn }) => fn);
+}
+
 function only(functions: FunctionDefinition[], name: string): FunctionDefinition {
   const fn = functions.find((f) => f.name === name);
   assert.ok(fn, `no function ${name} in ${functions.map((f) => f.name).join(', ')}`);
@@ -33,7 +38,11 @@ function only(functions: FunctionDefinition[], name: string): FunctionDefinition
 describe('SCAR FDL import', () => {
   test('imports an S3-triggered function: image, init_script next to the FDL file, input and output', () => {
     const { functions, notices } = importScarFdlFile(fdl('imagemagick__scar-imagemagick.yaml'));
-    assert.deepEqual(functions, [
+    assert.equal(
+      functions[0]?.source,
+      `${fdl('imagemagick__scar-imagemagick.yaml')} functions.aws[0].lambda`,
+    );
+    assert.deepEqual(defs(functions), [
       {
         name: 'scar-imagemagick',
         container: { image: 'grycap/imagemagick', script: join(SCAR, 'grayify-image.sh') },
@@ -109,7 +118,7 @@ describe('SCAR FDL import', () => {
 
   test('imports a function with no script (the script is then required only where an image is built)', () => {
     const { functions } = importScarFdlFile(fdl('cowsay__scar-cowsay.yaml'));
-    assert.deepEqual(functions, [{ name: 'scar-cowsay', container: { image: 'grycap/cowsay' } }]);
+    assert.deepEqual(defs(functions), [{ name: 'scar-cowsay', container: { image: 'grycap/cowsay' } }]);
   });
 
   test('refuses multi-node parallel (MPI) Batch jobs and a placeholder image, naming the paths', () => {
@@ -180,7 +189,7 @@ describe('SCAR FDL import', () => {
       },
       { file: '/srv/scar.yaml' },
     );
-    assert.deepEqual(functions[0], {
+    assert.deepEqual(defs(functions)[0], {
       name: 'f',
       container: { image: 'alpine', environment: { QUALITY: '90' } },
       functionEnvironment: { LAMBDA_ONLY: '1' },

@@ -7,6 +7,7 @@ import { ConfigError } from '@serverless-continuum/core/errors';
 import {
   batchSchema,
   containerSchema,
+  describeBinding,
   executionSchema,
   outputCanTriggerInput,
   resolveBinding,
@@ -229,7 +230,7 @@ export function resolveContainerFunction(
       if (outputCanTriggerInput(input, output)) {
         throw new ConfigError(
           `${at}.input[${i}].path`,
-          `${input.bucket}/${input.prefix} would be triggered by this function's own output ${output.bucket}/${output.prefix} (output[${j}]): every result would run the function again`,
+          `${describeBinding(input)} would be triggered by this function's own output ${describeBinding(output)} (output[${j}]): every result would run the function again`,
           `use prefixes that do not contain each other, e.g. ${input.bucket}/input and ${output.bucket}/output`,
         );
       }

@@ -1,7 +1,7 @@
 // The @serverless-continuum/container-lambda plugin class: schema, commands and hooks; the work is in
 // config.ts (rules), compile/ (pure), build-context/ and commands/.
 import { spawnSync } from 'node:child_process';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   awsClientConfig,
   compiledTemplate,
@@ -42,6 +42,20 @@ import { commandStorage, getOutputs, listLines, putFile } from './commands/stora
 import { writeInvokeLocalHandler } from './commands/invoke-local';
 
 const PLUGIN = 'container-lambda';
+
+function dockerRequired(functions: string[]): ContinuumError {
+  const first = functions[0]!;
+  return new ContinuumError(
+    'CONTINUUM_DOCKER_REQUIRED',
+    [
+      `Docker is needed to build the image of ${functions.map((n) => `function "${n}"`).join(', ')}, and no Docker engine answers here (docker info failed).`,
+      'Two ways out:',
+      `  1. build elsewhere: sls container context -f ${first} --out <dir> writes the build context; build and push it in CI,`,
+      `     then set functions.${first}.container.image (or custom.containerLambda.images.${first}) to the pushed ECR uri pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>;`,
+      '  2. start Docker (with AWS credentials for the ECR push) and run this command again.',
+    ].join('\n'),
+  );
+}
 
 const functionOption = {
   usage: 'Name of the container function',
@@ -109,6 +123,8 @@ class ContainerLambdaPlugin {
   private readonly utils: PluginUtils;
   private resolved = new Map<string, ResolvedContainerFunction>();
   private managedRoles = new Set<string>();
+  /** FDL-imported function -> `file functions.aws[i].lambda`, for messages. */
+  private importedFrom = new Map<string, string>();
 
   constructor(
     private readonly serverless: ServerlessLike,
@@ -147,16 +163,25 @@ class ContainerLambdaPlugin {
       typeof service.provider.architecture === 'string' ? service.provider.architecture : undefined;
     for (const [name, fn] of Object.entries(functions)) {
       if (!isContainerFunction(fn)) continue;
-      this.resolved.set(
-        name,
-        resolveContainerFunction(name, fn, {
-          serviceDir: this.dir,
-          batchDefaults: this.custom.batch,
-          lambdaName: fn.name,
-          architecture,
-          prebuiltImage: this.custom.images?.[name],
-        }),
-      );
+      try {
+        this.resolved.set(
+          name,
+          resolveContainerFunction(name, fn, {
+            serviceDir: this.dir,
+            batchDefaults: this.custom.batch,
+            lambdaName: fn.name,
+            architecture,
+            prebuiltImage: this.custom.images?.[name],
+          }),
+        );
+      } catch (error) {
+        const source = this.importedFrom.get(name);
+        if (!(error instanceof ConfigError) || !source) throw error;
+        throw new ConfigError(
+          error.path,
+          `${error.message.slice(error.path.length + 2)} [imported from ${source}]`,
+        );
+      }
     }
     for (const name of Object.keys(this.custom.images ?? {})) {
       if (!this.resolved.has(name)) {
@@ -227,6 +252,7 @@ class ContainerLambdaPlugin {
         throw new ConfigError(`functions.${def.name}`, `also defined in ${fdl}`, 'rename one of them');
       }
       service.functions[def.name] = fdlFunctionConfig(def) as ServerlessFunctionConfig;
+      if (def.source) this.importedFrom.set(def.name, relative(this.dir, def.source));
     }
     // The framework names functions before plugins initialise: name the imported ones the same way.
     (service as { setFunctionNames?: (options: CliOptions) => void }).setFunctionNames?.(
@@ -255,27 +281,16 @@ class ContainerLambdaPlugin {
     delete config.image;
   }
 
-  /** After the framework cleaned `.serverless`: write build contexts; stop if one is needed and Docker is not there. */
+  /** After the framework cleaned `.serverless`: stop if an image must be built and Docker is not there; write the contexts. */
   writeBuildContexts(): void {
     const toBuild = [...this.resolved.values()].filter((fn) => !fn.prebuilt);
     if (!toBuild.length) return;
-    for (const fn of toBuild) writeBuildContext(fn, join(this.dir, buildContextDir(fn.name)));
     const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
       encoding: 'utf8',
       timeout: 20_000,
     });
-    if (docker.status === 0) return;
-    const names = toBuild.map((fn) => fn.name);
-    throw new ContinuumError(
-      'CONTINUUM_DOCKER_REQUIRED',
-      [
-        `Docker is needed to build the image of ${names.map((n) => `function "${n}"`).join(', ')}, and no Docker engine answers here (docker info failed).`,
-        'Two ways out:',
-        `  1. build elsewhere: sls container context -f ${names[0]} --out <dir> writes the build context (also at ${buildContextDir(names[0]!)}); build and push it in CI,`,
-        `     then set functions.${names[0]}.container.image to the pushed ECR uri pinned by digest (<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<digest>);`,
-        '  2. start Docker (and have AWS credentials for the ECR push), then run this command again.',
-      ].join('\n'),
-    );
+    if (docker.status !== 0) throw dockerRequired(toBuild.map((fn) => fn.name));
+    for (const fn of toBuild) writeBuildContext(fn, join(this.dir, buildContextDir(fn.name)));
   }
 
   /** After the framework compiled functions and events: buckets, roles, Batch, and the supervisor's variables. */

@@ -26,6 +26,8 @@ export interface FunctionDefinition {
   functionEnvironment?: Record<string, string>;
   /** Days to keep the function's logs. */
   logRetentionInDays?: number;
+  /** Where an imported function came from, for messages: `scar.yaml functions.aws[0].lambda`. */
+  source?: string;
 }
 
 /** A binding split into what the runtime and IAM need: bucket, prefix without slashes at either end. */
@@ -55,6 +57,11 @@ export function resolveBinding(binding: StorageBinding, path: string): ResolvedB
     prefixFilter: binding.prefix ?? [],
     existing: binding.existing ?? false,
   };
+}
+
+/** `bucket/prefix`, or `bucket (whole bucket)`, for messages. */
+export function describeBinding(binding: Pick<ResolvedBinding, 'bucket' | 'prefix'>): string {
+  return binding.prefix ? `${binding.bucket}/${binding.prefix}` : `${binding.bucket} (the whole bucket)`;
 }
 
 /** The key prefix a binding covers: `prefix/`, or `''` for the whole bucket. */

@@ -121,7 +121,7 @@ function importAwsEntry(
     return undefined;
   }
 
-  const fn: FunctionDefinition = { name, container: { image: '' } };
+  const fn: FunctionDefinition = { name, container: { image: '' }, source: `${options.file} ${lp}` };
   let containerTimeoutThreshold: number | undefined;
   for (const [key, value] of Object.entries(lambda)) {
     const at = `${lp}.${key}`;

@@ -1,7 +1,7 @@
 // The Docker build context of a container function: Dockerfile `FROM <image>` + the supervisor with its own
 // Node.js + the user's script, all under /opt/continuum, so the user's image needs no Node.js.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import type { ResolvedContainerFunction } from '../config';
 import { SCRIPT_PATH, SUPERVISOR_DIR, SUPERVISOR_ENTRY, SUPERVISOR_NODE } from '../runtime/contract';
@@ -53,13 +53,16 @@ export function supervisorBundlePath(): string {
   if (!found) {
     throw new ContinuumError(
       'CONTINUUM_BUNDLE',
-      `the supervisor bundle is missing (looked for ${candidates.join(', ')}): build the plugin with npm run build`,
+      `the supervisor bundle is missing (looked for ${[...new Set(candidates)].join(', ')}): build the plugin with npm run build`,
     );
   }
   return found;
 }
 
-/** Writes Dockerfile, supervisor.js and script.sh into `outDir`; returns the files written. */
+/**
+ * Writes Dockerfile, supervisor.js and script.sh into `outDir` (replacing it whole: the context is assembled
+ * in a sibling folder first, so a failure never leaves a half-written context); returns the files written.
+ */
 export function writeBuildContext(
   fn: ResolvedContainerFunction,
   outDir: string,
@@ -68,10 +71,21 @@ export function writeBuildContext(
   if (!fn.script) {
     throw new ConfigError(`functions.${fn.name}.container.script`, 'required to build the image');
   }
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'Dockerfile'), dockerfile(fn));
-  copyFileSync(options.supervisorPath ?? supervisorBundlePath(), join(outDir, 'supervisor.js'));
-  copyFileSync(fn.script, join(outDir, 'script.sh'));
-  writeFileSync(join(outDir, '.dockerignore'), '*\n!Dockerfile\n!supervisor.js\n!script.sh\n');
+  const supervisor = options.supervisorPath ?? supervisorBundlePath();
+  const target = resolve(outDir);
+  mkdirSync(dirname(target), { recursive: true });
+  const staging = `${target}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging);
+  try {
+    writeFileSync(join(staging, 'Dockerfile'), dockerfile(fn));
+    copyFileSync(supervisor, join(staging, 'supervisor.js'));
+    copyFileSync(fn.script, join(staging, 'script.sh'));
+    writeFileSync(join(staging, '.dockerignore'), '*\n!Dockerfile\n!supervisor.js\n!script.sh\n');
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   return ['Dockerfile', 'supervisor.js', 'script.sh', '.dockerignore'];
 }

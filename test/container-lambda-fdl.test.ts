@@ -1,0 +1,142 @@
+// SCAR's own FDL files through `sls package` (serverless@3 and osls): the supported ones import and
+// package together; the ones we refuse fail naming what is not supported.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { CfnTemplate } from '@serverless-continuum/core/cfn';
+import { packageService, packageServiceFails, type Framework } from './harness/sls';
+import { validateTemplate } from './harness/validate-template';
+
+const FIXTURE = join(__dirname, 'fixtures', 'container-lambda-fdl');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+function props(template: CfnTemplate, id: string): Json {
+  const found = template.Resources[id];
+  assert.ok(found, `no ${id} in the template`);
+  return found.Properties;
+}
+
+for (const framework of ['serverless', 'osls'] as Framework[]) {
+  describe(`SCAR FDL imported by ${framework}`, () => {
+    let template: CfnTemplate;
+    let output: string;
+    before(async () => {
+      const result = await packageService(FIXTURE, framework);
+      template = result.template;
+      output = result.stdout + result.stderr;
+    });
+
+    test('the template matches the AWS resource specification', () => {
+      validateTemplate(template);
+    });
+
+    test('every AWS function of the supported files becomes an image Lambda', () => {
+      const functions = Object.entries(template.Resources)
+        .filter(
+          ([, r]) => r.Type === 'AWS::Lambda::Function' && (r.Properties as Json).PackageType === 'Image',
+        )
+        .map(([, r]) => (r.Properties as Json).FunctionName)
+        .sort();
+      assert.deepEqual(functions, [
+        'scar-dev-scar-av-workflow-audio2srt',
+        'scar-dev-scar-av-workflow-ffmpeg',
+        'scar-dev-scar-av-workflow-yolov3',
+        'scar-dev-scar-cowsay',
+        'scar-dev-scar-darknet-api-s3',
+        'scar-dev-scar-ffmpeg',
+        'scar-dev-scar-imagemagick',
+        'scar-dev-scar-mask-detector',
+        'scar-dev-scar-plants',
+      ]);
+    });
+
+    test('memory maps to MemorySize and init_script runs as the contract script', () => {
+      const ffmpeg = props(template, 'ScarDashffmpegLambdaFunction');
+      assert.equal(ffmpeg.MemorySize, 2048);
+      assert.equal(ffmpeg.Environment.Variables.CONTINUUM_SCRIPT, '/opt/continuum/script.sh');
+    });
+
+    test('a workflow bucket triggers each stage on its own prefix', () => {
+      const rules = props(
+        template,
+        'S3BucketScarDashavDashworkflow',
+      ).NotificationConfiguration.LambdaConfigurations.map((c: Json) => [
+        c.Function['Fn::GetAtt'][0],
+        c.Filter.S3Key.Rules[0].Value,
+      ]);
+      assert.deepEqual(rules, [
+        ['ScarDashavDashworkflowDashffmpegLambdaFunction', 'start/'],
+        ['ScarDashavDashworkflowDashaudio2srtLambdaFunction', 'audio/'],
+        ['ScarDashavDashworkflowDashyolov3LambdaFunction', 'video/'],
+      ]);
+      const outputs = JSON.parse(
+        props(template, 'ScarDashavDashworkflowDashffmpegLambdaFunction').Environment.Variables
+          .CONTINUUM_OUTPUTS,
+      );
+      assert.deepEqual(outputs, [
+        { storage: 's3', bucket: 'scar-av-workflow', prefix: 'video', suffix: ['avi'] },
+        { storage: 's3', bucket: 'scar-av-workflow', prefix: 'audio', suffix: ['wav'] },
+      ]);
+    });
+
+    test('batch.enable_gpu and compute_resources become a GPU compute environment and job', () => {
+      const compute = props(
+        template,
+        'ScarDashavDashworkflowDashyolov3BatchComputeEnvironment',
+      ).ComputeResources;
+      assert.deepEqual(compute.InstanceTypes, ['g3s.xlarge']);
+      assert.equal(compute.MaxvCpus, 12);
+      assert.deepEqual(compute.Ec2Configuration, [{ ImageType: 'ECS_AL2_NVIDIA' }]);
+      assert.deepEqual(compute.Subnets, ['subnet-0123abcd', 'subnet-4567efab']);
+      assert.deepEqual(
+        props(template, 'ScarDashavDashworkflowDashyolov3BatchJobDefinition').ContainerProperties
+          .ResourceRequirements,
+        [
+          { Type: 'VCPU', Value: '4' },
+          { Type: 'MEMORY', Value: '12288' },
+          { Type: 'GPU', Value: '1' },
+        ],
+      );
+      assert.equal(
+        props(template, 'ScarDashavDashworkflowDashyolov3LambdaFunction').Environment.Variables
+          .CONTINUUM_EXECUTION,
+        'batch',
+      );
+    });
+
+    test('api_gateway becomes a route of the REST API; the OSCAR part is left to oscar-target, said out loud', () => {
+      assert.equal(
+        props(template, 'ApiGatewayResourceScarDashdarknetDashapiDashs3').PathPart,
+        'scar-darknet-api-s3',
+      );
+      assert.match(
+        output,
+        /functions\.oscar: 1 OSCAR service\(s\) not imported: the OSCAR part is for the oscar-target plugin/,
+      );
+    });
+  });
+}
+
+describe('SCAR FDL files that cannot be honoured', () => {
+  test('multi-node parallel Batch (mpi__batch.yaml) fails naming the key, under serverless', async () => {
+    const run = await packageServiceFails(FIXTURE, 'serverless', { env: { FDL_SET: 'mpi' } });
+    const text = run.stdout + run.stderr;
+    assert.match(text, /custom\.containerLambda\.fdl: .*mpi__batch\.yaml cannot be imported as is/);
+    assert.match(
+      text,
+      /functions\.aws\[0\]\.batch\.multi_node_parallel: not supported: multi-node parallel Batch jobs \(MPI\) are not supported/,
+    );
+  });
+
+  test('a function triggered by its own output (video-process.yaml) fails naming the input, under osls', async () => {
+    const run = await packageServiceFails(FIXTURE, 'osls', { env: { FDL_SET: 'video' } });
+    const text = run.stdout + run.stderr;
+    assert.match(
+      text,
+      /functions\.scar-batch-ffmpeg-split\.input\[0\]\.path: scar-ffmpeg \(the whole bucket\) would be triggered by this function's own output scar-ffmpeg\/scar-batch-ffmpeg-split\/video-output/,
+    );
+    assert.match(text, /imported from scar\/video-process\.yaml functions\.aws\[0\]\.lambda/);
+  });
+});
