@@ -64,7 +64,8 @@ describe('container function rules', () => {
 
   test("the supervisor's variable names are reserved", () => {
     assert.throws(
-      () => resolve({ container: { ...base.container, environment: { INPUT_FILE_PATH: 'x' } } }),
+      () =>
+        resolve({ container: { image: 'alpine', script: 'run.sh', environment: { INPUT_FILE_PATH: 'x' } } }),
       {
         message: /^functions\.thumb\.container\.environment\.INPUT_FILE_PATH: reserved name/,
       },
