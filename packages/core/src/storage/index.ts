@@ -1,1 +1,9 @@
+// Storage: one interface (`types`), two adapters (`s3`, `local`), key safety and path parsing, file transfers.
 export * from './types';
+export { isSafeKey, joinKey, parseS3Url, parseStoragePath, safeJoin } from './keys';
+export type { S3Location, StoragePath } from './keys';
+export { createS3Storage, PART_SIZE } from './s3';
+export type { S3StorageOptions } from './s3';
+export { createLocalStorage, isTempPath } from './local';
+export { downloadIntoFolder, downloadToFile, uploadFile } from './files';
+export { readAll } from './streams';

@@ -36,4 +36,6 @@ export interface Storage {
   head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   /** Deletes one object; deleting an absent object is not an error. */
   delete(bucket: string, key: string): Promise<void>;
+  /** Deletes several objects (S3: up to 1,000 per request); absent objects are not an error. */
+  deleteMany?(bucket: string, keys: string[]): Promise<void>;
 }
