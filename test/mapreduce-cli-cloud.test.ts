@@ -1,7 +1,7 @@
 // `sls mapreduce run` (cloud mode) and `status` through the real CLI against s3rver: the upload lands under the
 // input prefix, the CLI follows that object's run to its `_SUCCESS.json`/`_FAILED.json`, and lists runs.
-// The deployed pipeline itself is stood in for by the test (it writes the markers a run writes); the
-// pipeline runs end to end against s3rver and dynalite in the runtime's own tests.
+// The deployed pipeline itself is stood in for by the test: it records the run with the runtime's own DynamoDB
+// store (on dynalite) and writes the markers a run writes; the pipeline runs end to end in the runtime's tests.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startS3rver, s3ClientConfig, type LocalService } from './harness/services';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoRunStore } from '../plugins/mapreduce/src/runtime/dynamo-run-store';
+import {
+  dynamoClientConfig,
+  startDynalite,
+  startS3rver,
+  s3ClientConfig,
+  type LocalService,
+} from './harness/services';
 import { runSls } from '../plugins/mapreduce/test/cli';
 
 const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
@@ -50,16 +58,38 @@ function report(runId: string, key: string, status: 'succeeded' | 'failed') {
 
 describe('sls mapreduce run and status against S3 (s3rver)', () => {
   let s3: LocalService;
+  let dynamo: LocalService;
   let client: S3Client;
+  let dynamoClient: DynamoDBClient;
+  let store: DynamoRunStore;
   let work: string;
   let env: Record<string, string>;
 
   before(async () => {
     s3 = await startS3rver({ buckets: ['corpus-bucket', 'results-bucket'] });
     client = new S3Client(s3ClientConfig(s3.endpoint));
+    dynamo = await startDynalite();
+    dynamoClient = new DynamoDBClient(dynamoClientConfig(dynamo.endpoint));
+    // The table as the plugin declares it (`mr-fixture-dev-wordcount-mr-runs`, pk/sk).
+    await dynamoClient.send(
+      new CreateTableCommand({
+        TableName: 'mr-fixture-dev-wordcount-mr-runs',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    store = new DynamoRunStore(dynamoClient, 'mr-fixture-dev-wordcount-mr-runs');
     work = mkdtempSync(join(tmpdir(), 'mapreduce-cloud-'));
     env = {
       MAPREDUCE_S3_ENDPOINT: s3.endpoint,
+      MAPREDUCE_DYNAMODB_ENDPOINT: dynamo.endpoint,
       MAPREDUCE_POLL_MS: '100',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -67,15 +97,25 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
   });
   after(async () => {
     client.destroy();
+    dynamoClient.destroy();
     await s3.close();
+    await dynamo.close();
     rmSync(work, { recursive: true, force: true });
   });
 
   const put = (key: string, body: string) =>
     client.send(new PutObjectCommand({ Bucket: 'results-bucket', Key: key, Body: body }));
 
-  /** Stands in for the deployed pipeline: once `key` is uploaded, publishes a run of it. */
-  async function pipelineFor(key: string, runId: string, status: 'succeeded' | 'failed'): Promise<void> {
+  /**
+   * Stands in for the deployed pipeline: once `key` is uploaded, records the run in the run table with the
+   * runtime's own store, waits until the CLI reports its progress, then publishes the run's markers.
+   */
+  async function pipelineFor(
+    key: string,
+    runId: string,
+    status: 'succeeded' | 'failed',
+    progressShown: Promise<void>,
+  ): Promise<void> {
     for (;;) {
       try {
         await client.send(new HeadObjectCommand({ Bucket: 'corpus-bucket', Key: key }));
@@ -84,6 +124,20 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
         await sleep(50);
       }
     }
+    const input = { bucket: 'corpus-bucket', key, size: 10 };
+    const createdAt = new Date().toISOString();
+    await store.createRun({
+      runId,
+      job: 'wordcount',
+      input,
+      splits: 2,
+      reducers: 1,
+      launched: 2,
+      createdAt,
+      phase: 'map',
+    });
+    await store.markSplitDone(runId, 0);
+    await progressShown;
     // Another object's run finishing meanwhile is not ours.
     await put(
       'wordcount/other-run/_SUCCESS.json',
@@ -94,6 +148,13 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     await put(`wordcount/${runId}/${marker}`, JSON.stringify(report(runId, key, status)));
   }
 
+  /** Resolves when the CLI output contains `text`. */
+  function outputWatch(text: string): { promise: Promise<void>; onOutput: (all: string) => void } {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, onOutput: (all) => all.includes(text) && resolve() };
+  }
+
   test('uploads the file under the input prefix and prints the report of its run', async () => {
     await put(
       'wordcount/older-run/_SUCCESS.json',
@@ -101,9 +162,14 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     );
     const file = join(work, 'book.txt');
     writeFileSync(file, 'a b c\na b\n');
+    const progress = outputWatch('wordcount: run book.txt-1234: mapped 1/2 splits');
     const [run] = await Promise.all([
-      runSls('osls', ['mapreduce', 'run', '--job', 'wordcount', '--input', file], { cwd: FIXTURE, env }),
-      pipelineFor('texts/book.txt', 'book.txt-1234', 'succeeded'),
+      runSls('osls', ['mapreduce', 'run', '--job', 'wordcount', '--input', file], {
+        cwd: FIXTURE,
+        env,
+        onOutput: progress.onOutput,
+      }),
+      pipelineFor('texts/book.txt', 'book.txt-1234', 'succeeded', progress.promise),
     ]);
     assert.equal(run.code, 0, run.stderr + run.stdout);
     const uploaded = await client.send(
@@ -111,6 +177,7 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     );
     assert.equal(await uploaded.Body?.transformToString(), 'a b c\na b\n');
     assert.match(run.stdout, /Run book\.txt-1234 of job wordcount succeeded/);
+    assert.match(run.stderr, /wordcount: run book\.txt-1234: mapped 1\/2 splits/);
     assert.match(run.stdout, /records +2 in, 5 emitted, 5 after combine, 3 out/);
     assert.match(run.stdout, /Report: s3:\/\/results-bucket\/wordcount\/book\.txt-1234\/_SUCCESS\.json/);
     assert.match(run.stdout, /First lines of part-00000:\n {2}a\t2\n {2}b\t2\n {2}c\t1/);
@@ -119,9 +186,14 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
   test('a failed run exits non-zero and names the failed split', async () => {
     const file = join(work, 'bad.txt');
     writeFileSync(file, 'x\n');
+    const progress = outputWatch('wordcount: run bad.txt-5678: mapped 1/2 splits');
     const [run] = await Promise.all([
-      runSls('osls', ['mapreduce', 'run', '--job', 'wordcount', '--input', file], { cwd: FIXTURE, env }),
-      pipelineFor('texts/bad.txt', 'bad.txt-5678', 'failed'),
+      runSls('osls', ['mapreduce', 'run', '--job', 'wordcount', '--input', file], {
+        cwd: FIXTURE,
+        env,
+        onOutput: progress.onOutput,
+      }),
+      pipelineFor('texts/bad.txt', 'bad.txt-5678', 'failed', progress.promise),
     ]);
     assert.notEqual(run.code, 0);
     const output = run.stdout + run.stderr;
@@ -151,7 +223,7 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
       ['older-run', 'succeeded'],
       ['book.txt-1234', 'succeeded'],
       ['bad.txt-5678', 'failed'],
-    ]) {
+    ] as const) {
       assert.match(list.stdout, new RegExp(`\\n {2}${id.replace('.', '\\.')} +${status} +\\d{4}-`));
     }
     const one = await runSls('osls', ['mapreduce', 'status', '--job', 'wordcount', '--run', 'bad.txt-5678'], {

@@ -25,8 +25,6 @@ import type { ServiceContext } from './compile/names';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/context';
 import { logsCommand } from './commands/logs';
-import { runCommand } from './commands/run';
-import { statusCommand } from './commands/status';
 import type { JobRuntimeConfig } from './runtime/contract';
 import type * as runtimeTypes from './runtime/types';
 
@@ -49,8 +47,13 @@ class MapreducePlugin {
       // After `package:cleanup` empties `.serverless/`, before the framework checks function artifacts.
       'before:package:createDeploymentArtifacts': () => this.buildArtifacts(),
       'package:compileEvents': () => this.addResources(),
-      'mapreduce:run:run': () => runCommand(this.commandContext()),
-      'mapreduce:status:status': () => statusCommand(this.commandContext()),
+      // Commands load on demand: their AWS SDK clients would slow every other command's start-up.
+      'mapreduce:run:run': () =>
+        (require('./commands/run') as typeof import('./commands/run')).runCommand(this.commandContext()),
+      'mapreduce:status:status': () =>
+        (require('./commands/status') as typeof import('./commands/status')).statusCommand(
+          this.commandContext(),
+        ),
       'mapreduce:logs:logs': () => logsCommand(this.commandContext()),
     });
   }

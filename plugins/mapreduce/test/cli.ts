@@ -20,7 +20,7 @@ export interface CliResult {
 export function runSls(
   framework: Framework,
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; onOutput?: (all: string) => void },
 ): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'NODE_OPTIONS'])
@@ -47,8 +47,14 @@ export function runSls(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      options.onOutput?.(stdout + stderr);
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      options.onOutput?.(stdout + stderr);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });

@@ -11,6 +11,10 @@ import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './resul
 import { formatBytes, summarizeRun } from './report';
 import type { JobRuntimeConfig } from '../runtime/contract';
 import { jobStorage } from './status';
+import { describeProgress, runTableProgress } from './progress';
+import { awsClientConfig } from '@serverless-continuum/core/serverless';
+import { tableName } from '../compile/names';
+import type { RunState } from '../runtime/run-store';
 
 const TOP_LINES = 10;
 
@@ -152,11 +156,32 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
     message: `${job.name}: waiting for the run of ${key} (Ctrl-C stops waiting, not the run)`,
     name: 'mapreduce-run',
   });
+  const config = await awsClientConfig(ctx.serverless, ctx.options);
+  const table = runTableProgress({
+    table: tableName(ctx.service, job.name),
+    job: job.name,
+    region: config.region,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+    onUnavailable: (error) =>
+      ctx.utils.log.verbose(`Run table not readable, following the output only: ${error.message}`),
+  });
+  let lastPhase: string | undefined;
+  const onState = (run: RunState) => {
+    progress.update(describeProgress(job.name, run));
+    if (run.phase !== lastPhase) {
+      lastPhase = run.phase;
+      ctx.utils.log.notice(describeProgress(job.name, run));
+    }
+  };
   let found: { marker: RunMarker; report: unknown };
   try {
-    found = await waitForRun(storage, job, key, before);
+    found = await waitForRun(storage, job, key, before, async () => {
+      const run = await table.find(key);
+      if (run) onState(run);
+    });
   } finally {
     progress.remove();
+    table.close();
   }
   const { marker, report } = found;
   const lines = [
@@ -189,6 +214,7 @@ async function waitForRun(
   job: ResolvedJob,
   key: string,
   before: Set<string>,
+  onPoll: () => Promise<void>,
 ): Promise<{ marker: RunMarker; report: unknown }> {
   const { output } = job.runtime;
   const checked = new Set<string>();
@@ -199,6 +225,7 @@ async function waitForRun(
       const report = (await readJson(storage, output.bucket, marker.key)) as { input?: { key?: string } };
       if (report?.input?.key === key) return { marker, report };
     }
+    await onPoll();
     await sleep(pollMs());
   }
 }

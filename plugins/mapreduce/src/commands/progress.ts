@@ -1,0 +1,90 @@
+// Progress of a cloud run, read from the job's run table when the caller may read it (splits mapped,
+// partitions reduced). Best effort: without access the CLI still follows the run through its output markers.
+import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoRunStore } from '../runtime/dynamo-run-store';
+import type { RunState } from '../runtime/run-store';
+
+export interface RunProgressSource {
+  /** The newest run of `key` in the table, or undefined (not started yet, or the table is not reachable). */
+  find(key: string): Promise<RunState | undefined>;
+  close(): void;
+}
+
+/** `MAPREDUCE_DYNAMODB_ENDPOINT` points it at a DynamoDB-compatible server (tests). */
+export function runTableProgress(options: {
+  table: string;
+  job: string;
+  region: string;
+  credentials?: unknown;
+  onUnavailable?: (error: Error) => void;
+}): RunProgressSource {
+  const endpoint = process.env.MAPREDUCE_DYNAMODB_ENDPOINT || undefined;
+  const client = new DynamoDBClient({
+    region: options.region,
+    ...(options.credentials ? { credentials: options.credentials as never } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  });
+  const store = new DynamoRunStore(client, options.table);
+  let available = true;
+  return {
+    async find(key) {
+      if (!available) return undefined;
+      try {
+        // The table holds a few runs (items expire), so a filtered scan is cheap; only the CLI needs it.
+        const newest = await scanRuns(client, options.table, options.job, key);
+        return newest ? await store.getRun(newest) : undefined;
+      } catch (error) {
+        available = false;
+        options.onUnavailable?.(error as Error);
+        return undefined;
+      }
+    },
+    close: () => client.destroy(),
+  };
+}
+
+async function scanRuns(
+  client: DynamoDBClient,
+  table: string,
+  job: string,
+  key: string,
+): Promise<string | undefined> {
+  let newest: { runId: string; createdAt: string } | undefined;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'sk = :run AND #job = :job AND contains(#input, :key)',
+        ExpressionAttributeNames: { '#job': 'job', '#input': 'input' },
+        ExpressionAttributeValues: {
+          ':run': { S: 'run' },
+          ':job': { S: job },
+          ':key': { S: `"key":${JSON.stringify(key)}` },
+        },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const runId = item.pk?.S?.replace(/^run#/, '');
+      const createdAt = item.createdAt?.S ?? '';
+      if (runId && (!newest || createdAt > newest.createdAt)) newest = { runId, createdAt };
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return newest?.runId;
+}
+
+/** One line of progress: the phase and its count. */
+export function describeProgress(job: string, run: RunState): string {
+  switch (run.phase) {
+    case 'map':
+      return `${job}: run ${run.runId}: mapped ${run.doneSplits}/${run.splits} splits`;
+    case 'reduce':
+      return `${job}: run ${run.runId}: reduced ${run.doneParts}/${run.reducers} partitions`;
+    case 'finalizing':
+      return `${job}: run ${run.runId}: writing the report`;
+    default:
+      return `${job}: run ${run.runId}: ${run.phase}`;
+  }
+}
