@@ -1,5 +1,6 @@
 // Real local stand-ins for AWS services, started by a test on a free loopback port and stopped by it:
 // s3rver for S3 and dynalite for DynamoDB. Nothing here talks to AWS or needs credentials.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,46 +19,81 @@ export interface LocalService {
 const DUMMY_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const REGION = 'us-east-1';
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer?: Server;
-}
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+// s3rver runs in a child process started with `--openssl-legacy-provider`: it signs ListObjectsV2 continuation
+// tokens with DES, which OpenSSL 3 (Node 17+) only offers through the legacy provider. In-process, every listing
+// of more than 1,000 keys fails with InternalError. The child also exits on its own when its parent dies.
+const S3RVER_CHILD = `
+const S3rver = require(process.argv[1]);
+const options = JSON.parse(process.argv[2]);
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+new S3rver(options).run().then(
+  (address) => process.stdout.write(JSON.stringify({ port: address.port }) + '\\n'),
+  (error) => { console.error(error); process.exit(1); },
+);
+`;
 
 /**
  * Starts s3rver on 127.0.0.1 with its data in a fresh temporary folder (removed on close).
  * `buckets` are created before the server answers its first request.
  */
 export async function startS3rver(options: { buckets?: string[] } = {}): Promise<LocalService> {
-  const S3rver: S3rverConstructor = require('s3rver');
   const directory = mkdtempSync(join(tmpdir(), 'continuum-s3rver-'));
-  const server = new S3rver({
+  const serverOptions = {
     address: '127.0.0.1',
     port: 0,
     silent: true,
     directory,
-    // Path-style only: a vhost match on `127.0.0.1` is impossible anyway, and this keeps routing obvious.
+    // Path-style only: keeps routing obvious for an IP endpoint.
     vhostBuckets: false,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
-  });
-  let address: AddressInfo;
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      '-e',
+      S3RVER_CHILD,
+      require.resolve('s3rver'),
+      JSON.stringify(serverOptions),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let port: number;
   try {
-    address = await server.run();
+    port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split('\n')[0];
+        if (out.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+      });
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        reject(new Error(`s3rver exited with code ${code} before listening: ${err}`)),
+      );
+    });
   } catch (error) {
+    child.kill();
     rmSync(directory, { recursive: true, force: true });
     throw error;
   }
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  // A test that forgets close() must not hang the runner: the child dies with us (its stdin closes).
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr])
+    (stream as unknown as { unref?(): void }).unref?.();
   let closed: Promise<void> | undefined;
   return {
-    endpoint,
+    endpoint: `http://127.0.0.1:${port}`,
     close() {
       closed ??= (async () => {
-        const closing = server.close();
-        // Keep-alive sockets of SDK clients would otherwise hold the server (and the test process) open.
-        server.httpServer?.closeAllConnections();
-        await closing;
+        child.ref(); // keep the event loop alive until the child has really gone
+        child.stdin.end();
+        child.kill();
+        await exited;
         rmSync(directory, { recursive: true, force: true });
       })();
       return closed;
