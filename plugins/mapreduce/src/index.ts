@@ -128,7 +128,15 @@ class MapreducePlugin {
   }
 
   private addResources(): void {
-    const ctx = { ...this.serviceContext(), vpc: Boolean(this.serverless.service.provider.vpc) };
+    const provider = this.serverless.service.provider;
+    const boundary =
+      (provider.iam?.role as { permissionsBoundary?: unknown } | undefined)?.permissionsBoundary ??
+      provider.rolePermissionsBoundary;
+    const ctx = {
+      ...this.serviceContext(),
+      vpc: Boolean(provider.vpc),
+      ...(boundary !== undefined ? { permissionsBoundary: boundary } : {}),
+    };
     for (const job of this.jobs()) mergeResources(this.serverless, 'mapreduce', compileResources(ctx, job));
   }
 }

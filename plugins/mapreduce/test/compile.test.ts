@@ -110,6 +110,18 @@ describe('compileResources', () => {
     });
   });
 
+  test('gives the role the ENI policy in a VPC and the service permissions boundary', () => {
+    const role = compileResources(
+      { ...ctx, vpc: true, permissionsBoundary: 'arn:aws:iam::123456789012:policy/boundary' },
+      job,
+    ).WordcountMapreduceRole!.Properties!;
+    assert.deepEqual(role.ManagedPolicyArns, [
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' },
+    ]);
+    assert.equal(role.PermissionsBoundary, 'arn:aws:iam::123456789012:policy/boundary');
+    assert.equal(resources.WordcountMapreduceRole!.Properties!.PermissionsBoundary, undefined);
+  });
+
   test('gives the job role no wildcard resource', () => {
     const text = JSON.stringify(jobStatements(ctx, job));
     assert.doesNotMatch(text, /"\*"/);
