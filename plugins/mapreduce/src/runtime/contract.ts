@@ -41,7 +41,8 @@ export const RUN_TABLE_TTL_ATTRIBUTE = 'expiresAt';
 export interface MapTaskEvent {
   kind: 'map';
   runId: string;
-  input: { bucket: string; key: string; versionId?: string; size: number };
+  /** `versionId` (versioned buckets) or `etag` pins the reads to the object version that started the run. */
+  input: { bucket: string; key: string; versionId?: string; etag?: string; size: number };
   split: { index: number; start: number; end: number };
   /** 1 for the first attempt. */
   attempt: number;

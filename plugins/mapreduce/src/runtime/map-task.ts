@@ -71,7 +71,21 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
   let recordsIn = 0;
   let recordsOut = 0;
 
-  const emit = (key: unknown, value: unknown): void => {
+  const combineCtx = { runId: ctx.runId, job: ctx.job, partition: -1, combining: true };
+  // Eager combining: while the combiner returns numbers or booleans, each string key holds one combined value,
+  // folded in pairwise as values arrive (as cheap as a hand-written counting loop). A combiner that returns
+  // anything else (an object, a string that may grow, a promise) switches the task to batches of values per key.
+  let eager = combine !== undefined;
+  const eagerGroups = new Map<string, unknown>();
+  const pair: unknown[] = [undefined, undefined];
+
+  const leaveEagerMode = (): void => {
+    eager = false;
+    for (const [key, value] of eagerGroups) strGroups.set(key, [value]);
+    eagerGroups.clear();
+  };
+
+  const emitBatched = (key: unknown, value: unknown): void => {
     let values: unknown[] | undefined;
     if (typeof key === 'string') {
       values = strGroups.get(key);
@@ -87,13 +101,42 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
     if (combine !== undefined && values.length === COMBINE_AT) toCombine.push([key, values]);
   };
 
-  const combineGroup = async (key: unknown, values: unknown[]): Promise<void> => {
-    if (values.length < 2 || combine === undefined) return;
-    let combined = combine(key, values, { runId: ctx.runId, job: ctx.job, partition: -1, combining: true });
-    if (isThenable(combined)) combined = await combined;
-    buffered -= values.length - 1;
-    values.length = 1;
-    values[0] = combined;
+  const emit = (key: unknown, value: unknown): void => {
+    if (!eager || typeof key !== 'string') return emitBatched(key, value);
+    const prev = eagerGroups.get(key);
+    if (prev === undefined && !eagerGroups.has(key)) {
+      eagerGroups.set(key, value);
+      buffered++;
+      return;
+    }
+    pair[0] = prev;
+    pair[1] = value;
+    const combined = combine!(key, pair, combineCtx);
+    const type = typeof combined;
+    if (type === 'number' || type === 'boolean') {
+      eagerGroups.set(key, combined);
+      return;
+    }
+    // Keep both values uncombined; the batched path will combine them again.
+    eagerGroups.delete(key);
+    buffered--;
+    leaveEagerMode();
+    strGroups.set(key, [prev, value]);
+    buffered += 2;
+  };
+
+  /** Replaces a group's values by their combination; returns a promise only for an async combiner. */
+  const combineGroup = (key: unknown, values: unknown[]): Promise<void> | undefined => {
+    if (values.length < 2 || combine === undefined) return undefined;
+    const combined = combine(key, values, combineCtx);
+    const apply = (value: unknown): void => {
+      buffered -= values.length - 1;
+      values.length = 1;
+      values[0] = value;
+    };
+    if (isThenable(combined)) return Promise.resolve(combined).then(apply);
+    apply(combined);
+    return undefined;
   };
 
   const writeOut = (): void => {
@@ -103,8 +146,14 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
       for (const v of values) lines.push(`${enc}\t${encodeValue(v)}\n`);
       recordsOut += values.length;
     };
+    const one: unknown[] = [undefined];
+    for (const [key, value] of eagerGroups) {
+      one[0] = value;
+      add(JSON.stringify(key), one);
+    }
     for (const [key, values] of strGroups) add(JSON.stringify(key), values);
     for (const [enc, group] of otherGroups) add(enc, group.values);
+    eagerGroups.clear();
     strGroups.clear();
     otherGroups.clear();
     buffered = 0;
@@ -129,19 +178,36 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
     }
   };
 
-  const callMap = async (record: unknown): Promise<void> => {
+  const mapFailed = (error: unknown): MapTaskError =>
+    new MapTaskError(
+      `map failed on record ${recordsIn} of split ${ctx.split.index} (bytes ${ctx.split.start}-${ctx.split.end}): ${(error as Error)?.message ?? String(error)}`,
+      recordsIn,
+      { cause: error },
+    );
+
+  /** The hot path: synchronous unless the user's map (or combiner) returns a promise. */
+  const callMap = (record: unknown): Promise<void> | undefined => {
     recordsIn++;
+    let result: void | Promise<void>;
     try {
-      const result = map(record, emit, ctx);
-      if (isThenable(result)) await result;
+      result = map(record, emit, ctx);
     } catch (error) {
-      throw new MapTaskError(
-        `map failed on record ${recordsIn} of split ${ctx.split.index} (bytes ${ctx.split.start}-${ctx.split.end}): ${(error as Error)?.message ?? String(error)}`,
-        recordsIn,
-        { cause: error },
+      throw mapFailed(error);
+    }
+    if (result !== undefined && isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => (toCombine.length || buffered >= maxBuffered ? afterRecord() : undefined),
+        (error: unknown) => {
+          throw mapFailed(error);
+        },
       );
     }
-    if (toCombine.length || buffered >= maxBuffered) await afterRecord();
+    if (toCombine.length === 1 && buffered < maxBuffered) {
+      const [key, values] = toCombine.pop()!;
+      return combineGroup(key, values);
+    }
+    if (toCombine.length || buffered >= maxBuffered) return afterRecord();
+    return undefined;
   };
 
   const jsonl = options.records === 'jsonl';
@@ -171,9 +237,11 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
               recordsIn + 1,
             );
           }
-          await callMap(value);
+          const pending = callMap(value);
+          if (pending) await pending;
         } else {
-          await callMap(line);
+          const pending = callMap(line);
+          if (pending) await pending;
         }
       }
     },

@@ -1,0 +1,457 @@
+// The Lambda handlers of a mapreduce job: coordinator (S3-triggered), mapper and reducer. Each reads its job from
+// the environment (see `ENV`), creates its AWS clients once per container, and is safe to run twice for one event.
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type middyCore from '@middy/core' with { 'resolution-mode': 'import' };
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createS3Storage } from '@serverless-continuum/core/storage';
+import type { Storage } from '@serverless-continuum/core/storage';
+import { ENV, type JobRuntimeConfig, type MapTaskEvent, type ReduceTaskEvent } from './contract';
+import { DynamoRunStore } from './dynamo-run-store';
+import { FilePartitionSink, runMapTask } from './map-task';
+import { runReduceTask } from './reduce-task';
+import { buildReport, keys, makeRunId } from './report';
+import type { RunStore } from './run-store';
+import { planSplits } from './splits';
+import type { FailureReport, Mapper, Reducer } from './types';
+
+// @middy/core 6 is ESM-only: handlers are always bundled (esbuild) or run under tsx, both of which load it here.
+const middy = (require('@middy/core') as { default: typeof middyCore }).default;
+
+/** Bytes per ranged GET. */
+export const FETCH_SIZE = 8 * 1024 * 1024;
+
+interface LambdaContextLike {
+  awsRequestId?: string;
+}
+
+interface S3EventRecord {
+  eventSource?: string;
+  eventName?: string;
+  s3?: {
+    bucket?: { name?: string };
+    object?: { key?: string; size?: number; eTag?: string; versionId?: string; sequencer?: string };
+  };
+}
+
+interface Runtime {
+  job: JobRuntimeConfig;
+  s3: S3Client;
+  storage: Storage;
+  store: RunStore;
+  lambda: LambdaClient;
+  mapperFunction: string;
+  reducerFunction: string;
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value)
+    throw new Error(`environment variable ${name} is not set (the mapreduce plugin sets it at deploy time)`);
+  return value;
+}
+
+/** Clients are created on the first invocation and reused by every later one in the same container. */
+function runtimeOnce(): () => Runtime {
+  let runtime: Runtime | undefined;
+  return () => {
+    if (runtime) return runtime;
+    const job = JSON.parse(requiredEnv(ENV.job)) as JobRuntimeConfig;
+    const endpoint = process.env[ENV.s3Endpoint];
+    const s3 = new S3Client(endpoint ? { endpoint, forcePathStyle: true } : {});
+    runtime = {
+      job,
+      s3,
+      storage: createS3Storage({ client: s3 }),
+      store: new DynamoRunStore(new DynamoDBClient({}), requiredEnv(ENV.table)),
+      lambda: new LambdaClient({}),
+      mapperFunction: process.env[ENV.mapperFunction] ?? '',
+      reducerFunction: process.env[ENV.reducerFunction] ?? '',
+    };
+    return runtime;
+  };
+}
+
+function log(message: string, fields: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ message, ...fields }));
+}
+
+async function invoke(
+  rt: Runtime,
+  functionName: string,
+  payload: MapTaskEvent | ReduceTaskEvent,
+): Promise<void> {
+  if (!functionName)
+    throw new Error('no function to invoke: the mapper/reducer function name is not configured');
+  await rt.lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify(payload)),
+    }),
+  );
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+function mapEvent(
+  runId: string,
+  input: MapTaskEvent['input'],
+  job: JobRuntimeConfig,
+  index: number,
+  attempt: number,
+) {
+  const split = planSplits(input.size, planOf(job))[index];
+  if (!split) return undefined;
+  return { kind: 'map', runId, input, split, attempt } satisfies MapTaskEvent;
+}
+
+function planOf(job: JobRuntimeConfig): { chunkSize?: number; mappers?: number } {
+  return {
+    ...(job.chunkSize !== undefined ? { chunkSize: job.chunkSize } : {}),
+    ...(job.mappers !== undefined ? { mappers: job.mappers } : {}),
+  };
+}
+
+async function startReducers(rt: Runtime, runId: string): Promise<void> {
+  const partitions = Array.from({ length: rt.job.reducers }, (_, r) => r);
+  await forEachLimited(partitions, 50, (partition) =>
+    invoke(rt, rt.reducerFunction, { kind: 'reduce', runId, partition, attempt: 1 }),
+  );
+}
+
+function errorJson(error: unknown): FailureReport['error'] {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { message: e.message, name: e.name, ...(e.stack ? { stack: e.stack } : {}) };
+}
+
+/** After the last retry: marks the run failed (once) and writes `_FAILED.json`; intermediates stay. */
+async function failRun(
+  rt: Runtime,
+  runId: string,
+  owner: string,
+  failure: Omit<FailureReport, 'runId' | 'job' | 'status' | 'failedAt' | 'input'>,
+): Promise<void> {
+  if (!(await rt.store.transition(runId, failure.phase, 'failed', owner))) return;
+  const run = await rt.store.getRun(runId);
+  const report: FailureReport = {
+    runId,
+    job: rt.job.name,
+    status: 'failed',
+    ...failure,
+    input: run?.input ?? { bucket: '', key: '', size: 0 },
+    failedAt: new Date().toISOString(),
+  };
+  await rt.storage.put(
+    rt.job.output.bucket,
+    keys.failed(rt.job, runId),
+    `${JSON.stringify(report, null, 2)}\n`,
+    {
+      contentType: 'application/json',
+    },
+  );
+  log('run failed', { runId, phase: failure.phase, error: failure.error.message });
+}
+
+/** S3 keys in events are URL-encoded with `+` for spaces. */
+function decodeKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
+function isUnder(bucket: string, key: string, location: { bucket: string; prefix: string }): boolean {
+  return bucket === location.bucket && key.startsWith(location.prefix);
+}
+
+/** Coordinator: one run per uploaded object version; plans splits and launches the first `concurrency` mappers. */
+export function createCoordinatorHandler() {
+  const runtime = runtimeOnce();
+  return middy(async (event: { Records?: S3EventRecord[] }) => {
+    const rt = runtime();
+    const { job } = rt;
+    const started: string[] = [];
+    const skipped: Array<{ key: string; reason: string }> = [];
+    for (const record of event.Records ?? []) {
+      const bucket = record.s3?.bucket?.name ?? '';
+      const key = decodeKey(record.s3?.object?.key ?? '');
+      const skip = (reason: string): void => {
+        skipped.push({ key, reason });
+        log('skipped', { bucket, key, reason });
+      };
+      if (!isUnder(bucket, key, job.input)) {
+        skip('not under the job input');
+        continue;
+      }
+      if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
+        skip('under the job output');
+        continue;
+      }
+      if (key.endsWith('/')) {
+        skip('a folder marker');
+        continue;
+      }
+      const object = record.s3?.object ?? {};
+      let size = object.size;
+      if (size === undefined) {
+        const head = await rt.storage.head(bucket, key);
+        if (!head) {
+          skip('the object no longer exists');
+          continue;
+        }
+        size = head.size;
+      }
+      const etag = object.eTag?.replace(/"/g, '');
+      const runId = makeRunId({
+        bucket,
+        key,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+        ...(etag ? { etag } : {}),
+        ...(object.sequencer ? { sequencer: object.sequencer } : {}),
+        size,
+      });
+      const splits = planSplits(size, planOf(job));
+      const launched = Math.min(job.concurrency, splits.length);
+      const input: MapTaskEvent['input'] = {
+        bucket,
+        key,
+        size,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+        ...(etag ? { etag } : {}),
+      };
+      const created = await rt.store.createRun({
+        runId,
+        job: job.name,
+        input,
+        splits: splits.length,
+        reducers: job.reducers,
+        launched,
+        createdAt: new Date().toISOString(),
+        phase: splits.length ? 'map' : 'reduce',
+      });
+      if (!created) {
+        skip(`run ${runId} already exists (a duplicated event)`);
+        continue;
+      }
+      log('run started', { runId, bucket, key, size, splits: splits.length, reducers: job.reducers });
+      started.push(runId);
+      if (!splits.length) await startReducers(rt, runId);
+      else
+        await forEachLimited(splits.slice(0, launched), 50, (s) =>
+          invoke(rt, rt.mapperFunction, { kind: 'map', runId, input, split: s, attempt: 1 }),
+        );
+    }
+    return { started, skipped };
+  });
+}
+
+export interface MapperHandlerOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  map: Mapper<any, any, any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  combine?: Reducer<any, any, any>;
+}
+
+/** Mapper: maps one split into one intermediate object per partition, then records the split done (once). */
+export function createMapperHandler(options: MapperHandlerOptions) {
+  const runtime = runtimeOnce();
+  return middy(async (event: MapTaskEvent, context: LambdaContextLike) => {
+    const rt = runtime();
+    const { job, store } = rt;
+    const { runId, split, input } = event;
+    const owner = context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}`;
+    const run = await store.getRun(runId);
+    if (!run || run.phase !== 'map') {
+      log('split skipped: the run is not mapping', { runId, split: split.index, phase: run?.phase });
+      return { skipped: true };
+    }
+    const started = Date.now();
+    const workDir = join(tmpdir(), 'mapreduce', runId, `map-${split.index}-${owner}`);
+    const sink = new FilePartitionSink(workDir);
+    try {
+      const result = await runMapTask({
+        read: async (start, end) => {
+          const out = await rt.s3.send(
+            new GetObjectCommand({
+              Bucket: input.bucket,
+              Key: input.key,
+              Range: `bytes=${start}-${end - 1}`,
+              ...(input.versionId
+                ? { VersionId: input.versionId }
+                : input.etag
+                  ? { IfMatch: `"${input.etag}"` }
+                  : {}),
+            }),
+          );
+          return Buffer.from(await out.Body!.transformToByteArray());
+        },
+        size: input.size,
+        split,
+        records: job.records,
+        reducers: job.reducers,
+        map: options.map,
+        ...(options.combine ? { combine: options.combine } : {}),
+        ctx: { runId, job: job.name, input, split, attempt: event.attempt },
+        sink,
+        fetchSize: FETCH_SIZE,
+      });
+      const written = sink.close();
+      for (const w of written) {
+        await rt.storage.put(
+          job.temp.bucket,
+          keys.intermediate(job, runId, split.index, w.partition),
+          createReadStream(w.file),
+        );
+      }
+      await store.putSplitStats(runId, {
+        split: split.index,
+        recordsIn: result.recordsIn,
+        recordsOut: result.recordsOut,
+        bytesRead: result.bytesRead,
+        bytesOut: written.reduce((n, w) => n + w.bytes, 0),
+        partitions: written.map((w) => w.partition),
+        durationMs: Date.now() - started,
+      });
+    } catch (error) {
+      sink.close();
+      const failures = await store.recordFailure(runId, 'map', split.index);
+      log('split failed', {
+        runId,
+        split: split.index,
+        attempt: event.attempt,
+        error: (error as Error)?.message,
+      });
+      if (failures <= job.retries) {
+        await invoke(rt, rt.mapperFunction, { ...event, attempt: event.attempt + 1 });
+        return { retried: true };
+      }
+      await failRun(rt, runId, owner, {
+        phase: 'map',
+        split,
+        attempts: failures,
+        error: errorJson(error),
+      });
+      return { failed: true };
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+    const { first, done } = await store.markSplitDone(runId, split.index);
+    if (first) {
+      const next = await store.claimNextSplit(runId);
+      const nextEvent = mapEvent(runId, input, job, next, 1);
+      if (nextEvent) await invoke(rt, rt.mapperFunction, nextEvent);
+    }
+    if (done === run.splits && (await store.transition(runId, 'map', 'reduce', owner))) {
+      log('map phase done', { runId, splits: run.splits });
+      await startReducers(rt, runId);
+    }
+    return { split: split.index, first, done };
+  });
+}
+
+export interface ReducerHandlerOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  reduce: Reducer<any, any, any>;
+}
+
+/** Reducer: merges one partition from every split, writes its part; the last one publishes `_SUCCESS.json`. */
+export function createReducerHandler(options: ReducerHandlerOptions) {
+  const runtime = runtimeOnce();
+  return middy(async (event: ReduceTaskEvent, context: LambdaContextLike) => {
+    const rt = runtime();
+    const { job, store, storage } = rt;
+    const { runId, partition } = event;
+    const owner = context?.awsRequestId ?? `${runId}-reduce-${partition}-${event.attempt}`;
+    const run = await store.getRun(runId);
+    if (!run || run.phase !== 'reduce') {
+      log('partition skipped: the run is not reducing', { runId, partition, phase: run?.phase });
+      return { skipped: true };
+    }
+    const started = Date.now();
+    const workDir = join(tmpdir(), 'mapreduce', runId, `reduce-${partition}-${owner}`);
+    mkdirSync(workDir, { recursive: true });
+    try {
+      const splits = await store.listSplitStats(runId);
+      const outFile = join(workDir, 'part');
+      const result = await runReduceTask({
+        inputs: splits
+          .filter((s) => s.partitions.includes(partition))
+          .map(
+            (s) => async () =>
+              (await storage.get(
+                job.temp.bucket,
+                keys.intermediate(job, runId, s.split, partition),
+              )) as Readable,
+          ),
+        reduce: options.reduce,
+        ctx: { runId, job: job.name, partition, combining: false },
+        format: job.outputFormat,
+        memoryBudget: job.reducerMemoryBudget,
+        spillDir: join(workDir, 'spill'),
+        outFile,
+      });
+      await storage.put(job.output.bucket, keys.part(job, runId, partition), createReadStream(outFile), {
+        contentType: job.outputFormat === 'jsonl' ? 'application/x-ndjson' : 'text/tab-separated-values',
+      });
+      await store.putPartStats(runId, { partition, ...result, durationMs: Date.now() - started });
+    } catch (error) {
+      const failures = await store.recordFailure(runId, 'reduce', partition);
+      log('partition failed', { runId, partition, attempt: event.attempt, error: (error as Error)?.message });
+      if (failures <= job.retries) {
+        await invoke(rt, rt.reducerFunction, { ...event, attempt: event.attempt + 1 });
+        return { retried: true };
+      }
+      await failRun(rt, runId, owner, {
+        phase: 'reduce',
+        partition,
+        attempts: failures,
+        error: errorJson(error),
+      });
+      return { failed: true };
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+    const { done } = await store.markPartDone(runId, partition);
+    if (done === job.reducers && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
+      await finalize(rt, runId, owner);
+    }
+    return { partition, done };
+  });
+}
+
+/** Publishes `_SUCCESS.json` once every part exists, then deletes the run's intermediates. */
+async function finalize(rt: Runtime, runId: string, owner: string): Promise<void> {
+  const { job, store, storage } = rt;
+  for (let r = 0; r < job.reducers; r++) {
+    if (!(await storage.head(job.output.bucket, keys.part(job, runId, r)))) {
+      throw new Error(`run ${runId}: ${keys.part(job, runId, r)} is missing; not publishing _SUCCESS.json`);
+    }
+  }
+  const run = (await store.getRun(runId))!;
+  const report = buildReport({
+    job,
+    run,
+    splits: await store.listSplitStats(runId),
+    parts: await store.listPartStats(runId),
+    finishedAt: new Date(),
+    fetchSize: FETCH_SIZE,
+    basis: 'lambda',
+  });
+  await storage.put(job.output.bucket, keys.success(job, runId), `${JSON.stringify(report, null, 2)}\n`, {
+    contentType: 'application/json',
+  });
+  log('run succeeded', { runId, records: report.records, totalMs: report.times.totalMs });
+  for await (const object of storage.list(job.temp.bucket, keys.intermediatePrefix(job, runId))) {
+    await storage.delete(job.temp.bucket, object.key);
+  }
+  await store.transition(runId, 'finalizing', 'done', owner);
+}
