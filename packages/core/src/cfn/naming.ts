@@ -22,7 +22,16 @@ export function lambdaLogicalId(functionName: string): string {
 /** The framework's logical id for a function's IAM role shared by the service. */
 export const SERVICE_ROLE_ID = 'IamRoleLambdaExecution';
 
-/** Bucket logical id as the framework names buckets it creates for `s3` events: `S3Bucket<Name>`. */
+/**
+ * Logical id of a bucket the suite creates: `S3Bucket` + `normalizeName(bucket)` (`my-data` -> `S3BucketMyDashdata`).
+ * It differs from the framework's own id for an `s3` event bucket (see `frameworkBucketLogicalId`), so both can coexist.
+ */
 export function bucketLogicalId(bucketName: string): string {
   return `S3Bucket${normalizeName(bucketName).replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
+/** The framework's id for the bucket it creates for an `s3` event: non-alphanumerics dropped (`my-data` -> `S3BucketMydata`). */
+export function frameworkBucketLogicalId(bucketName: string): string {
+  const alphanumeric = bucketName.replace(/[^0-9A-Za-z]/g, '');
+  return `S3Bucket${alphanumeric.charAt(0).toUpperCase()}${alphanumeric.slice(1)}`;
 }
