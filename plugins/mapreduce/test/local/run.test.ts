@@ -1,0 +1,213 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JobRuntimeConfig } from '../../src/runtime/contract';
+import { runLocal } from '../../src/local/run';
+import type { FailureReport, RunReport } from '../../src/runtime/types';
+
+const fixtures = join(__dirname, 'fixtures');
+const wordcount = join(fixtures, 'wordcount.ts');
+const jobs = join(fixtures, 'jobs.js');
+
+function job(overrides: Partial<JobRuntimeConfig> = {}): JobRuntimeConfig {
+  return {
+    name: 'wordcount',
+    input: { bucket: 'in', prefix: '' },
+    output: { bucket: 'out', prefix: '' },
+    temp: { bucket: 'out', prefix: '_temporary/' },
+    records: 'lines',
+    outputFormat: 'tsv',
+    chunkSize: 4096,
+    reducers: 3,
+    concurrency: 10,
+    retries: 2,
+    reducerMemoryBudget: 64 * 1024 * 1024,
+    stragglers: false,
+    mapperMemoryMb: 1769,
+    reducerMemoryMb: 3008,
+    ...overrides,
+  };
+}
+
+/** The expected word count, computed the plain way. */
+export function referenceCount(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return counts;
+}
+
+export function readTsvParts(parts: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const part of parts) {
+    for (const line of readFileSync(part, 'utf8').split('\n').filter(Boolean)) {
+      const [k, v] = line.split('\t');
+      assert.ok(!counts.has(k!), `key ${k} appears in two parts`);
+      counts.set(k!, Number(v));
+    }
+  }
+  return counts;
+}
+
+export function sampleText(lines: number): string {
+  const words = ['alpha', 'Beta', 'gamma', 'delta', 'épsilon', 'ZETA', 'eta', 'theta', '😀', 'iota'];
+  return Array.from({ length: lines }, (_, i) =>
+    Array.from({ length: 1 + (i % 9) }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(
+      i % 2 ? ' ' : ', ',
+    ),
+  ).join('\n');
+}
+
+describe('runLocal', () => {
+  let dir: string;
+  let input: string;
+  let text: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mr-local-test-'));
+    input = join(dir, 'corpus.txt');
+    text = sampleText(3000);
+    writeFileSync(input, text);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('counts words like a plain loop, with parts, a report and progress', async () => {
+    const progress: string[] = [];
+    const result = await runLocal({
+      job: job(),
+      modules: {
+        map: { file: wordcount, export: 'map' },
+        reduce: { file: wordcount, export: 'reduce' },
+        combine: { file: wordcount, export: 'reduce' },
+      },
+      input,
+      outputDir: join(dir, 'out'),
+      workers: 2,
+      onProgress: (p) => progress.push(`${p.phase} ${p.done}/${p.total}`),
+    });
+    assert.deepEqual(readTsvParts(result.parts), referenceCount(text));
+    assert.deepEqual(
+      result.parts.map((p) => p.slice(p.lastIndexOf('/') + 1)),
+      ['part-00000', 'part-00001', 'part-00002'],
+    );
+    const runDir = join(dir, 'out', result.runId);
+    assert.deepEqual(readdirSync(runDir).sort(), ['_SUCCESS.json', 'part-00000', 'part-00001', 'part-00002']);
+    const report = JSON.parse(readFileSync(join(runDir, '_SUCCESS.json'), 'utf8')) as RunReport;
+    assert.equal(report.status, 'succeeded');
+    assert.equal(report.input.size, Buffer.byteLength(text));
+    assert.equal(report.records.in, 3000);
+    assert.equal(report.records.out, referenceCount(text).size);
+    assert.equal(report.splits, Math.ceil(Buffer.byteLength(text) / 4096));
+    assert.equal(report.cost.region, 'us-east-1');
+    assert.ok(report.cost.estimatedUsd > 0);
+    assert.ok(progress.includes(`map ${report.splits}/${report.splits}`));
+    assert.ok(progress.includes('reduce 3/3'));
+  });
+
+  test('a reducer partition larger than its memory budget still reduces correctly', async () => {
+    const result = await runLocal({
+      job: job({ reducerMemoryBudget: 512, reducers: 1 }),
+      modules: { map: { file: wordcount, export: 'map' }, reduce: { file: wordcount, export: 'reduce' } },
+      input,
+      outputDir: join(dir, 'out-budget'),
+      workers: 2,
+    });
+    assert.ok(result.report.spills > 1, `spills: ${result.report.spills}`);
+    assert.deepEqual(readTsvParts(result.parts), referenceCount(text));
+  });
+
+  test('a mapper that fails once is retried and its split counted once', async () => {
+    const failing = join(dir, 'failing.txt');
+    writeFileSync(failing, `${text}\nfail-here\n${text}`);
+    process.env.FAIL_ONCE_FILE = join(dir, 'failed-once.flag');
+    try {
+      const result = await runLocal({
+        job: job(),
+        modules: { map: { file: jobs, export: 'failOnce' }, reduce: { file: jobs, export: 'sum' } },
+        input: failing,
+        outputDir: join(dir, 'out-retry'),
+        workers: 2,
+      });
+      assert.ok(existsSync(process.env.FAIL_ONCE_FILE));
+      assert.equal(result.report.retries.map, 1);
+      assert.equal(result.report.mappers, result.report.splits + 1);
+      assert.equal(result.report.records.in, 6001);
+      assert.deepEqual(readTsvParts(result.parts), referenceCount(`${text}\nfail-here\n${text}`));
+    } finally {
+      delete process.env.FAIL_ONCE_FILE;
+    }
+  });
+
+  test('a split that keeps failing fails the run visibly with _FAILED.json and no _SUCCESS.json', async () => {
+    const poisoned = join(dir, 'poisoned.txt');
+    writeFileSync(poisoned, `${text}\nfail-here\n`);
+    const out = join(dir, 'out-failed');
+    const error = await runLocal({
+      job: job({ retries: 1 }),
+      modules: { map: { file: jobs, export: 'alwaysFails' }, reduce: { file: jobs, export: 'sum' } },
+      input: poisoned,
+      outputDir: out,
+      workers: 2,
+    }).then(
+      () => assert.fail('the run should fail'),
+      (e: Error & { code?: string }) => e,
+    );
+    assert.equal(error.code, 'CONTINUUM_RUN_FAILED');
+    assert.match(
+      error.message,
+      /split \d+ \(bytes \d+-\d+\) of .*poisoned\.txt failed after 2 attempts: .*this record is poison/,
+    );
+    const [runId] = readdirSync(out);
+    assert.deepEqual(readdirSync(join(out, runId!)), ['_FAILED.json']);
+    const failed = JSON.parse(readFileSync(join(out, runId!, '_FAILED.json'), 'utf8')) as FailureReport;
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.phase, 'map');
+    assert.equal(failed.attempts, 2);
+    assert.equal(failed.input.key, poisoned);
+    assert.match(failed.error.message, /this record is poison/);
+    const kept = /intermediates kept in (\S+);/.exec(error.message)![1]!;
+    assert.ok(existsSync(kept));
+    rmSync(kept, { recursive: true, force: true });
+  });
+
+  test('an empty input completes with empty parts and a _SUCCESS.json', async () => {
+    const empty = join(dir, 'empty.txt');
+    writeFileSync(empty, '');
+    const result = await runLocal({
+      job: job({ reducers: 2 }),
+      modules: { map: { file: wordcount, export: 'map' }, reduce: { file: wordcount, export: 'reduce' } },
+      input: empty,
+      outputDir: join(dir, 'out-empty'),
+    });
+    assert.equal(result.report.splits, 0);
+    assert.deepEqual(
+      result.parts.map((p) => readFileSync(p, 'utf8')),
+      ['', ''],
+    );
+    assert.ok(existsSync(join(dir, 'out-empty', result.runId, '_SUCCESS.json')));
+  });
+
+  test('run ids differ for a.txt and a.csv and for a changed file, and repeat for the same file version', async () => {
+    const { makeRunId } = await import('../../src/runtime/report');
+    const a = makeRunId({ bucket: 'b', key: 'in/a.txt', etag: 'e1', sequencer: '01' });
+    assert.notEqual(a, makeRunId({ bucket: 'b', key: 'in/a.csv', etag: 'e1', sequencer: '01' }));
+    assert.notEqual(a, makeRunId({ bucket: 'b', key: 'in/a.txt', etag: 'e1', sequencer: '02' }));
+    assert.notEqual(a, makeRunId({ bucket: 'b', key: 'in/a.txt', versionId: 'v2' }));
+    assert.equal(a, makeRunId({ bucket: 'b', key: 'in/a.txt', etag: 'e1', sequencer: '01' }));
+    assert.match(a, /^in_a\.txt-[0-9a-f]{16}$/);
+  });
+
+  test('a missing export is reported with the module and export name', async () => {
+    await assert.rejects(
+      runLocal({
+        job: job(),
+        modules: { map: { file: wordcount, export: 'mapp' }, reduce: { file: wordcount, export: 'reduce' } },
+        input,
+        outputDir: join(dir, 'out-missing'),
+        workers: 1,
+      }),
+      /map: .*wordcount\.ts has no exported function "mapp"/,
+    );
+  });
+});
