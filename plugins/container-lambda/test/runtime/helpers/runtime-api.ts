@@ -87,7 +87,14 @@ export async function startRuntimeApi(): Promise<FakeRuntimeApi> {
       if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
         const item = queue.shift();
         if (item) deliver(res, item);
-        else waiting.push(res);
+        else {
+          waiting.push(res);
+          // A runtime that dies while waiting must not swallow the next event.
+          res.on('close', () => {
+            const index = waiting.indexOf(res);
+            if (index >= 0) waiting.splice(index, 1);
+          });
+        }
         return;
       }
       const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);

@@ -1,0 +1,182 @@
+// The local runner behind `sls container run --local` and `sls invoke local`: the supervisor's own processing
+// code on this machine, with a folder as storage instead of S3, no container and no AWS.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import { ContinuumError } from '@serverless-continuum/core/errors';
+import { createLocalStorage, downloadToFile, safeJoin, uploadFile } from '@serverless-continuum/core/storage';
+import type { StorageBindingRuntime } from '../runtime/contract';
+import { matchBinding } from '../runtime/events';
+import type { PlannedUpload } from '../runtime/outputs';
+import { processEvent, type ProcessDeps } from '../runtime/process';
+import type { ScriptResult } from '../runtime/script';
+import { baseEnvironment, DEFAULT_DEADLINE_MARGIN_MS, type SupervisorSettings } from '../runtime/settings';
+
+export interface LocalFunction {
+  functionName: string;
+  /** Path of the user's script on this machine. */
+  script: string;
+  /** The user's variables (`container.environment`). */
+  environment: Record<string, string>;
+  inputs: StorageBindingRuntime[];
+  outputs: StorageBindingRuntime[];
+  timeoutSeconds?: number;
+  /** Receives the supervisor's and the script's log lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RunLocalOptions extends LocalFunction {
+  /** The file to process, as if uploaded to the (first) input. */
+  file: string;
+  /** Receives exactly what the cloud run would upload: `<output prefix>/<rel>` lands in `outDir/<rel>`. */
+  outDir: string;
+}
+
+export interface RunLocalResult {
+  /** Relative paths written under `outDir`, sorted (empty when the script failed). */
+  uploaded: string[];
+  stdout: string;
+  exitCode: number;
+}
+
+export interface InvokeLocalOptions extends LocalFunction {
+  event: unknown;
+  /** Local storage root: bucket `b`, key `k` is the file `workDir/b/k`. */
+  workDir: string;
+}
+
+/** Where the file goes when the function declares no input (only `sls container run --local` needs one). */
+const LOCAL_INPUT: StorageBindingRuntime = { storage: 's3', bucket: 'local-input', prefix: '', suffix: [] };
+
+function settingsFor(options: LocalFunction): SupervisorSettings {
+  const settings: SupervisorSettings = {
+    functionName: options.functionName,
+    script: resolve(options.script),
+    inputs: options.inputs,
+    outputs: options.outputs,
+    execution: 'lambda',
+    mode: 'local',
+    gpu: 0,
+    deadlineMarginMs: DEFAULT_DEADLINE_MARGIN_MS,
+    userEnvironment: { ...options.environment },
+  };
+  if (options.timeoutSeconds !== undefined) settings.timeoutSeconds = options.timeoutSeconds;
+  return settings;
+}
+
+function depsFor(options: LocalFunction, storage: ProcessDeps['storage']): ProcessDeps {
+  const tmpRoot = tmpdir();
+  return {
+    settings: settingsFor(options),
+    storage,
+    now: () => Date.now(),
+    log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    tmpRoot,
+    cwd: process.cwd(),
+    baseEnvironment: baseEnvironment(process.env, tmpRoot),
+  };
+}
+
+/** An S3 notification (ObjectCreated:Put) for one object, shaped like the ones AWS sends. */
+export function storageEvent(bucket: string, key: string, size: number, eventTime: string): unknown {
+  const encodedKey = encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime,
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodedKey, size },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Runs the function's script on `file` as the cloud would after an upload to its input, and writes to `outDir`
+ * the files the cloud run would upload. A failing script (non-zero exit) writes nothing and returns its exit code.
+ */
+export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult> {
+  const input = options.inputs[0] ?? LOCAL_INPUT;
+  const name = basename(options.file);
+  const key = input.prefix ? `${input.prefix}/${name}` : name;
+  if (options.inputs.length > 0 && !matchBinding(options.inputs, input.bucket, key)) {
+    throw new ContinuumError(
+      'CONTINUUM_RUN_FAILED',
+      `${options.file}: the function ${options.functionName} only processes files ending in ${input.suffix.join(', ')}; ` +
+        'the cloud run would ignore this one',
+    );
+  }
+  const work = await mkdtemp(resolve(tmpdir(), 'continuum-local-'));
+  try {
+    const storage = createLocalStorage(resolve(work, 'storage'));
+    await uploadFile(storage, input.bucket, key, options.file);
+    const size = (await stat(options.file)).size;
+    let script: ScriptResult | undefined;
+    let published: readonly PlannedUpload[] = [];
+    const deps: ProcessDeps = {
+      ...depsFor(options, storage),
+      onScriptRun: (result) => (script = result),
+      onPublished: (uploads) => (published = uploads),
+    };
+    const event = storageEvent(input.bucket, key, size, new Date().toISOString());
+    try {
+      await processEvent(event, { requestId: randomUUID() }, deps);
+    } catch (error) {
+      const failed = script as ScriptResult | undefined;
+      if ((error as ContinuumError).code === 'CONTINUUM_SCRIPT_FAILED' && failed?.exitCode) {
+        return { uploaded: [], stdout: failed.stdout.toString('utf8'), exitCode: failed.exitCode };
+      }
+      throw error;
+    }
+    const written = await mirror(storage, published, options.outDir);
+    return {
+      uploaded: written,
+      stdout: (script as ScriptResult | undefined)?.stdout.toString('utf8') ?? '',
+      exitCode: 0,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Copies published objects to `outDir/<relative path>`; each file appears whole (written aside, then renamed). */
+async function mirror(
+  storage: ProcessDeps['storage'],
+  published: readonly PlannedUpload[],
+  outDir: string,
+): Promise<string[]> {
+  const written = new Set<string>();
+  for (const upload of published) {
+    if (written.has(upload.relativePath)) continue;
+    const target = safeJoin(outDir, upload.relativePath);
+    await mkdir(dirname(target), { recursive: true });
+    const partial = `${target}.${randomBytes(4).toString('hex')}.partial`;
+    try {
+      await downloadToFile(storage, upload.bucket, upload.key, partial);
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    written.add(upload.relativePath);
+  }
+  return [...written].sort();
+}
+
+/**
+ * The answer the function would give to `event`, with S3 objects read from and written to folders under
+ * `workDir` (bucket = sub-folder). Errors are thrown as the cloud run would report them.
+ */
+export async function invokeLocal(options: InvokeLocalOptions): Promise<unknown> {
+  await mkdir(options.workDir, { recursive: true });
+  const storage = createLocalStorage(options.workDir);
+  return processEvent(options.event, { requestId: randomUUID() }, depsFor(options, storage));
+}

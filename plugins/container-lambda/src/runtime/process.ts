@@ -1,0 +1,459 @@
+// The supervisor's one processing path, shared by Lambda, Batch and the local runner: event in, script run in a
+// fresh temp folder, outputs published (all of them, or none), or the event handed to Batch.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ContinuumError } from '@serverless-continuum/core/errors';
+import { downloadToFile, safeJoin, uploadFile, type Storage } from '@serverless-continuum/core/storage';
+import type { BatchHandoff, HttpResult, RecordOutcome, StorageEventResult } from './contract';
+import { submitJobRequest, type BatchSubmitter } from './batch';
+import {
+  classifyEvent,
+  httpInputName,
+  keyBasename,
+  matchBinding,
+  type HttpCall,
+  type S3Record,
+} from './events';
+import { listOutputFiles, planUploads, type PlannedUpload } from './outputs';
+import { runScript, type ScriptResult } from './script';
+import type { SupervisorSettings } from './settings';
+
+export interface ProcessDeps {
+  settings: SupervisorSettings;
+  storage: Storage;
+  /** Present where the supervisor may hand work to Batch (Lambda mode). */
+  batch?: BatchSubmitter;
+  /** Lambda mode: starts a new, asynchronous invocation of this function with `event`. */
+  invokeAsync?: (event: unknown) => Promise<void>;
+  now: () => number;
+  log: (line: string) => void;
+  /** Where per-invocation folders are made (`/tmp` in Lambda); each is removed afterwards. */
+  tmpRoot: string;
+  /** Working directory of the script (the image's WORKDIR in the cloud). */
+  cwd: string;
+  /** Variables every script gets besides the contract's (PATH, HOME, LANG, ...). */
+  baseEnvironment: Record<string, string>;
+  maxStdoutBytes?: number;
+  /** Sees every script run (the local runner reports stdout and the exit code from here). */
+  onScriptRun?: (result: ScriptResult) => void;
+  /** Sees every set of outputs once it is published (the local runner mirrors them into a folder). */
+  onPublished?: (uploads: readonly PlannedUpload[]) => void;
+}
+
+export interface InvocationContext {
+  requestId: string;
+  /** Epoch ms at which the platform ends the invocation (Lambda's `Lambda-Runtime-Deadline-Ms`). */
+  deadlineMs?: number;
+}
+
+export type ProcessResult = StorageEventResult | HttpResult | BatchHandoff | string;
+
+/** Pure Lambda: stop the script this long before the platform would, so the error can still be reported. */
+export const LAMBDA_REPORT_MARGIN_MS = 1000;
+/** Batch's SubmitJob accepts container overrides up to about 30 KB; stay well below. */
+export const BATCH_EVENT_LIMIT_BYTES = 24_000;
+/** The kernel refuses single environment strings above 128 KB; EVENT stays below that. */
+const EVENT_ENV_LIMIT_BYTES = 100_000;
+
+type HandoffReason = BatchHandoff['reason'];
+
+interface Workspace {
+  input?: { name: string; object?: { bucket: string; key: string }; body?: Buffer };
+  event: unknown;
+  eventTime: string;
+  storageObjectKey?: string;
+  /** Names the work in errors: `s3://bucket/key`, `the HTTP call`, ... */
+  subject: string;
+}
+
+interface WorkspaceRun {
+  script: ScriptResult;
+  uploaded: PlannedUpload[];
+}
+
+export async function processEvent(
+  event: unknown,
+  context: InvocationContext,
+  deps: ProcessDeps,
+): Promise<ProcessResult> {
+  return new Supervisor(deps, context).process(event);
+}
+
+class Supervisor {
+  constructor(
+    private readonly deps: ProcessDeps,
+    private readonly context: InvocationContext,
+  ) {}
+
+  private get settings(): SupervisorSettings {
+    return this.deps.settings;
+  }
+
+  /** Whether this run may hand work to Batch (only Lambda does; Batch and local runs do the work themselves). */
+  private get mayDelegate(): boolean {
+    return this.settings.mode === 'lambda' && this.settings.execution !== 'lambda';
+  }
+
+  async process(event: unknown): Promise<ProcessResult> {
+    const classified = classifyEvent(event);
+    if (classified.kind === 's3') return this.processStorageEvent(event, classified.records);
+    if (classified.kind === 'http') return this.processHttpCall(event, classified.call);
+    return this.processDirect(event);
+  }
+
+  // ---- S3 events -------------------------------------------------------------------------------------------
+
+  private async processStorageEvent(
+    event: unknown,
+    records: S3Record[],
+  ): Promise<StorageEventResult | BatchHandoff> {
+    if (this.mayDelegate && this.settings.execution === 'batch')
+      return this.delegate(event, 'execution-batch');
+    const outcomes: RecordOutcome[] = [];
+    const failures: ContinuumError[] = [];
+    for (const record of records) {
+      const { bucket, key } = record;
+      if (matchBinding(this.settings.outputs, bucket, key)) {
+        // The function's own output: running on it again would loop.
+        outcomes.push({ bucket, key, status: 'skipped', reason: 'output-binding' });
+        continue;
+      }
+      if (this.settings.inputs.length > 0 && !matchBinding(this.settings.inputs, bucket, key)) {
+        outcomes.push({ bucket, key, status: 'skipped', reason: 'no-input-binding' });
+        continue;
+      }
+      const name = keyBasename(key);
+      if (!name) {
+        outcomes.push({ bucket, key, status: 'skipped', reason: 'folder' });
+        continue;
+      }
+      try {
+        outcomes.push(await this.processRecord(record, name, event));
+      } catch (error) {
+        failures.push(asContinuumError(error, `s3://${bucket}/${key}`));
+      }
+    }
+    if (failures.length === 1 && failures[0]) throw failures[0];
+    if (failures.length > 1) {
+      throw new ContinuumError(
+        failures[0]?.code ?? 'CONTINUUM_RUN_FAILED',
+        `${failures.length} objects failed:\n${failures.map((f) => f.message).join('\n')}`,
+      );
+    }
+    return { records: outcomes };
+  }
+
+  private async processRecord(record: S3Record, name: string, event: unknown): Promise<RecordOutcome> {
+    const { bucket, key } = record;
+    const subject = `s3://${bucket}/${key}`;
+    const single = { Records: [record.raw] };
+    const delegated = (handoff: BatchHandoff): RecordOutcome => ({
+      bucket,
+      key,
+      status: 'delegated',
+      handoff,
+    });
+    if (this.settings.execution === 'lambda-batch') {
+      const reason = await this.reasonBeforeRunning(async () => {
+        const info = await this.deps.storage.head(bucket, key);
+        if (!info) throw new ContinuumError('CONTINUUM_NOT_FOUND', `${subject}: object not found`);
+        return info.size;
+      });
+      if (reason) {
+        if (this.mayDelegate) return delegated(await this.delegate(single, reason));
+        this.deps.log(`${subject}: would go to AWS Batch (${reason}); running here instead`);
+      }
+    }
+    const run = await this.runInWorkspace({
+      input: { name, object: { bucket, key } },
+      event: records(event).length > 1 ? single : event,
+      eventTime: record.eventTime ?? new Date(this.deps.now()).toISOString(),
+      storageObjectKey: key,
+      subject,
+    });
+    if (run.script.timedOut) {
+      if (this.mayDelegate && this.settings.execution === 'lambda-batch') {
+        this.deps.log(
+          `${subject}: deadline near, script stopped, nothing published; handing it to AWS Batch`,
+        );
+        return delegated(await this.delegate(single, 'deadline'));
+      }
+      throw deadlineError(subject);
+    }
+    assertScriptSucceeded(run.script, subject);
+    return { bucket, key, status: 'processed', uploaded: run.uploaded.map((u) => `${u.bucket}/${u.key}`) };
+  }
+
+  /** lambda-batch: why the work should go to Batch before running, if it should. */
+  private async reasonBeforeRunning(inputSize: () => Promise<number>): Promise<HandoffReason | undefined> {
+    if (this.settings.gpu > 0) return 'gpu';
+    const limit = this.settings.fallbackInputBytes;
+    if (limit !== undefined && (await inputSize()) > limit) return 'input-size';
+    return undefined;
+  }
+
+  // ---- HTTP calls -------------------------------------------------------------------------------------------
+
+  private async processHttpCall(event: unknown, call: HttpCall): Promise<HttpResult> {
+    if (this.mayDelegate && this.settings.execution === 'batch')
+      return this.delegateHttp(event, 'execution-batch');
+    if (call.async && this.deps.invokeAsync && this.settings.mode === 'lambda') {
+      // A Runtime API response ends the invocation, so the work continues in a new asynchronous invocation.
+      await this.deps.invokeAsync(withoutAsyncMarker(event));
+      return jsonResponse(202, { status: 'accepted', requestId: this.context.requestId });
+    }
+    if (this.settings.execution === 'lambda-batch') {
+      const reason = await this.reasonBeforeRunning(async () => call.body.length);
+      if (reason && this.mayDelegate) return this.delegateHttp(event, reason);
+      if (reason) this.deps.log(`the HTTP call would go to AWS Batch (${reason}); running here instead`);
+    }
+    const name = httpInputName(call, this.context.requestId);
+    const run = await this.runInWorkspace({
+      input: call.body.length > 0 ? { name, body: call.body } : undefined,
+      event: eventForScript(event),
+      eventTime: new Date(this.deps.now()).toISOString(),
+      subject: 'the HTTP call',
+    });
+    const script = run.script;
+    if (script.timedOut) {
+      if (this.mayDelegate && this.settings.execution === 'lambda-batch')
+        return this.delegateHttp(event, 'deadline');
+      return textResponse(504, 'The script did not finish in time.');
+    }
+    if (script.exitCode !== 0) {
+      this.deps.log(`the HTTP call: ${describeFailure(script)}`);
+      return textResponse(
+        500,
+        `The script failed (${script.signal ? `killed by ${script.signal}` : `exit code ${script.exitCode}`}).`,
+      );
+    }
+    if (script.stdoutTruncated) {
+      return textResponse(
+        500,
+        'The script printed more than an HTTP response can carry; write large results to TMP_OUTPUT_DIR.',
+      );
+    }
+    if (call.async) return { statusCode: 202, headers: {}, body: '', isBase64Encoded: false };
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: script.stdout.toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
+
+  private async delegateHttp(event: unknown, reason: HandoffReason): Promise<HttpResult> {
+    if (Buffer.byteLength(JSON.stringify(event)) > BATCH_EVENT_LIMIT_BYTES) {
+      return textResponse(
+        413,
+        `The request is too large to hand to AWS Batch (over ${BATCH_EVENT_LIMIT_BYTES} bytes); upload the file to the input bucket instead.`,
+      );
+    }
+    return jsonResponse(202, await this.delegate(event, reason));
+  }
+
+  // ---- other events -------------------------------------------------------------------------------------------
+
+  private async processDirect(event: unknown): Promise<string | BatchHandoff> {
+    if (this.mayDelegate && (this.settings.execution === 'batch' || this.settings.gpu > 0)) {
+      return this.delegate(event, this.settings.execution === 'batch' ? 'execution-batch' : 'gpu');
+    }
+    const run = await this.runInWorkspace({
+      event: eventForScript(event),
+      eventTime: new Date(this.deps.now()).toISOString(),
+      subject: 'the invocation',
+    });
+    if (run.script.timedOut) {
+      if (this.mayDelegate && this.settings.execution === 'lambda-batch') {
+        return this.delegate(event, 'deadline');
+      }
+      throw deadlineError('the invocation');
+    }
+    assertScriptSucceeded(run.script, 'the invocation');
+    return run.script.stdout.toString('utf8');
+  }
+
+  // ---- shared -----------------------------------------------------------------------------------------------
+
+  private async delegate(event: unknown, reason: HandoffReason): Promise<BatchHandoff> {
+    const { batchJobQueue, batchJobDefinition, functionName } = this.settings;
+    if (!this.deps.batch || !batchJobQueue || !batchJobDefinition) {
+      throw new ContinuumError(
+        'CONTINUUM_INVALID_CONFIG',
+        `function ${functionName} hands work to AWS Batch (${reason}) but has no job queue or job definition`,
+      );
+    }
+    const request = submitJobRequest({
+      functionName,
+      requestId: this.context.requestId,
+      jobQueue: batchJobQueue,
+      jobDefinition: batchJobDefinition,
+      event,
+    });
+    const job = await this.deps.batch.submitJob(request);
+    this.deps.log(`handed to AWS Batch (${reason}): job ${job.jobName} (${job.jobId})`);
+    return { delegatedTo: 'batch', jobId: job.jobId, jobName: job.jobName, reason };
+  }
+
+  /** The deadline for the script: Lambda's minus a margin, or the Batch/local timeout. */
+  private deadlineAt(): number | undefined {
+    const { deadlineMs } = this.context;
+    if (deadlineMs !== undefined && this.settings.mode === 'lambda') {
+      const margin =
+        this.settings.execution === 'lambda-batch' ? this.settings.deadlineMarginMs : LAMBDA_REPORT_MARGIN_MS;
+      return deadlineMs - margin;
+    }
+    if (this.settings.timeoutSeconds !== undefined)
+      return this.deps.now() + this.settings.timeoutSeconds * 1000;
+    return deadlineMs;
+  }
+
+  private async runInWorkspace(work: Workspace): Promise<WorkspaceRun> {
+    const root = await mkdtemp(join(this.deps.tmpRoot, 'continuum-'));
+    try {
+      const inputDir = join(root, 'input');
+      const outputDir = join(root, 'output');
+      await mkdir(inputDir);
+      await mkdir(outputDir);
+      let inputPath: string | undefined;
+      if (work.input) {
+        // The key's last segment becomes a file name only after this check: it can never leave inputDir.
+        inputPath = safeJoin(inputDir, work.input.name);
+        if (work.input.object) {
+          const { bucket, key } = work.input.object;
+          this.deps.log(`downloading s3://${bucket}/${key}`);
+          await downloadToFile(this.deps.storage, bucket, key, inputPath);
+        } else {
+          await writeFile(inputPath, work.input.body ?? Buffer.alloc(0));
+        }
+      }
+      const env: Record<string, string> = {
+        ...this.deps.baseEnvironment,
+        ...this.settings.userEnvironment,
+        TMP_INPUT_DIR: inputDir,
+        TMP_OUTPUT_DIR: outputDir,
+        EVENT: JSON.stringify(work.event) ?? 'null',
+        EVENT_TIME: work.eventTime,
+        REQUEST_ID: this.context.requestId,
+      };
+      if (inputPath) env.INPUT_FILE_PATH = inputPath;
+      if (work.storageObjectKey !== undefined) env.STORAGE_OBJECT_KEY = work.storageObjectKey;
+      const script = await runScript({
+        script: this.settings.script,
+        env,
+        cwd: this.deps.cwd,
+        deadlineAt: this.deadlineAt(),
+        now: this.deps.now,
+        log: this.deps.log,
+        maxStdoutBytes: this.deps.maxStdoutBytes,
+      });
+      this.deps.onScriptRun?.(script);
+      if (script.timedOut || script.exitCode !== 0) return { script, uploaded: [] };
+      const plan = planUploads(this.settings.outputs, outputDir, await listOutputFiles(outputDir));
+      await this.publish(plan, work.subject);
+      this.deps.onPublished?.(plan);
+      return { script, uploaded: plan };
+    } finally {
+      // Lambda reuses /tmp between invocations: leave nothing behind.
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+
+  /** Uploads every planned file; when one fails, removes the ones already written, so it is all or nothing. */
+  private async publish(plan: PlannedUpload[], subject: string): Promise<void> {
+    const done: PlannedUpload[] = [];
+    try {
+      for (const upload of plan) {
+        await uploadFile(this.deps.storage, upload.bucket, upload.key, upload.file);
+        done.push(upload);
+        this.deps.log(`uploaded s3://${upload.bucket}/${upload.key}`);
+      }
+    } catch (error) {
+      await Promise.allSettled(done.map((u) => this.deps.storage.delete(u.bucket, u.key)));
+      throw new ContinuumError(
+        'CONTINUUM_STORAGE',
+        `${subject}: publishing the outputs failed, none were kept: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+function records(event: unknown): unknown[] {
+  const value = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(value) ? value : [];
+}
+
+function describeFailure(script: ScriptResult): string {
+  const how = script.signal ? `was killed by ${script.signal}` : `failed with exit code ${script.exitCode}`;
+  return script.stderrTail
+    ? `the script ${how}; stderr (last lines):\n${script.stderrTail}`
+    : `the script ${how}`;
+}
+
+function assertScriptSucceeded(script: ScriptResult, subject: string): void {
+  if (script.exitCode === 0) return;
+  throw new ContinuumError('CONTINUUM_SCRIPT_FAILED', `${subject}: ${describeFailure(script)}`);
+}
+
+function deadlineError(subject: string): ContinuumError {
+  return new ContinuumError(
+    'CONTINUUM_DEADLINE',
+    `${subject}: the script did not finish before the deadline and was stopped; nothing was published`,
+  );
+}
+
+function asContinuumError(error: unknown, subject: string): ContinuumError {
+  if (error instanceof ContinuumError) {
+    return error.message.startsWith(subject)
+      ? error
+      : new ContinuumError(error.code, `${subject}: ${error.message}`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ContinuumError('CONTINUUM_RUN_FAILED', `${subject}: ${message}`, { cause: error });
+}
+
+/** The event as the script sees it in EVENT: a huge HTTP body is left out (it is in INPUT_FILE_PATH anyway). */
+function eventForScript(event: unknown): unknown {
+  if (Buffer.byteLength(JSON.stringify(event) ?? '') <= EVENT_ENV_LIMIT_BYTES) return event;
+  if (typeof event === 'object' && event !== null && 'body' in event) return { ...event, body: null };
+  return null;
+}
+
+/** The same HTTP event without the "do not wait" marker, so the asynchronous invocation does the work. */
+function withoutAsyncMarker(event: unknown): unknown {
+  const copy = { ...(event as Record<string, unknown>) };
+  for (const field of [
+    'headers',
+    'multiValueHeaders',
+    'queryStringParameters',
+    'multiValueQueryStringParameters',
+  ]) {
+    const value = copy[field];
+    if (typeof value !== 'object' || value === null) continue;
+    copy[field] = Object.fromEntries(
+      Object.entries(value).filter(
+        ([k]) => !['x-amz-invocation-type', 'invocationtype'].includes(k.toLowerCase()),
+      ),
+    );
+  }
+  return copy;
+}
+
+function textResponse(statusCode: number, message: string): HttpResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    body: message,
+    isBase64Encoded: false,
+  };
+}
+
+function jsonResponse(statusCode: number, value: unknown): HttpResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(value),
+    isBase64Encoded: false,
+  };
+}

@@ -1,0 +1,47 @@
+// The shipped artifact: dist/runtime/supervisor.js (built by `npm run build`) runs alone, with no node_modules.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startS3rver, type LocalService } from '../../../../test/harness/services';
+import { s3Event, TestBucket } from './helpers/s3';
+import { AWS_TEST_ENV, BUNDLE, startSupervisor, writeScript } from './helpers/supervisor';
+
+let s3: LocalService;
+let alone: string;
+before(async () => {
+  assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: run \`npm run build\` first`);
+  s3 = await startS3rver({ buckets: ['data'] });
+  alone = mkdtempSync(join(tmpdir(), 'continuum-bundle-'));
+  copyFileSync(BUNDLE, join(alone, 'supervisor.js'));
+});
+after(async () => {
+  await s3.close();
+  rmSync(alone, { recursive: true, force: true });
+});
+
+test('the bundled supervisor runs a Batch job with only a node binary: downloads, runs the script, uploads', async () => {
+  const bucket = new TestBucket(s3.endpoint, 'data');
+  try {
+    await bucket.put('in/x.jpg', 'BYTES');
+    const supervisor = startSupervisor(
+      {
+        ...AWS_TEST_ENV,
+        CONTINUUM_MODE: 'batch',
+        CONTINUUM_EVENT: JSON.stringify(s3Event('data', 'in/x.jpg')),
+        CONTINUUM_SCRIPT: writeScript('cp "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR/x.png"\n'),
+        CONTINUUM_INPUTS: JSON.stringify([{ storage: 's3', bucket: 'data', prefix: 'in', suffix: [] }]),
+        CONTINUUM_OUTPUTS: JSON.stringify([
+          { storage: 's3', bucket: 'data', prefix: 'out', suffix: ['.png'] },
+        ]),
+        CONTINUUM_S3_ENDPOINT: s3.endpoint,
+      },
+      { from: 'bundle', entry: join(alone, 'supervisor.js'), cwd: alone },
+    );
+    assert.equal(await supervisor.exited, 0, supervisor.output());
+    assert.equal((await bucket.get('out/x.png')).toString(), 'BYTES');
+  } finally {
+    bucket.destroy();
+  }
+});
