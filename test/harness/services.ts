@@ -16,7 +16,9 @@ export interface LocalService {
   close(): Promise<void>;
 }
 
-const DUMMY_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** The only key pair s3rver accepts (it checks the access key id and the signature); dynalite takes any. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const DUMMY_CREDENTIALS = S3RVER_CREDENTIALS;
 const REGION = 'us-east-1';
 
 // s3rver runs in a child process started with `--openssl-legacy-provider`: it signs ListObjectsV2 continuation

@@ -1,0 +1,182 @@
+// What only the s3 adapter does: multipart streaming of big objects, aborting failed uploads, and naming
+// buckets and keys in errors. Runs against a real s3rver on a free loopback port.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Readable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createS3Storage, PART_SIZE, type Storage } from '@serverless-continuum/core/storage';
+import {
+  createBucket,
+  S3RVER_CREDENTIALS,
+  s3ClientConfig,
+  startS3rver,
+  type LocalService,
+} from '../../../test/harness/services';
+
+const MiB = 1024 * 1024;
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+async function sha256Of(stream: Readable): Promise<{ hash: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { hash: hash.digest('hex'), bytes };
+}
+
+/** `size` random bytes as a stream of 1 MiB chunks; the hash of what was produced is in `digest()`. */
+function randomStream(size: number): { stream: Readable; digest(): string } {
+  const hash = createHash('sha256');
+  const stream = Readable.from(
+    (function* () {
+      for (let left = size; left > 0; left -= MiB) {
+        const chunk = randomBytes(Math.min(MiB, left));
+        hash.update(chunk);
+        yield chunk;
+      }
+    })(),
+  );
+  return { stream, digest: () => hash.digest('hex') };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('s3 storage against s3rver', () => {
+  let s3: LocalService;
+  let storage: Storage;
+  let commands: string[] = [];
+  const bucket = 'science-data';
+
+  before(async () => {
+    s3 = await startS3rver({ buckets: [bucket] });
+    const client = new S3Client(s3ClientConfig(s3.endpoint));
+    // Records the S3 operations the adapter really sends.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    storage = createS3Storage({ client });
+  });
+  after(() => s3.close());
+
+  test('streams a 50 MB object through multipart put and get with the same SHA-256', async (t) => {
+    const size = 50 * MiB;
+    const source = randomStream(size);
+    commands = [];
+    const started = process.hrtime.bigint();
+    await storage.put(bucket, 'big/simulation output.bin', source.stream);
+    const uploaded = process.hrtime.bigint();
+    assert.deepEqual(
+      [...new Set(commands)],
+      ['CreateMultipartUploadCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand'],
+    );
+    assert.equal(commands.filter((c) => c === 'UploadPartCommand').length, Math.ceil(size / PART_SIZE));
+    const info = await storage.head(bucket, 'big/simulation output.bin');
+    assert.equal(info?.size, size);
+    const read = await sha256Of(await storage.get(bucket, 'big/simulation output.bin'));
+    const downloaded = process.hrtime.bigint();
+    assert.equal(read.bytes, size);
+    assert.equal(read.hash, source.digest());
+    const ms = (from: bigint, to: bigint): string => (Number(to - from) / 1e6).toFixed(0);
+    t.diagnostic(`50 MiB put ${ms(started, uploaded)} ms, get ${ms(uploaded, downloaded)} ms`);
+  });
+
+  test('sends a small body as one PutObject', async () => {
+    commands = [];
+    await storage.put(bucket, 'small/params.json', '{"alpha":0.5}');
+    assert.deepEqual(commands, ['PutObjectCommand']);
+  });
+
+  test('reads ranges that straddle multipart part boundaries', async () => {
+    const data = randomBytes(PART_SIZE * 2 + 1000);
+    await storage.put(bucket, 'big/parts.bin', Readable.from([data]));
+    for (const [start, end] of [
+      [PART_SIZE - 3, PART_SIZE + 3],
+      [PART_SIZE, PART_SIZE + 1],
+      [PART_SIZE - 1, PART_SIZE],
+      [2 * PART_SIZE - 10, 2 * PART_SIZE + 1000],
+      [0, 1],
+    ] as const) {
+      assert.deepEqual(
+        await storage.getBytes(bucket, 'big/parts.bin', { start, end }),
+        data.subarray(start, end),
+      );
+    }
+  });
+
+  test('publishes nothing when a streamed upload fails halfway', async () => {
+    const failing = Readable.from(
+      (function* () {
+        for (let i = 0; i < 12; i++) yield randomBytes(MiB);
+        throw new Error('simulation crashed');
+      })(),
+    );
+    await assert.rejects(
+      storage.put(bucket, 'partial/result.bin', failing),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONTINUUM_STORAGE');
+        assert.ok(error.message.includes('s3://science-data/partial/result.bin'), error.message);
+        return true;
+      },
+    );
+    assert.ok(commands.includes('AbortMultipartUploadCommand'), commands.join());
+    assert.equal(await storage.head(bucket, 'partial/result.bin'), undefined);
+    assert.deepEqual(await collect(storage.list(bucket, 'partial/')), []);
+  });
+
+  test('names the missing bucket in CONTINUUM_NOT_FOUND', async () => {
+    await assert.rejects(storage.get('no-such-bucket', 'a.txt'), {
+      code: 'CONTINUUM_NOT_FOUND',
+      message: 'bucket "no-such-bucket" does not exist (read s3://no-such-bucket/a.txt)',
+    });
+    await assert.rejects(storage.put('no-such-bucket', 'a.txt', 'x'), {
+      code: 'CONTINUUM_NOT_FOUND',
+      message: 'bucket "no-such-bucket" does not exist (write s3://no-such-bucket/a.txt)',
+    });
+    await assert.rejects(collect(storage.list('no-such-bucket', 'in/')), {
+      code: 'CONTINUUM_NOT_FOUND',
+      message: 'bucket "no-such-bucket" does not exist (list s3://no-such-bucket/in/)',
+    });
+  });
+
+  test('works with only endpoint and path-style given, as the plugins configure it', async () => {
+    await createBucket(s3.endpoint, 'plugin-bucket');
+    const plain = createS3Storage({
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: S3RVER_CREDENTIALS,
+    });
+    await plain.put('plugin-bucket', 'in/photo.jpg', Buffer.from('jpeg'));
+    assert.equal((await plain.getBytes('plugin-bucket', 'in/photo.jpg')).toString(), 'jpeg');
+  });
+
+  test('reports an unreachable endpoint as CONTINUUM_STORAGE naming the object', async () => {
+    const port = await freePort();
+    const unreachable = createS3Storage({
+      client: new S3Client({ ...s3ClientConfig(`http://127.0.0.1:${port}`), maxAttempts: 1 }),
+    });
+    await assert.rejects(unreachable.getBytes('data', 'input/x.csv'), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'CONTINUUM_STORAGE');
+      assert.ok(error.message.startsWith('could not read s3://data/input/x.csv: '), error.message);
+      return true;
+    });
+  });
+});
