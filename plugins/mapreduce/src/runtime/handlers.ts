@@ -62,7 +62,18 @@ function runtimeOnce(): () => Runtime {
     if (runtime) return runtime;
     const job = JSON.parse(requiredEnv(ENV.job)) as JobRuntimeConfig;
     const endpoint = process.env[ENV.s3Endpoint];
-    const s3 = new S3Client(endpoint ? { endpoint, forcePathStyle: true } : {});
+    // S3-compatible servers (MinIO, s3rver) are path-style and reject the SDK's default CRC checksum trailers.
+    const s3 = new S3Client(
+      endpoint
+        ? {
+            endpoint,
+            forcePathStyle: true,
+            requestChecksumCalculation: 'WHEN_REQUIRED',
+            responseChecksumValidation: 'WHEN_REQUIRED',
+            ...(process.env.AWS_REGION ? {} : { region: 'us-east-1' }),
+          }
+        : {},
+    );
     runtime = {
       job,
       s3,

@@ -6,7 +6,7 @@ import { compareKeys, formatOutputLine } from './keys';
 import type { Reducer, ReduceContext } from './types';
 
 /** One intermediate object: opened lazily so only one stream per input is alive at a time. */
-export type IntermediateSource = () => Promise<AsyncIterable<Buffer | string>>;
+export type IntermediateSource = () => Promise<AsyncIterable<Buffer | string> | Iterable<Buffer | string>>;
 
 export interface ReduceTaskOptions {
   inputs: IntermediateSource[];
@@ -48,7 +48,9 @@ const PER_VALUE_OVERHEAD = 40;
 const PER_GROUP_OVERHEAD = 120;
 
 /** Splits a byte stream into `\n`-terminated lines, decoding only whole lines (UTF-8 safe). */
-export async function* linesOf(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+export async function* linesOf(
+  chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+): AsyncGenerator<string> {
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of chunks) {
     let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobRuntimeConfig } from '../../src/runtime/contract';
 import { runLocal } from '../../src/local/run';
+import { makeRunId } from '../../src/runtime/report';
 import type { FailureReport, RunReport } from '../../src/runtime/types';
 
 const fixtures = join(__dirname, 'fixtures');
@@ -188,8 +189,7 @@ describe('runLocal', () => {
     assert.ok(existsSync(join(dir, 'out-empty', result.runId, '_SUCCESS.json')));
   });
 
-  test('run ids differ for a.txt and a.csv and for a changed file, and repeat for the same file version', async () => {
-    const { makeRunId } = await import('../../src/runtime/report');
+  test('run ids differ for a.txt and a.csv and for a changed file, and repeat for the same file version', () => {
     const a = makeRunId({ bucket: 'b', key: 'in/a.txt', etag: 'e1', sequencer: '01' });
     assert.notEqual(a, makeRunId({ bucket: 'b', key: 'in/a.csv', etag: 'e1', sequencer: '01' }));
     assert.notEqual(a, makeRunId({ bucket: 'b', key: 'in/a.txt', etag: 'e1', sequencer: '02' }));

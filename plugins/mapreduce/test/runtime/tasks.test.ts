@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMapTask, type PartitionSink } from '../../src/runtime/map-task';
+import { FilePartitionSink, runMapTask, type PartitionSink } from '../../src/runtime/map-task';
 import { runReduceTask } from '../../src/runtime/reduce-task';
 import { planSplits } from '../../src/runtime/splits';
 import type { Mapper, Reducer } from '../../src/runtime/types';
@@ -182,8 +182,7 @@ describe('map and reduce tasks', () => {
   });
 });
 
-test('FilePartitionSink writes only the partitions that received data', async () => {
-  const { FilePartitionSink } = await import('../../src/runtime/map-task');
+test('FilePartitionSink writes only the partitions that received data', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mr-sink-'));
   try {
     const sink = new FilePartitionSink(dir);

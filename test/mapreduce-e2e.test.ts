@@ -1,0 +1,300 @@
+// End to end on real stand-ins: an upload event -> coordinator -> mappers -> reducers -> result, with the real
+// handlers, S3 on s3rver, run state on dynalite, and Lambda's async Invoke answered at the wire by a loopback server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  startDynalite,
+  startS3rver,
+  s3ClientConfig,
+  dynamoClientConfig,
+  type LocalService,
+} from './harness/services';
+import type { JobRuntimeConfig } from '../plugins/mapreduce/src/runtime/contract';
+import {
+  createCoordinatorHandler,
+  createMapperHandler,
+  createReducerHandler,
+} from '../plugins/mapreduce/src/runtime/handlers';
+import { runLocal } from '../plugins/mapreduce/src/local/run';
+import type { Mapper, Reducer, RunReport } from '../plugins/mapreduce/src/runtime/types';
+
+const job: JobRuntimeConfig = {
+  name: 'wordcount',
+  input: { bucket: 'corpus', prefix: 'texts/' },
+  output: { bucket: 'results', prefix: 'wordcount/' },
+  temp: { bucket: 'results', prefix: 'wordcount/_temporary/' },
+  records: 'lines',
+  outputFormat: 'tsv',
+  chunkSize: 2000,
+  reducers: 3,
+  concurrency: 4,
+  retries: 2,
+  reducerMemoryBudget: 1024 * 1024,
+  stragglers: false,
+  mapperMemoryMb: 1769,
+  reducerMemoryMb: 3008,
+};
+
+function corpus(): string {
+  const words = ['Alpha', 'beta', 'gamma', 'delta', 'naïve', 'ZETA', 'eta', 'theta'];
+  const lines = Array.from({ length: 600 }, (_, i) =>
+    Array.from({ length: 1 + (i % 6) }, (_, j) => words[(i * 5 + j) % words.length]).join(' '),
+  );
+  lines.splice(300, 0, 'fail-here');
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function referenceCount(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return counts;
+}
+
+function parseTsv(texts: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of texts.join('').split('\n').filter(Boolean)) {
+    const [k, v] = line.split('\t');
+    counts.set(k!, Number(v));
+  }
+  return counts;
+}
+
+let s3rver: LocalService;
+let dynalite: LocalService;
+let lambda: Server;
+let s3: S3Client;
+const invocations: Array<{ fn: string; type: string | undefined; payload: unknown }> = [];
+const inFlight = new Set<Promise<unknown>>();
+let mapFailures = 0;
+
+const count: Reducer<string, number> = (_key, values) => values.reduce((a, b) => a + b, 0);
+/** The word count map, failing once on the marker record: a transient fault the run must absorb. */
+const map: Mapper<string, number> = (record, emit) => {
+  if (record === 'fail-here' && mapFailures++ === 0) throw new Error('injected transient failure');
+  for (const w of record.toLowerCase().match(/[a-z]+/g) ?? []) emit(w, 1);
+};
+
+const env = {
+  AWS_REGION: 'us-east-1',
+  // s3rver accepts only its own dummy key pair; dynalite accepts any.
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  MAPREDUCE_JOB: JSON.stringify(job),
+  MAPREDUCE_TABLE: 'wordcount-runs',
+  MAPREDUCE_MAPPER_FUNCTION: 'svc-wordcount-mapper',
+  MAPREDUCE_REDUCER_FUNCTION: 'svc-wordcount-reducer',
+};
+
+before(async () => {
+  [s3rver, dynalite] = await Promise.all([startS3rver({ buckets: ['corpus', 'results'] }), startDynalite()]);
+  s3 = new S3Client(s3ClientConfig(s3rver.endpoint));
+  const dynamo = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: env.MAPREDUCE_TABLE,
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  dynamo.destroy();
+
+  const mapper = createMapperHandler({ map, combine: count });
+  const reducer = createReducerHandler({ reduce: count });
+  const handlers: Record<string, (event: never, context: never) => Promise<unknown>> = {
+    [env.MAPREDUCE_MAPPER_FUNCTION]: mapper as never,
+    [env.MAPREDUCE_REDUCER_FUNCTION]: reducer as never,
+  };
+  // Lambda's Invoke API at the wire: POST /2015-03-31/functions/<name>/invocations. An `Event` invocation is
+  // accepted with 202 and run afterwards, like Lambda's async queue; a thrown error is retried twice with the same request id.
+  lambda = createServer((req, res) => {
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '');
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const fn = decodeURIComponent(match?.[1] ?? '');
+      const handler = handlers[fn];
+      if (req.method !== 'POST' || !handler) {
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"Type":"User","message":"Function not found"}');
+        return;
+      }
+      const type = req.headers['x-amz-invocation-type'] as string | undefined;
+      const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      invocations.push({ fn, type, payload });
+      res.writeHead(202).end();
+      const context = { awsRequestId: randomUUID() };
+      const run = (async () => {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            return await handler(structuredClone(payload) as never, context as never);
+          } catch (error) {
+            if (attempt === 2) console.error(`${fn} failed after Lambda's retries:`, error);
+          }
+        }
+      })();
+      inFlight.add(run);
+      void run.finally(() => inFlight.delete(run));
+    });
+  });
+  await new Promise<void>((resolve) => lambda.listen(0, '127.0.0.1', resolve));
+  Object.assign(process.env, env, {
+    MAPREDUCE_S3_ENDPOINT: s3rver.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
+  });
+});
+
+after(async () => {
+  s3?.destroy();
+  await new Promise<void>((resolve) => (lambda ? lambda.close(() => resolve()) : resolve()));
+  await Promise.all([s3rver?.close(), dynalite?.close()]);
+});
+
+/** Waits until no invocation is running and none arrives for a moment. */
+async function quiescent(): Promise<void> {
+  for (;;) {
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
+    await new Promise((r) => setTimeout(r, 50));
+    if (!inFlight.size) return;
+  }
+}
+
+async function getText(bucket: string, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToString('utf8');
+}
+
+async function listKeys(bucket: string, prefix: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+function uploadEvent(key: string, size: number, eTag: string, sequencer: string) {
+  return {
+    Records: [
+      {
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: 'corpus' },
+          // S3 event keys are URL-encoded, spaces as '+'.
+          object: {
+            key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
+            size,
+            eTag,
+            sequencer,
+          },
+        },
+      },
+    ],
+  };
+}
+
+test('an upload runs the whole pipeline once, absorbs a failing mapper, and matches a reference count and a local run', async () => {
+  const text = corpus();
+  const key = 'texts/my corpus.txt';
+  await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+  const size = Buffer.byteLength(text);
+  const event = uploadEvent(key, size, '"0123abcd"', '0062E5C1A1B2C3D4E5');
+
+  const coordinator = createCoordinatorHandler();
+  const first = (await coordinator(event, { awsRequestId: randomUUID() } as never)) as { started: string[] };
+  // S3 delivers at least once: the same event again starts no second run.
+  const again = (await coordinator(event, { awsRequestId: randomUUID() } as never)) as {
+    started: string[];
+    skipped: Array<{ reason: string }>;
+  };
+  assert.equal(first.started.length, 1);
+  assert.deepEqual(again.started, []);
+  assert.match(again.skipped[0]!.reason, /already exists \(a duplicated event\)/);
+  await quiescent();
+
+  const runId = first.started[0]!;
+  assert.match(runId, /^texts_my_corpus\.txt-[0-9a-f]{16}$/);
+  const runPrefix = `wordcount/${runId}/`;
+  assert.deepEqual(await listKeys('results', runPrefix), [
+    `${runPrefix}_SUCCESS.json`,
+    `${runPrefix}part-00000`,
+    `${runPrefix}part-00001`,
+    `${runPrefix}part-00002`,
+  ]);
+  const parts = await Promise.all([0, 1, 2].map((r) => getText('results', `${runPrefix}part-0000${r}`)));
+  assert.deepEqual(parseTsv(parts), referenceCount(text));
+
+  const report = JSON.parse(await getText('results', `${runPrefix}_SUCCESS.json`)) as RunReport;
+  const splits = Math.ceil(size / job.chunkSize!);
+  assert.equal(report.splits, splits);
+  assert.equal(report.retries.map, 1);
+  assert.equal(report.mappers, splits + 1);
+  assert.equal(report.records.in, 601);
+  assert.deepEqual(report.input, { bucket: 'corpus', key, size, etag: '0123abcd' });
+  assert.equal(report.cost.basis, 'lambda');
+
+  // Every fan-out was an asynchronous invoke; each split was mapped by exactly one successful task.
+  assert.ok(invocations.every((i) => i.type === 'Event'));
+  const mapCalls = invocations.filter((i) => i.fn === env.MAPREDUCE_MAPPER_FUNCTION);
+  assert.equal(mapCalls.length, splits + 1);
+  assert.equal(invocations.filter((i) => i.fn === env.MAPREDUCE_REDUCER_FUNCTION).length, 3);
+  // Intermediates are gone once _SUCCESS.json exists.
+  assert.deepEqual(await listKeys('results', `wordcount/_temporary/${runId}/`), []);
+
+  // The local engine on the same bytes writes the same parts.
+  const dir = mkdtempSync(join(tmpdir(), 'mr-e2e-local-'));
+  try {
+    const file = join(dir, 'my corpus.txt');
+    writeFileSync(file, text);
+    const modules = join(dir, 'wc.js');
+    writeFileSync(
+      modules,
+      'exports.map = (r, emit) => { for (const w of r.toLowerCase().match(/[a-z]+/g) ?? []) emit(w, 1); };\n' +
+        'exports.reduce = (k, vs) => vs.reduce((a, b) => a + b, 0);\n',
+    );
+    const local = await runLocal({
+      job,
+      modules: { map: { file: modules, export: 'map' }, reduce: { file: modules, export: 'reduce' } },
+      input: file,
+      outputDir: join(dir, 'out'),
+      workers: 2,
+    });
+    assert.deepEqual(
+      local.parts.map((p) => readFileSync(p, 'utf8')),
+      parts,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('objects under the output prefix and other buckets start no run', async () => {
+  const coordinator = createCoordinatorHandler();
+  const outcome = (await coordinator(
+    {
+      Records: [
+        { s3: { bucket: { name: 'results' }, object: { key: 'wordcount/x/part-00000', size: 5 } } },
+        { s3: { bucket: { name: 'corpus' }, object: { key: 'elsewhere/a.txt', size: 5 } } },
+      ],
+    },
+    { awsRequestId: randomUUID() } as never,
+  )) as { started: string[]; skipped: Array<{ reason: string }> };
+  assert.deepEqual(outcome.started, []);
+  assert.deepEqual(
+    outcome.skipped.map((s) => s.reason),
+    ['not under the job input', 'not under the job input'],
+  );
+});
