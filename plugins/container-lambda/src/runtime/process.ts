@@ -199,8 +199,13 @@ class Supervisor {
       return this.delegateHttp(event, 'execution-batch');
     if (call.async && this.deps.invokeAsync && this.settings.mode === 'lambda') {
       // A Runtime API response ends the invocation, so the work continues in a new asynchronous invocation.
-      await this.deps.invokeAsync(withoutAsyncMarker(event));
-      return jsonResponse(202, { status: 'accepted', requestId: this.context.requestId });
+      try {
+        await this.deps.invokeAsync(withoutAsyncMarker(event));
+        return jsonResponse(202, { status: 'accepted', requestId: this.context.requestId });
+      } catch (error) {
+        // Too large for an Event invocation (or not allowed): do the work now, then answer 202 all the same.
+        this.deps.log(`asynchronous hand-over failed (${(error as Error).message}); processing the call now`);
+      }
     }
     if (this.settings.execution === 'lambda-batch') {
       const reason = await this.reasonBeforeRunning(async () => call.body.length);

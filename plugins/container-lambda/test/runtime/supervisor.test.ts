@@ -183,6 +183,25 @@ printf '%s' "\${AWS_SECRET_ACCESS_KEY:-none} \${NOT_LISTED:-none}" > "$TMP_OUTPU
     assert.equal(await bucket.get('in/broken.jpg').then((b) => b.toString()), 'x', 'the input is kept');
   });
 
+  test('publishes all outputs or none: when one upload fails, the ones already written are removed', async () => {
+    start({
+      script: 'echo a > "$TMP_OUTPUT_DIR/a.png"\n',
+      outputs: [
+        { storage: 's3', bucket: 'data', prefix: 'all-or-none', suffix: ['.png'] },
+        { storage: 's3', bucket: 'no-such-bucket', prefix: 'out', suffix: ['.png'] },
+      ],
+    });
+    await bucket.put('in/pair.jpg', 'x');
+    const outcome = await api.invoke(s3Event('data', 'in/pair.jpg'), { requestId: 'req-pair' });
+    assert.equal(outcome.kind, 'error');
+    assert.equal(outcome.body.errorType, 'CONTINUUM_STORAGE');
+    assert.match(
+      outcome.body.errorMessage,
+      /^s3:\/\/data\/in\/pair\.jpg: publishing the outputs failed, none were kept: /,
+    );
+    assert.deepEqual(await bucket.keys('all-or-none/'), []);
+  });
+
   test('the same event twice writes the same output keys again', async () => {
     start({ script: COPY_TO_PNG });
     await bucket.put('in/twice.jpg', 'v1');
@@ -396,6 +415,24 @@ describe('supervisor: AWS Batch', () => {
     };
     assert.equal(body.records[0]?.handoff.reason, 'gpu');
     assert.deepEqual(submitted(), expectedJob(event, 'req-gpu'));
+  });
+
+  test('lambda-batch with a GPU: an HTTP call is answered 202 with the Batch job', async () => {
+    start({ script: 'exit 1\n', env: { CONTINUUM_EXECUTION: 'lambda-batch', CONTINUUM_GPU: '1' } });
+    const event = { httpMethod: 'POST', body: 'small input', isBase64Encoded: false };
+    const outcome = await api.invoke(event, { requestId: 'req-http-gpu' });
+    assert.deepEqual(expectResponse(outcome), {
+      statusCode: 202,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        delegatedTo: 'batch',
+        jobId: 'job-20',
+        jobName: 'grayify-req-http-gpu',
+        reason: 'gpu',
+      }),
+      isBase64Encoded: false,
+    });
+    assert.deepEqual(submitted(), expectedJob(event, 'req-http-gpu'));
   });
 
   test('batch execution: the whole event goes to Batch and the answer says where', async () => {
