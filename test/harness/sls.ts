@@ -89,7 +89,7 @@ function assertBuilt(): void {
   }
 }
 
-function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function cliEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Never let a developer's real AWS identity reach the CLI.
   for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'SERVERLESS_ACCESS_KEY']) {
@@ -102,6 +102,9 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     AWS_ACCESS_KEY_ID: 'AKIAHARNESSDUMMY',
     AWS_SECRET_ACCESS_KEY: 'harness-dummy-secret',
     AWS_REGION: 'us-east-1',
+    // Files that do not exist: ~/.aws profiles, regions and credential processes stay out of the run.
+    AWS_CONFIG_FILE: join(dir, '.aws-none', 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, '.aws-none', 'credentials'),
     SLS_TELEMETRY_DISABLED: '1',
     SLS_TRACKING_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
@@ -119,7 +122,7 @@ function runCli(dir: string, framework: Framework, options: PackageOptions): Pro
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cli, 'package', ...(options.args ?? [])], {
       cwd: dir,
-      env: cliEnv(options.env),
+      env: cliEnv(dir, options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: TIMEOUT_MS,
       killSignal: 'SIGKILL',
