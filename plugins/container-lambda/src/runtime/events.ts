@@ -51,6 +51,8 @@ function stringValues(value: unknown): Record<string, string> {
 }
 
 export function classifyEvent(event: unknown): ClassifiedEvent {
+  // S3 sends this once when a notification is configured: there is nothing to process.
+  if (isObject(event) && event.Event === 's3:TestEvent') return { kind: 's3', records: [] };
   if (isObject(event) && Array.isArray(event.Records)) {
     const records: S3Record[] = [];
     for (const raw of event.Records) {

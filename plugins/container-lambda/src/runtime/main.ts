@@ -5,6 +5,7 @@ import { isContinuumError } from '@serverless-continuum/core/errors';
 import { createAsyncInvoker, createBatchSubmitter, createStorage } from './aws';
 import { ENV } from './contract';
 import { processEvent, type ProcessDeps } from './process';
+import { killRunningScripts } from './script';
 import { RuntimeApiClient, type RuntimeErrorBody } from './runtime-api';
 import { baseEnvironment, readSettings, type SupervisorSettings } from './settings';
 
@@ -105,6 +106,12 @@ async function runOnce(env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Told to stop (Batch job timeout, Lambda shutdown): the scripts go too, and nothing more is published.
+  process.once('SIGTERM', () => {
+    killRunningScripts();
+    process.stderr.write('supervisor: SIGTERM received, scripts stopped, nothing more will be published\n');
+    process.exit(143);
+  });
   const mode = env[ENV.mode] || 'lambda';
   if (mode === 'lambda') return runLambda(env);
   return runOnce(env);

@@ -74,6 +74,14 @@ function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer): void
   };
 }
 
+/** Process groups of the scripts running now, so a supervisor that is told to stop can take them with it. */
+const running = new Set<number>();
+
+/** Kills every script still running (Batch sends SIGTERM at its job timeout; the scripts must not outlive us). */
+export function killRunningScripts(): void {
+  for (const pid of running) killGroup(pid);
+}
+
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
@@ -93,6 +101,7 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) running.add(child.pid);
     const stdoutChunks: Buffer[] = [];
     let stdoutSize = 0;
     let stdoutTruncated = false;
@@ -129,6 +138,7 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
       if (exitTimer) clearTimeout(exitTimer);
       // Lambda reuses the environment: nothing the script left running in the background survives it.
       killGroup(child.pid);
+      if (child.pid !== undefined) running.delete(child.pid);
       outLines.end();
       errLines.end();
       resolve({

@@ -127,6 +127,13 @@ describe('HTTP calls', () => {
     assert.equal(httpInputName(call('..'), 'req-1'), 'req-1');
   });
 
+  test("S3's test event, sent when a notification is configured, has no records to process", () => {
+    assert.deepEqual(classifyEvent({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'data' }), {
+      kind: 's3',
+      records: [],
+    });
+  });
+
   test('anything else is a direct invocation', () => {
     assert.equal(classifyEvent({ hello: 'world' }).kind, 'direct');
     assert.equal(classifyEvent(null).kind, 'direct');

@@ -480,6 +480,33 @@ describe('supervisor: AWS Batch', () => {
   });
 });
 
+describe('supervisor: stopping', () => {
+  test('on SIGTERM (Batch job timeout) the script goes too and nothing is published', async () => {
+    await bucket.put('in/term.jpg', 'x');
+    const { cwd } = start({
+      script: `
+echo partial > "$TMP_OUTPUT_DIR/term.png"
+(sleep 1; touch "$MARKER") &
+touch "$STARTED"
+sleep 30
+`,
+      env: {
+        CONTINUUM_MODE: 'batch',
+        CONTINUUM_EVENT: JSON.stringify(s3Event('data', 'in/term.jpg')),
+        CONTINUUM_USER_ENV: 'MARKER,STARTED',
+        MARKER: 'survivor',
+        STARTED: 'started',
+      },
+    });
+    while (!existsSync(join(cwd, 'started'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    supervisor!.child.kill('SIGTERM');
+    assert.equal(await supervisor!.exited, 143);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(existsSync(join(cwd, 'survivor')), false, 'the background child was killed with the script');
+    assert.deepEqual(await bucket.keys('out/term'), []);
+  });
+});
+
 describe('supervisor: start-up', () => {
   test('a broken configuration is reported as an init error and the process exits', async () => {
     start({ script: 'true\n', env: { CONTINUUM_OUTPUTS: '{broken' } });
