@@ -155,6 +155,15 @@ describe('IAM statements', () => {
 
   test('listStatement over a whole bucket carries no condition', () => {
     assert.equal(listStatement('data').Condition, undefined);
+    assert.equal(listStatement('data', '/').Condition, undefined);
+  });
+
+  test('listStatement reads a prefix with or without slashes as the same folder', () => {
+    for (const prefix of ['in', 'in/', '/in', '/in/']) {
+      assert.deepEqual(listStatement('data', prefix).Condition, {
+        StringLike: { 's3:prefix': ['in/*', 'in'] },
+      });
+    }
   });
 
   test('write and delete statements are scoped to the prefix', () => {

@@ -53,10 +53,9 @@ export function listStatement(bucket: string, prefix = ''): PolicyStatement {
     Action: ['s3:ListBucket'],
     Resource: [arn.bucket(bucket)],
   };
-  if (prefix)
-    statement.Condition = {
-      StringLike: { 's3:prefix': [`${prefix.replace(/\/+$/, '')}/*`, prefix.replace(/\/+$/, '')] },
-    };
+  // Keys never start with `/`, so `/in/` and `in` name the same folder (as in `arn.objects`).
+  const folder = prefix.replace(/^\/+|\/+$/g, '');
+  if (folder) statement.Condition = { StringLike: { 's3:prefix': [`${folder}/*`, folder] } };
   return statement;
 }
 
