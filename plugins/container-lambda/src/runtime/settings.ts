@@ -1,6 +1,6 @@
 // Reads the supervisor's settings from the environment the compile step sets (see contract.ts), once, at start-up.
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import { ENV, SCRIPT_PATH, type StorageBindingRuntime } from './contract';
+import { ENV, SCRIPT_PATH, SUPERVISOR_DIR, type StorageBindingRuntime } from './contract';
 
 export type Execution = 'lambda' | 'batch' | 'lambda-batch';
 export type Mode = 'lambda' | 'batch' | 'local';
@@ -138,5 +138,11 @@ export function baseEnvironment(env: NodeJS.ProcessEnv, tmpRoot: string): Record
     const value = env[name];
     if (value) base[name] = value;
   }
+  // The supervisor's own libraries (the musl Node.js build on Alpine images) are not the script's business.
+  const libraries = (base.LD_LIBRARY_PATH ?? '')
+    .split(':')
+    .filter((dir) => dir && dir !== SUPERVISOR_DIR && !dir.startsWith(`${SUPERVISOR_DIR}/`));
+  if (libraries.length) base.LD_LIBRARY_PATH = libraries.join(':');
+  else delete base.LD_LIBRARY_PATH;
   return base;
 }

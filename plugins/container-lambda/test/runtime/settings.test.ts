@@ -49,4 +49,15 @@ describe('supervisor settings', () => {
     );
     assert.deepEqual(base, { PATH: '/bin', HOME: '/tmp', LANG: 'C.UTF-8', AWS_REGION: 'eu-west-1' });
   });
+
+  test("the supervisor's own library folder is kept out of the script's LD_LIBRARY_PATH", () => {
+    assert.equal(
+      baseEnvironment({ LD_LIBRARY_PATH: '/opt/continuum/lib' }, '/tmp').LD_LIBRARY_PATH,
+      undefined,
+    );
+    assert.equal(
+      baseEnvironment({ LD_LIBRARY_PATH: '/opt/continuum/lib:/usr/local/lib' }, '/tmp').LD_LIBRARY_PATH,
+      '/usr/local/lib',
+    );
+  });
 });
