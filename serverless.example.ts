@@ -1,6 +1,27 @@
 // One typed service that uses the Serverless Continuum plugins; `npm run demo` runs it locally.
 import type { AWS } from '@serverless/typescript';
 import type { Config as MapreduceConfig } from '@serverless-continuum/mapreduce';
+import type {
+  ContainerFunction,
+  Custom as ContainerLambdaCustom,
+} from '@serverless-continuum/container-lambda';
+
+// SCAR's grayify as a function of this service: an existing image + a shell script on every uploaded picture;
+// large pictures go to AWS Batch. The image is prebuilt (digest-pinned) so the service packages without Docker.
+const grayify = {
+  container: {
+    image:
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/grayify@sha256:0000000000000000000000000000000000000000000000000000000000000000',
+    script: 'templates/container-lambda/scripts/grayify.sh',
+    environment: { QUALITY: '90' },
+  },
+  memorySize: 2048,
+  timeout: 300,
+  input: [{ storage: 's3', path: 'continuum-example-images/in', suffix: ['.jpg', '.png'] }],
+  output: [{ storage: 's3', path: 'continuum-example-images/out', suffix: ['.png'] }],
+  execution: 'lambda-batch',
+  batch: { vcpus: 2, memory: 4096, fallback: { inputBytes: 52428800 } },
+} satisfies ContainerFunction;
 
 const serverlessConfiguration: AWS = {
   service: 'continuum-example',
@@ -9,6 +30,7 @@ const serverlessConfiguration: AWS = {
   plugins: [
     // PLUGINS (each plugin's issue adds its line here)
     '@serverless-continuum/mapreduce',
+    '@serverless-continuum/container-lambda',
   ],
   provider: {
     name: 'aws',
@@ -17,9 +39,14 @@ const serverlessConfiguration: AWS = {
   },
   functions: {
     // FUNCTIONS
+    grayify,
   },
   custom: {
     // CUSTOM
+    // The network of the Batch compute environments (placeholders: use your VPC's).
+    containerLambda: {
+      batch: { subnets: ['subnet-00000000000000000'], securityGroupIds: ['sg-00000000000000000'] },
+    } satisfies ContainerLambdaCustom,
     // An upload under corpus/ starts a word count; results land under results/wordcount/<run id>/.
     mapreduce: {
       wordcount: {
