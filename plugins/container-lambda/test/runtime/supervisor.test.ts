@@ -183,6 +183,24 @@ printf '%s' "\${AWS_SECRET_ACCESS_KEY:-none} \${NOT_LISTED:-none}" > "$TMP_OUTPU
     assert.equal(await bucket.get('in/broken.jpg').then((b) => b.toString()), 'x', 'the input is kept');
   });
 
+  test('plain lambda: a script still running at the deadline is stopped and reported, nothing published', async () => {
+    start({ script: 'echo partial > "$TMP_OUTPUT_DIR/late.png"\nsleep 30\n' });
+    await bucket.put('in/late.jpg', 'x');
+    const outcome = await api.invoke(s3Event('data', 'in/late.jpg'), {
+      requestId: 'req-late',
+      deadlineMs: Date.now() + 1500,
+    });
+    assert.equal(outcome.kind, 'error');
+    assert.deepEqual(outcome.body, {
+      errorMessage:
+        's3://data/in/late.jpg: the script did not finish before the deadline and was stopped; nothing was published',
+      errorType: 'CONTINUUM_DEADLINE',
+      stackTrace: [],
+    });
+    assert.deepEqual(await bucket.keys('out/late'), []);
+    assert.equal(batch.requests.length, 0);
+  });
+
   test('publishes all outputs or none: when one upload fails, the ones already written are removed', async () => {
     start({
       script: 'echo a > "$TMP_OUTPUT_DIR/a.png"\n',
