@@ -2,8 +2,8 @@
 // Writes go to a temporary file beside the target and are renamed into place, so readers never see half an object.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat, mkdir, readdir, realpath, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContinuumError } from '../errors';
@@ -52,8 +52,27 @@ class LocalStorage implements Storage {
     return safeJoin(this.rootDir, bucket);
   }
 
-  private objectPath(bucket: string, key: string): string {
-    return safeJoin(this.bucketDir(bucket), key);
+  /**
+   * The file of `bucket`/`key`. Besides the key checks of safeJoin, the folders on the way must not be
+   * symbolic links leading out of the root: otherwise `link/passwd` could read or overwrite a file elsewhere.
+   */
+  private async objectPath(bucket: string, key: string): Promise<string> {
+    const path = safeJoin(this.bucketDir(bucket), key);
+    const root = await realpath(this.rootDir).catch(() => this.rootDir);
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      let real: string;
+      try {
+        real = await realpath(dir);
+      } catch (error) {
+        if (errno(error) !== 'ENOENT' || dir === this.rootDir || dir === dirname(dir)) return path;
+        continue; // not created yet: check the nearest folder that exists
+      }
+      if (real === root || real.startsWith(root + sep)) return path;
+      throw new ContinuumError(
+        'CONTINUUM_UNSAFE_KEY',
+        `object key ${JSON.stringify(key)} would escape ${this.rootDir} (a folder on its path links to ${real})`,
+      );
+    }
   }
 
   private where(bucket: string, key: string): string {
@@ -84,7 +103,7 @@ class LocalStorage implements Storage {
   }
 
   async get(bucket: string, key: string, range?: ByteRange): Promise<Readable> {
-    const path = this.objectPath(bucket, key);
+    const path = await this.objectPath(bucket, key);
     checkRange(range, this.where(bucket, key));
     let info;
     try {
@@ -110,7 +129,7 @@ class LocalStorage implements Storage {
   }
 
   async put(bucket: string, key: string, body: Body, _options?: PutOptions): Promise<void> {
-    const path = this.objectPath(bucket, key);
+    const path = await this.objectPath(bucket, key);
     const temp = tempPathFor(path);
     try {
       await mkdir(dirname(path), { recursive: true });
@@ -164,7 +183,7 @@ class LocalStorage implements Storage {
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
-    const path = this.objectPath(bucket, key);
+    const path = await this.objectPath(bucket, key);
     try {
       const info = await this.fileInfo(path);
       return info ? { key, size: info.size, lastModified: info.mtime } : undefined;
@@ -174,7 +193,7 @@ class LocalStorage implements Storage {
   }
 
   async delete(bucket: string, key: string): Promise<void> {
-    const path = this.objectPath(bucket, key);
+    const path = await this.objectPath(bucket, key);
     try {
       if (await this.fileInfo(path)) await unlink(path);
     } catch (error) {
