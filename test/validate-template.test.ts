@@ -240,6 +240,27 @@ describe('validateTemplate', () => {
     assert.deepEqual(templateProblems(input), []);
   });
 
+  test('checks both branches of Fn::If against the property type', () => {
+    assertFails(
+      template(
+        {
+          Data: {
+            Type: 'AWS::S3::Bucket',
+            Properties: {
+              VersioningConfiguration: {
+                'Fn::If': ['IsProd', { Status: 'Enabled' }, { Statut: 'Suspended' }],
+              },
+              Tags: { 'Fn::If': ['IsProd', [{ Key: 'env', Value: 'prod' }], { Ref: 'AWS::NoValue' }] },
+            },
+          },
+        },
+        { Conditions: { IsProd: { 'Fn::Equals': ['a', 'b'] } } },
+      ),
+      'Resources.Data.Properties.VersioningConfiguration.Fn::If[2].Statut: unknown property',
+      'Resources.Data.Properties.VersioningConfiguration.Fn::If[2].Status: required',
+    );
+  });
+
   test('accepts custom resources with any properties but checks their references', () => {
     assertFails(
       template({ Custom: { Type: 'Custom::S3', Properties: { BucketName: 'b', Role: { Ref: 'Nobody' } } } }),

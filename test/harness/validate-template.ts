@@ -259,7 +259,7 @@ class TemplateChecker {
   private checkValue(path: string, value: unknown, type: PropertyType | undefined): void {
     const intrinsic = intrinsicName(value);
     if (intrinsic) {
-      this.checkIntrinsic(path, intrinsic, (value as Record<string, unknown>)[intrinsic]);
+      this.checkIntrinsic(path, intrinsic, (value as Record<string, unknown>)[intrinsic], type);
       return;
     }
     if (!type || type.type === 'json') {
@@ -361,7 +361,8 @@ class TemplateChecker {
     }
   }
 
-  private checkIntrinsic(path: string, name: string, argument: unknown): void {
+  /** `type` is what the intrinsic stands for: the branches of `Fn::If` must be of that type. */
+  private checkIntrinsic(path: string, name: string, argument: unknown, type?: PropertyType): void {
     const at = `${path}.${name}`;
     switch (name) {
       case 'Ref':
@@ -404,8 +405,8 @@ class TemplateChecker {
         }
         if (!this.conditions.has(argument[0]))
           this.problem(at, `condition ${argument[0]} is not in Conditions`);
-        this.checkValue(`${at}[1]`, argument[1], undefined);
-        this.checkValue(`${at}[2]`, argument[2], undefined);
+        this.checkValue(`${at}[1]`, argument[1], type);
+        this.checkValue(`${at}[2]`, argument[2], type);
         return;
       }
       case 'Condition':
@@ -444,7 +445,9 @@ class TemplateChecker {
     if (
       typeof type !== 'string' ||
       type.startsWith('Custom::') ||
-      type === 'AWS::CloudFormation::CustomResource'
+      type === 'AWS::CloudFormation::CustomResource' ||
+      // A nested stack's attributes are its outputs, which the specification cannot know.
+      (type === 'AWS::CloudFormation::Stack' && attribute.startsWith('Outputs.'))
     )
       return;
     const spec = resourceSpec(type);
