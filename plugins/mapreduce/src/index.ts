@@ -115,13 +115,15 @@ class MapreducePlugin {
       name: 'mapreduce-bundle',
     });
     try {
-      for (const job of jobs) {
-        for (const plan of artifactPlans(job, dir)) {
-          progress.update(`Bundling mapreduce ${job.name} ${plan.role}`);
-          mkdirSync(dirname(plan.zipFile), { recursive: true });
-          await bundleZip({ contents: plan.contents, resolveDir: dir, zipFile: plan.zipFile });
-        }
-      }
+      // All roles at once: esbuild builds them in parallel in its own process.
+      await Promise.all(
+        jobs.flatMap((job) =>
+          artifactPlans(job, dir).map(async (plan) => {
+            mkdirSync(dirname(plan.zipFile), { recursive: true });
+            await bundleZip({ contents: plan.contents, resolveDir: dir, zipFile: plan.zipFile });
+          }),
+        ),
+      );
     } finally {
       progress.remove();
     }
