@@ -24,7 +24,7 @@ import {
   createReducerHandler,
 } from '../plugins/mapreduce/src/runtime/handlers';
 import { runLocal } from '../plugins/mapreduce/src/local/run';
-import type { Mapper, Reducer, RunReport } from '../plugins/mapreduce/src/runtime/types';
+import type { FailureReport, Mapper, Reducer, RunReport } from '../plugins/mapreduce/src/runtime/types';
 
 const job: JobRuntimeConfig = {
   name: 'wordcount',
@@ -74,6 +74,8 @@ let s3: S3Client;
 const invocations: Array<{ fn: string; type: string | undefined; payload: unknown }> = [];
 const inFlight = new Set<Promise<unknown>>();
 let mapFailures = 0;
+/** Function name -> handler, as deployed; a test may deploy other versions. */
+const handlers: Record<string, (event: never, context: never) => Promise<unknown>> = {};
 
 const count: Reducer<string, number> = (_key, values) => values.reduce((a, b) => a + b, 0);
 /** The word count map, failing once on the marker record: a transient fault the run must absorb. */
@@ -115,10 +117,8 @@ before(async () => {
 
   const mapper = createMapperHandler({ map, combine: count });
   const reducer = createReducerHandler({ reduce: count });
-  const handlers: Record<string, (event: never, context: never) => Promise<unknown>> = {
-    [env.MAPREDUCE_MAPPER_FUNCTION]: mapper as never,
-    [env.MAPREDUCE_REDUCER_FUNCTION]: reducer as never,
-  };
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = mapper as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = reducer as never;
   // Lambda's Invoke API at the wire: POST /2015-03-31/functions/<name>/invocations. An `Event` invocation is
   // accepted with 202 and run afterwards, like Lambda's async queue; a thrown error is retried twice with the same request id.
   lambda = createServer((req, res) => {
@@ -297,4 +297,54 @@ test('objects under the output prefix and other buckets start no run', async () 
     outcome.skipped.map((s) => s.reason),
     ['not under the job input', 'not under the job input'],
   );
+});
+
+test('a split that fails on every retry fails the run with _FAILED.json, no _SUCCESS.json, and keeps the intermediates', async () => {
+  const poisonJob: JobRuntimeConfig = {
+    ...job,
+    name: 'poisoned',
+    input: { bucket: 'corpus', prefix: 'poison/' },
+    output: { bucket: 'results', prefix: 'poisoned/' },
+    temp: { bucket: 'results', prefix: 'poisoned/_temporary/' },
+    retries: 1,
+  };
+  // A new deployment of the mapper and coordinator with this job (handlers read their job on first use).
+  process.env.MAPREDUCE_JOB = JSON.stringify(poisonJob);
+  try {
+    const poisoned: Mapper<string, number> = (record, emit) => {
+      if (record === 'fail-here') throw new Error('this record is poison');
+      emit('n', 1);
+    };
+    handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map: poisoned }) as never;
+    const text = corpus();
+    const key = 'poison/bad.txt';
+    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+    const coordinator = createCoordinatorHandler();
+    const { started } = (await coordinator(
+      uploadEvent(key, Buffer.byteLength(text), '"feed"', '0062E5C1A1B2C3D4F0'),
+      {
+        awsRequestId: randomUUID(),
+      } as never,
+    )) as { started: string[] };
+    await quiescent();
+    const runId = started[0]!;
+    assert.deepEqual(await listKeys('results', `poisoned/${runId}/`), [`poisoned/${runId}/_FAILED.json`]);
+    const failed = JSON.parse(await getText('results', `poisoned/${runId}/_FAILED.json`)) as FailureReport;
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.phase, 'map');
+    assert.equal(failed.attempts, 2);
+    assert.match(
+      failed.error.message,
+      /map failed on record \d+ of split \d+ \(bytes \d+-\d+\): this record is poison/,
+    );
+    assert.equal(failed.input.key, key);
+    assert.ok(
+      failed.split &&
+        failed.split.start <= text.indexOf('fail-here') &&
+        text.indexOf('fail-here') < failed.split.end,
+    );
+    assert.ok((await listKeys('results', `poisoned/_temporary/${runId}/`)).length > 0);
+  } finally {
+    process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
+  }
 });

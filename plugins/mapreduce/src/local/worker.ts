@@ -60,6 +60,7 @@ async function mapTask(task: LocalMapTask, fns: UserFunctions): Promise<SplitSta
     return {
       split: task.split.index,
       recordsIn: result.recordsIn,
+      emitted: result.emitted,
       recordsOut: result.recordsOut,
       bytesRead: result.bytesRead,
       bytesOut: written.reduce((n, w) => n + w.bytes, 0),

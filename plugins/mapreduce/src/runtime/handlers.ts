@@ -326,6 +326,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
       await store.putSplitStats(runId, {
         split: split.index,
         recordsIn: result.recordsIn,
+        emitted: result.emitted,
         recordsOut: result.recordsOut,
         bytesRead: result.bytesRead,
         bytesOut: written.reduce((n, w) => n + w.bytes, 0),

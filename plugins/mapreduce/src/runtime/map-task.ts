@@ -32,6 +32,8 @@ export interface MapTaskOptions {
 
 export interface MapTaskResult {
   recordsIn: number;
+  /** `emit` calls, before combining. */
+  emitted: number;
   recordsOut: number;
   bytesRead: number;
 }
@@ -70,6 +72,7 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
   let buffered = 0;
   let recordsIn = 0;
   let recordsOut = 0;
+  let emitted = 0;
 
   const combineCtx = { runId: ctx.runId, job: ctx.job, partition: -1, combining: true };
   // Eager combining: while the combiner returns numbers or booleans, each string key holds one combined value,
@@ -102,6 +105,7 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
   };
 
   const emit = (key: unknown, value: unknown): void => {
+    emitted++;
     if (!eager || typeof key !== 'string') return emitBatched(key, value);
     const prev = eagerGroups.get(key);
     if (prev === undefined && !eagerGroups.has(key)) {
@@ -249,7 +253,7 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
   );
   if (combine) await combineAll();
   writeOut();
-  return { recordsIn, recordsOut, bytesRead };
+  return { recordsIn, emitted, recordsOut, bytesRead };
 }
 
 /** A sink writing each partition to `<dir>/part-NNNNN`, opened on first write; `close` lists what was written. */

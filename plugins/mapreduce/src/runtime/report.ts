@@ -136,6 +136,7 @@ export function buildReport(input: {
     reducers: job.reducers,
     records: {
       in: splits.reduce((n, s) => n + s.recordsIn, 0),
+      emitted: splits.reduce((n, s) => n + (s.emitted ?? s.recordsOut), 0),
       mapOutput: splits.reduce((n, s) => n + s.recordsOut, 0),
       reduceInput: parts.reduce((n, p) => n + p.recordsIn, 0),
       out: parts.reduce((n, p) => n + p.keysOut, 0),

@@ -44,6 +44,9 @@ export type Reducer<K = string, V = unknown, O = V> = (
 export interface SplitStats {
   split: number;
   recordsIn: number;
+  /** `emit` calls, before combining (absent in stats written by older runtimes). */
+  emitted?: number;
+  /** Intermediate records written, after combining. */
   recordsOut: number;
   bytesRead: number;
   bytesOut: number;
@@ -94,7 +97,8 @@ export interface RunReport {
   /** Map task executions, including retries and straggler backups. */
   mappers: number;
   reducers: number;
-  records: { in: number; mapOutput: number; reduceInput: number; out: number };
+  /** `emitted`: map's `emit` calls; `mapOutput`: intermediate records after combining; `out`: keys written. */
+  records: { in: number; emitted: number; mapOutput: number; reduceInput: number; out: number };
   bytes: { read: number; intermediate: number; output: number };
   times: { startedAt: string; finishedAt: string; mapMs: number; reduceMs: number; totalMs: number };
   retries: { map: number; reduce: number };

@@ -140,6 +140,22 @@ describe('runLocal', () => {
     }
   });
 
+  test('with stragglers on, a split running past twice the median gets a backup and the first to finish wins', async () => {
+    const slow = join(dir, 'slow.txt');
+    // Many quick splits give a median; the one holding `slow-here` stalls on its first attempt.
+    writeFileSync(slow, `${text}\nslow-here\n${text}`);
+    const result = await runLocal({
+      job: job({ stragglers: true, chunkSize: 16_384 }),
+      modules: { map: { file: jobs, export: 'slowOnce' }, reduce: { file: jobs, export: 'sum' } },
+      input: slow,
+      outputDir: join(dir, 'out-straggler'),
+      workers: 2,
+    });
+    assert.equal(result.report.backups, 1);
+    assert.equal(result.report.mappers, result.report.splits + 1);
+    assert.deepEqual(readTsvParts(result.parts), referenceCount(`${text}\nslow-here\n${text}`));
+  });
+
   test('a split that keeps failing fails the run visibly with _FAILED.json and no _SUCCESS.json', async () => {
     const poisoned = join(dir, 'poisoned.txt');
     writeFileSync(poisoned, `${text}\nfail-here\n`);

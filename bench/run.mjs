@@ -1,0 +1,164 @@
+// `npm run bench`: word count over a generated text file (500 MB; BENCH_MB=50 for a quick run), medians of 3:
+// (a) `sls mapreduce run --local` (the real CLI on bench/service; `runLocal` directly when the plugin is not built)
+// (b) a hand-written single-threaded Node.js loop with the same tokenizing (bench/baseline.mjs)
+// (c) LC_ALL=C tr -cs A-Za-z '\n' | tr A-Z a-z | sort | uniq -c
+// Prints times, ratios, peak RSS of (a), and checks that the three agree on every count.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCorpus } from './corpus.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const MB = Number(process.env.BENCH_MB ?? 500);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const dataDir = join(here, '.data');
+const corpus = join(dataDir, `corpus-${MB}mb.txt`);
+const work = mkdtempSync(join(tmpdir(), 'mr-bench-'));
+const hasTime = existsSync('/usr/bin/time');
+
+if (!existsSync(corpus) || statSync(corpus).size !== Math.round(MB * 1024 * 1024)) {
+  mkdirSync(dataDir, { recursive: true });
+  const t = Date.now();
+  process.stdout.write(`generating ${corpus} (${MB} MB, Zipf-like words) ... `);
+  generateCorpus(corpus, MB);
+  console.log(`${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+const cliBuilt = existsSync(join(root, 'plugins/mapreduce/dist/local/run.js'));
+const slsEnv = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: 'x',
+  AWS_SECRET_ACCESS_KEY: 'x',
+  SLS_TELEMETRY_DISABLED: '1',
+  SLS_NOTIFICATIONS_MODE: 'off',
+};
+
+/** Runs a command; returns wall seconds and, with /usr/bin/time, the peak RSS in MB. */
+function measure(label, argv, options = {}) {
+  const cmd = hasTime ? ['/usr/bin/time', '-v', ...argv] : argv;
+  const started = process.hrtime.bigint();
+  const out = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (out.status !== 0) {
+    throw new Error(
+      `${label} failed (${out.status}):\n${out.stdout.slice(-2000)}\n${out.stderr.slice(-4000)}`,
+    );
+  }
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(out.stderr ?? '');
+  return { seconds, rssMb: rss ? Number(rss[1]) / 1024 : undefined, stdout: out.stdout };
+}
+
+const outA = join(work, 'a');
+const outB = join(work, 'b.tsv');
+const outC = join(work, 'c.txt');
+const variants = {
+  a: cliBuilt
+    ? {
+        name: '(a) sls mapreduce run --local',
+        argv: [
+          process.execPath,
+          join(root, 'node_modules/serverless/bin/serverless.js'),
+          'mapreduce',
+          'run',
+          '--job',
+          'wordcount',
+          '--local',
+          '--input',
+          corpus,
+          '--output',
+          outA,
+        ],
+        options: { cwd: join(here, 'service'), env: slsEnv },
+      }
+    : {
+        name: '(a) runLocal (plugin not built: run `npm run build` to measure the CLI)',
+        argv: [process.execPath, '--import', 'tsx', join(here, 'local-run.mts'), corpus, outA],
+        options: { cwd: root },
+      },
+  b: {
+    name: '(b) single-threaded Node.js loop',
+    argv: [process.execPath, join(here, 'baseline.mjs'), corpus, outB],
+    options: {},
+  },
+  c: {
+    name: '(c) tr | tr | sort | uniq -c',
+    argv: [
+      'sh',
+      '-c',
+      `LC_ALL=C tr -cs A-Za-z '\\n' < "$0" | LC_ALL=C tr A-Z a-z | LC_ALL=C sort | LC_ALL=C uniq -c > "$1"`,
+      corpus,
+      outC,
+    ],
+    options: { env: { ...process.env, LC_ALL: 'C' } },
+  },
+};
+
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+console.log(
+  `word count over ${MB} MB, ${RUNS} runs each, ${availableParallelism()} cores, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+const results = { a: [], b: [], c: [] };
+let peakA = 0;
+try {
+  for (let run = 1; run <= RUNS; run++) {
+    for (const key of ['a', 'b', 'c']) {
+      if (key === 'a') rmSync(outA, { recursive: true, force: true });
+      const v = variants[key];
+      const m = measure(v.name, v.argv, v.options);
+      results[key].push(m.seconds);
+      if (key === 'a' && m.rssMb) peakA = Math.max(peakA, m.rssMb);
+      console.log(
+        `  run ${run} ${v.name}: ${m.seconds.toFixed(2)} s${m.rssMb ? `, peak RSS ${m.rssMb.toFixed(0)} MB` : ''}`,
+      );
+    }
+  }
+
+  // The three must agree on every count.
+  const expected = new Map(
+    readFileSync(outB, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
+      .map(([k, v]) => [k, Number(v)]),
+  );
+  const got = new Map();
+  const runDir = join(outA, readdirSync(outA)[0]);
+  for (const part of readdirSync(runDir).filter((f) => f.startsWith('part-'))) {
+    for (const line of readFileSync(join(runDir, part), 'utf8').split('\n').filter(Boolean)) {
+      const [k, v] = line.split('\t');
+      got.set(k, Number(v));
+    }
+  }
+  const shell = new Map(
+    readFileSync(outC, 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([n, w]) => n && w)
+      .map(([n, w]) => [w, Number(n)]),
+  );
+  const same = (m) => m.size === expected.size && [...expected].every(([k, v]) => m.get(k) === v);
+  const agree = same(got) && same(shell);
+
+  const [a, b, c] = ['a', 'b', 'c'].map((k) => median(results[k]));
+  console.log(`\nmedians of ${RUNS} (${MB} MB):`);
+  console.log(
+    `  ${variants.a.name}: ${a.toFixed(2)} s, peak RSS ${peakA ? `${peakA.toFixed(0)} MB` : 'n/a'}`,
+  );
+  console.log(`  ${variants.b.name}: ${b.toFixed(2)} s`);
+  console.log(`  ${variants.c.name}: ${c.toFixed(2)} s`);
+  console.log(
+    `ratios: (b)/(a) = ${(b / a).toFixed(2)}x (target >= 1.6), (c)/(a) = ${(c / a).toFixed(2)}x (target >= 5)`,
+  );
+  console.log(
+    `peak memory of (a): ${peakA ? `${peakA.toFixed(0)} MB (target < 1024)` : 'n/a (no /usr/bin/time)'}`,
+  );
+  console.log(`results agree: ${agree ? `yes (${expected.size} distinct words)` : 'NO'}`);
+  if (!agree) process.exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
