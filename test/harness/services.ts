@@ -39,7 +39,13 @@ new S3rver(options).run().then(
  * Starts s3rver on 127.0.0.1 with its data in a fresh temporary folder (removed on close).
  * `buckets` are created before the server answers its first request.
  */
-export async function startS3rver(options: { buckets?: string[] } = {}): Promise<LocalService> {
+export async function startS3rver(
+  options: {
+    buckets?: string[];
+    /** Serve https with this key and certificate (PEM) instead of http. */
+    tls?: { key: string; cert: string };
+  } = {},
+): Promise<LocalService> {
   const directory = mkdtempSync(join(tmpdir(), 'continuum-s3rver-'));
   const serverOptions = {
     address: '127.0.0.1',
@@ -49,6 +55,7 @@ export async function startS3rver(options: { buckets?: string[] } = {}): Promise
     // Path-style only: keeps routing obvious for an IP endpoint.
     vhostBuckets: false,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
   };
   const child = spawn(
     process.execPath,
@@ -89,7 +96,7 @@ export async function startS3rver(options: { buckets?: string[] } = {}): Promise
     (stream as unknown as { unref?(): void }).unref?.();
   let closed: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     close() {
       closed ??= (async () => {
         child.ref(); // keep the event loop alive until the child has really gone

@@ -3,7 +3,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createS3Storage, PART_SIZE, type Storage } from '@serverless-continuum/core/storage';
@@ -178,5 +182,60 @@ describe('s3 storage against s3rver', () => {
       assert.ok(error.message.startsWith('could not read s3://data/input/x.csv: '), error.message);
       return true;
     });
+  });
+});
+
+describe('s3 storage over https with a self-signed certificate', () => {
+  let s3: LocalService | undefined;
+  let skip: string | undefined;
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'continuum-tls-'));
+    try {
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'].concat([
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ]),
+        { stdio: 'ignore' },
+      );
+      const tls = {
+        key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+        cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      };
+      s3 = await startS3rver({ buckets: ['private-cloud'], tls });
+    } catch (error) {
+      skip = `openssl could not make a certificate: ${(error as Error).message}`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  after(() => s3?.close());
+
+  const options = () => ({ endpoint: s3?.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+
+  test('refuses the certificate by default', async (t) => {
+    if (skip) return t.skip(skip);
+    await assert.rejects(
+      createS3Storage(options()).put('private-cloud', 'a.txt', 'x'),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONTINUUM_STORAGE');
+        assert.match(
+          error.message,
+          /^could not write s3:\/\/private-cloud\/a\.txt: .*(self-signed|certificate)/i,
+        );
+        return true;
+      },
+    );
+  });
+
+  test('accepts it when the user turns tlsVerify off', async (t) => {
+    if (skip) return t.skip(skip);
+    const storage = createS3Storage({ ...options(), tlsVerify: false });
+    await storage.put('private-cloud', 'a.txt', 'over tls');
+    assert.equal((await storage.getBytes('private-cloud', 'a.txt')).toString(), 'over tls');
   });
 });
