@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3rver, type LocalService } from '../../../../test/harness/services';
+import { startRuntimeApi } from './helpers/runtime-api';
 import { s3Event, TestBucket } from './helpers/s3';
 import { AWS_TEST_ENV, BUNDLE, startSupervisor, writeScript } from './helpers/supervisor';
 
@@ -43,5 +44,30 @@ test('the bundled supervisor runs a Batch job with only a node binary: downloads
     assert.equal((await bucket.get('out/x.png')).toString(), 'BYTES');
   } finally {
     bucket.destroy();
+  }
+});
+
+test('the bundled supervisor speaks the Runtime API: an HTTP call answered with the stdout of the script', async () => {
+  const api = await startRuntimeApi();
+  const supervisor = startSupervisor(
+    {
+      ...AWS_TEST_ENV,
+      AWS_LAMBDA_RUNTIME_API: api.address,
+      CONTINUUM_SCRIPT: writeScript('wc -c < "$INPUT_FILE_PATH" | tr -d " "\n'),
+      CONTINUUM_S3_ENDPOINT: s3.endpoint,
+    },
+    { from: 'bundle', entry: join(alone, 'supervisor.js'), cwd: alone },
+  );
+  try {
+    const outcome = await api.invoke(
+      { httpMethod: 'POST', body: Buffer.alloc(1234).toString('base64'), isBase64Encoded: true },
+      { requestId: 'req-bundle' },
+    );
+    assert.equal(outcome.kind, 'response');
+    assert.equal(Buffer.from((outcome.body as { body: string }).body, 'base64').toString(), '1234\n');
+    assert.deepEqual(api.violations, []);
+  } finally {
+    await supervisor.stop();
+    await api.close();
   }
 });
