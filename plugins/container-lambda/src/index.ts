@@ -18,6 +18,7 @@ import {
   type ServerlessFunctionConfig,
   type ServerlessLike,
 } from '@serverless-continuum/core';
+import type { CfnValue, PolicyStatement } from '@serverless-continuum/core/cfn';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import { importScarFdlFile } from '@serverless-continuum/core/functions';
 import {
@@ -34,7 +35,15 @@ import {
   type ContainerSpec,
   type ResolvedContainerFunction,
 } from './config';
-import { buildContextDir, compileService, existingBuckets, functionPatch, resourceIds } from './compile';
+import {
+  batchTargets,
+  buildContextDir,
+  compileService,
+  existingBuckets,
+  functionPatch,
+  resourceIds,
+  runtimeEnvironment,
+} from './compile';
 import { writeBuildContext } from './build-context';
 import { writeContext } from './commands/context';
 import { runInCloud, runLocally } from './commands/run';
@@ -137,6 +146,7 @@ class ContainerLambdaPlugin {
     this.hooks = wrapHooks(serverless, {
       initialize: () => this.prepareFunctions(),
       'before:package:compileFunctions': () => this.writeBuildContexts(),
+      'before:deploy:function:packageFunction': () => this.writeBuildContexts(),
       'after:package:compileEvents': () => this.compileResources(),
       'container:context:write': () => this.contextCommand(),
       'container:run:run': () => this.runCommand(),
@@ -211,6 +221,11 @@ class ContainerLambdaPlugin {
         );
       const patch = functionPatch(fn, { existingBuckets: existing, manageRole });
       config.image = patch.image;
+      // On the function itself, not only in the template: `sls deploy function` sets the environment from here.
+      config.environment = {
+        ...(config.environment ?? {}),
+        ...runtimeEnvironment(fn, { batch: fn.batch ? batchTargets(fn.name) : undefined }),
+      };
       if (patch.role) config.role = patch.role;
       config.events = [...(config.events ?? []), ...patch.events];
       if (patch.ecrImage) {
@@ -303,16 +318,25 @@ class ContainerLambdaPlugin {
       const code = (lambda?.Properties as { Code?: { ImageUri?: unknown } } | undefined)?.Code;
       if (code?.ImageUri !== undefined) imageUris[fn.name] = code.ImageUri;
     }
+    const provider = this.serverless.service.provider;
+    const iam = (provider.iam as { role?: { statements?: PolicyStatement[]; managedPolicies?: CfnValue[] } })
+      ?.role;
+    const legacyStatements = provider.iamRoleStatements as PolicyStatement[] | undefined;
+    const vpcFunctions = new Set(
+      [...this.resolved.keys()].filter(
+        (name) => provider.vpc || this.serverless.service.functions?.[name]?.vpc,
+      ),
+    );
     const compiled = compileService([...this.resolved.values()], {
       imageUris: imageUris as Record<string, string>,
       managedRoles: this.managedRoles,
+      providerStatements: [...(iam?.statements ?? []), ...(legacyStatements ?? [])],
+      providerManagedPolicies: [
+        ...(iam?.managedPolicies ?? []),
+        ...((provider.iamManagedPolicies as CfnValue[]) ?? []),
+      ],
+      vpcFunctions,
     });
-    for (const [name, variables] of Object.entries(compiled.environment)) {
-      const lambda = template.Resources[resourceIds(name).lambda];
-      if (!lambda?.Properties) continue;
-      const props = lambda.Properties as { Environment?: { Variables?: Record<string, unknown> } };
-      props.Environment = { Variables: { ...(props.Environment?.Variables ?? {}), ...variables } };
-    }
     mergeResources(this.serverless, PLUGIN, compiled.resources);
   }
 

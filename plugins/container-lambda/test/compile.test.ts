@@ -115,3 +115,42 @@ describe('compileService', () => {
     assert.equal(compiled.environment.first!.CONTINUUM_EXECUTION, 'lambda');
   });
 });
+
+describe('function roles', () => {
+  const fn = resolve('thumb', {
+    container: { image: 'alpine', script: 'run.sh' },
+    input: [{ storage: 's3', path: 'bkt/in' }],
+  });
+
+  test("keep the statements and managed policies the user gave the framework's role, and VPC access when attached", () => {
+    const extra = {
+      Effect: 'Allow' as const,
+      Action: ['dynamodb:GetItem'],
+      Resource: ['arn:aws:dynamodb:us-east-1:1:table/t'],
+    };
+    const { resources } = compileService([fn], {
+      imageUris: {},
+      managedRoles: new Set(['thumb']),
+      providerStatements: [extra],
+      providerManagedPolicies: ['arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess'],
+      vpcFunctions: new Set(['thumb']),
+    });
+    const role = resources.ThumbContainerRole!.Properties as {
+      ManagedPolicyArns: unknown[];
+      Policies: Array<{ PolicyDocument: { Statement: unknown[] } }>;
+    };
+    assert.deepEqual(role.Policies[0]!.PolicyDocument.Statement.at(-1), extra);
+    assert.deepEqual(role.ManagedPolicyArns, [
+      'arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess',
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' },
+    ]);
+  });
+
+  test('have no managed policies otherwise', () => {
+    const { resources } = compileService([fn], { imageUris: {}, managedRoles: new Set(['thumb']) });
+    assert.equal(
+      (resources.ThumbContainerRole!.Properties as Record<string, unknown>).ManagedPolicyArns,
+      undefined,
+    );
+  });
+});

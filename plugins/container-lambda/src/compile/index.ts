@@ -1,5 +1,10 @@
 // Pure compile step: resolved container functions -> CloudFormation resources and Lambda environment variables.
-import { iamRole, type CfnResource, type CfnValue } from '@serverless-continuum/core/cfn';
+import {
+  iamRole,
+  type CfnResource,
+  type CfnValue,
+  type PolicyStatement,
+} from '@serverless-continuum/core/cfn';
 import type { ResolvedContainerFunction } from '../config';
 import { batchResources, batchTargets } from './batch';
 import { runtimeEnvironment } from './environment';
@@ -11,13 +16,26 @@ export { functionPatch, type FunctionPatch } from './function';
 export { existingBuckets } from './triggers';
 export { resourceIds, ecrImageName, buildContextDir } from './names';
 export { runtimeEnvironment, runtimeBindings } from './environment';
+export { batchTargets } from './batch';
 
 export interface CompileOptions {
   /** The image each function runs (the framework's resolved `Code.ImageUri`), for its Batch job definition. */
   imageUris: Record<string, CfnValue>;
   /** Functions whose role the plugin creates (those without a user-set `role`). */
   managedRoles: Set<string>;
+  /**
+   * What the user gave the framework's shared role (`provider.iam.role.statements` / `managedPolicies`):
+   * added to each function role too, so a container function does not lose them.
+   */
+  providerStatements?: PolicyStatement[];
+  providerManagedPolicies?: CfnValue[];
+  /** Functions attached to a VPC: their role needs the ENI permissions the framework gives its own role. */
+  vpcFunctions?: Set<string>;
 }
+
+const VPC_ACCESS_POLICY = {
+  'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+};
 
 export interface CompiledService {
   resources: Record<string, CfnResource>;
@@ -37,8 +55,12 @@ export function compileService(
     if (options.managedRoles.has(fn.name)) {
       resources[ids.role] = iamRole({
         servicePrincipals: ['lambda.amazonaws.com'],
-        statements: functionStatements(fn, batch),
+        statements: [...functionStatements(fn, batch), ...(options.providerStatements ?? [])],
         policyName: `${fn.name}-container`,
+        managedPolicyArns: [
+          ...(options.providerManagedPolicies ?? []),
+          ...(options.vpcFunctions?.has(fn.name) ? [VPC_ACCESS_POLICY] : []),
+        ],
       });
     }
     if (fn.batch) {
