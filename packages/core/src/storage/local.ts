@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContinuumError } from '../errors';
 import { safeJoin } from './keys';
-import { checkRange, readAll, toBuffer } from './streams';
+import { checkRange, emptyStream, readAll, toBuffer } from './streams';
 import type { Body, ByteRange, ObjectInfo, PutOptions, Storage } from './types';
 
 /** Temporary files end with this marker plus random hex; `list` never shows them. */
@@ -114,7 +114,7 @@ class LocalStorage implements Storage {
     if (!info) throw new ContinuumError('CONTINUUM_NOT_FOUND', `object ${this.where(bucket, key)} not found`);
     const start = range?.start ?? 0;
     const end = Math.min(range?.end ?? info.size, info.size);
-    if (end <= start) return Readable.from([]);
+    if (end <= start) return emptyStream();
     // createReadStream's `end` is inclusive.
     return createReadStream(path, { start, end: end - 1 });
   }

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ContinuumError } from '../errors';
-import { checkRange, readAll, toBuffer } from './streams';
+import { checkRange, emptyStream, readAll, toBuffer } from './streams';
 import type { Body, ByteRange, ObjectInfo, PutOptions, Storage } from './types';
 
 export interface S3StorageOptions {
@@ -141,14 +141,14 @@ class S3Storage implements Storage {
 
   async get(bucket: string, key: string, range?: ByteRange): Promise<Readable> {
     checkRange(range, location(bucket, key));
-    if (range?.end !== undefined && range.end <= range.start) return Readable.from([]);
+    if (range?.end !== undefined && range.end <= range.start) return emptyStream();
     // HTTP ranges are inclusive at both ends; ours exclude `end`.
     const header = range ? `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}` : undefined;
     try {
       const response = await this.client.send(
         new GetObjectCommand({ Bucket: bucket, Key: key, Range: header }),
       );
-      const body = (response.Body as Readable | undefined) ?? Readable.from([]);
+      const body = (response.Body as Readable | undefined) ?? emptyStream();
       if (!range) return body;
       // A server may answer a Range with more than asked (HTTP allows ignoring it; s3rver widens `bytes=0-0`
       // to the whole object): cut the answer down to exactly the requested bytes.
@@ -163,10 +163,10 @@ class S3Storage implements Storage {
           `server answered ${header} with ${response.ContentRange} for ${location(bucket, key)}`,
         );
       }
-      return Readable.from(sliceStream(body, skip, wanted));
+      return Readable.from(sliceStream(body, skip, wanted), { objectMode: false });
     } catch (error) {
       // A range that starts at or past the end is an empty read, as with a local file.
-      if (range && (nameOf(error) === 'InvalidRange' || statusOf(error) === 416)) return Readable.from([]);
+      if (range && (nameOf(error) === 'InvalidRange' || statusOf(error) === 416)) return emptyStream();
       throw storageError(error, 'read', bucket, key);
     }
   }

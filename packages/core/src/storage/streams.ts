@@ -1,5 +1,5 @@
 // Small stream and range helpers shared by the storage adapters.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ContinuumError } from '../errors';
 import type { Body, ByteRange } from './types';
 
@@ -33,4 +33,9 @@ export function toBuffer(body: Exclude<Body, Readable>): Buffer {
   if (Buffer.isBuffer(body)) return body;
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
   return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** A byte stream with no bytes (what reading an empty range gives). */
+export function emptyStream(): Readable {
+  return Readable.from([], { objectMode: false });
 }
