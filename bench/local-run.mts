@@ -12,7 +12,7 @@ const result = await runLocal({
     temp: { bucket: 'local', prefix: '_temporary/' },
     records: 'lines',
     outputFormat: 'tsv',
-    chunkSize: Number(process.env.BENCH_CHUNK ?? 32 * 1024 * 1024),
+    chunkSize: Number(process.env.BENCH_CHUNK ?? 64 * 1024 * 1024),
     reducers: 4,
     concurrency: 100,
     retries: 2,

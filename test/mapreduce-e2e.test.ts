@@ -348,3 +348,25 @@ test('a split that fails on every retry fails the run with _FAILED.json, no _SUC
     process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
   }
 });
+
+test('a retried coordinator (same request id) relaunches its mappers; the duplicated mappers are counted once', async () => {
+  process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
+  const text = corpus().replace('fail-here', 'no failure this time');
+  const key = 'texts/retried.txt';
+  await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+  const event = uploadEvent(key, Buffer.byteLength(text), '"beef"', '0062E5C1A1B2C3D4F1');
+  const context = { awsRequestId: randomUUID() } as never;
+  const coordinator = createCoordinatorHandler();
+  const first = (await coordinator(event, context)) as { started: string[] };
+  const retry = (await coordinator(event, context)) as { started: string[] };
+  assert.deepEqual(retry.started, first.started);
+  await quiescent();
+  const runId = first.started[0]!;
+  const report = JSON.parse(await getText('results', `wordcount/${runId}/_SUCCESS.json`)) as RunReport;
+  assert.equal(report.records.in, 601);
+  const parts = await Promise.all(
+    [0, 1, 2].map((r) => getText('results', `wordcount/${runId}/part-0000${r}`)),
+  );
+  assert.deepEqual(parseTsv(parts), referenceCount(text));
+});

@@ -187,8 +187,9 @@ function isUnder(bucket: string, key: string, location: { bucket: string; prefix
 /** Coordinator: one run per uploaded object version; plans splits and launches the first `concurrency` mappers. */
 export function createCoordinatorHandler() {
   const runtime = runtimeOnce();
-  return middy(async (event: { Records?: S3EventRecord[] }) => {
+  return middy(async (event: { Records?: S3EventRecord[] }, context: LambdaContextLike) => {
     const rt = runtime();
+    const owner = context?.awsRequestId;
     const { job } = rt;
     const started: string[] = [];
     const skipped: Array<{ key: string; reason: string }> = [];
@@ -248,8 +249,11 @@ export function createCoordinatorHandler() {
         launched,
         createdAt: new Date().toISOString(),
         phase: splits.length ? 'map' : 'reduce',
+        ...(owner ? { owner } : {}),
       });
-      if (!created) {
+      // Lambda retries a failed invocation with the same request id: that retry finishes launching its run
+      // (launches are idempotent); any other invocation for the same object version is a duplicated event.
+      if (!created && !(owner && (await rt.store.getRun(runId))?.owner === owner)) {
         skip(`run ${runId} already exists (a duplicated event)`);
         continue;
       }

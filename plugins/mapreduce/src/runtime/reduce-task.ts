@@ -76,6 +76,23 @@ export async function* linesOf(
   if (carry.length) yield carry.toString('utf8');
 }
 
+/** JSON.parse of `line` from `from`, with a fast path for small integers (counts: the common value). */
+function parseValue(line: string, from: number): unknown {
+  const n = line.length - from;
+  if (n > 0 && n < 10) {
+    let v = 0;
+    let i = from;
+    for (; i < line.length; i++) {
+      const c = line.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    // Only canonical JSON integers (no leading zero unless the number is 0).
+    if (i === line.length && (n === 1 || line.charCodeAt(from) !== 48)) return v;
+  }
+  return JSON.parse(line.slice(from));
+}
+
 function compareEntries(a: { enc: string; key: unknown }, b: { enc: string; key: unknown }): number {
   return compareKeys(a.enc, a.key, b.enc, b.key);
 }
@@ -199,7 +216,7 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
       let value: unknown;
       try {
         if (tab < 1) throw new Error('no key');
-        value = JSON.parse(line.slice(tab + 1));
+        value = parseValue(line, tab + 1);
       } catch (error) {
         throw new ReduceTaskError(
           `intermediate input ${i} of partition ${ctx.partition}, line ${lineNo}, is malformed: ${(error as Error).message}`,

@@ -22,6 +22,8 @@ export interface NewRun {
   createdAt: string;
   /** When there is nothing to map (an empty object), the run starts in `reduce`. */
   phase: 'map' | 'reduce';
+  /** Who created the run (a Lambda request id): a retry of that same invocation may carry on launching it. */
+  owner?: string;
 }
 
 export interface RunState extends Omit<NewRun, 'phase'> {
@@ -107,6 +109,7 @@ export class MemoryRunStore implements RunStore {
       launched: run.launched,
       createdAt: run.createdAt,
       phase: run.phase,
+      ...(run.owner ? { owner: run.owner } : {}),
       doneSplits: run.doneSplits,
       doneParts: run.doneParts,
       ...(run.reduceStartedAt ? { reduceStartedAt: run.reduceStartedAt } : {}),
