@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageService } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
@@ -24,6 +24,13 @@ const PNG = Buffer.from(
 );
 const photo = join(work, 'photo 1.png');
 writeFileSync(photo, PNG);
+
+/** Commands that write (`invoke local` writes its handler under .serverless) run in a copy of the fixture. */
+function copyOf(fixture: string): string {
+  const dir = join(work, `${fixture}-${randomBytes(3).toString('hex')}`);
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  return dir;
+}
 
 describe('templates/container-lambda', () => {
   const service = join(work, 'starter');
@@ -65,7 +72,7 @@ describe('sls container context', () => {
   test('writes the Dockerfile, the supervisor and the script for a CI build (serverless)', async () => {
     const out = join(work, 'context');
     const run = await runSls('serverless', ['container', 'context', '-f', 'grayify', '--out', out], {
-      cwd: join(FIXTURES, 'container-lambda-errors'),
+      cwd: copyOf('container-lambda-errors'),
       env: { CASE: 'docker' },
     });
     assert.equal(run.code, 0, run.stderr + run.stdout);
@@ -112,13 +119,41 @@ describe('sls invoke local', () => {
         }),
       );
       const run = await runSls(framework, ['invoke', 'local', '-f', 'grayify', '--path', event], {
-        cwd: join(FIXTURES, 'container-lambda'),
+        cwd: copyOf('container-lambda'),
         env: { CONTINUUM_LOCAL_STORAGE: storage },
       });
       assert.equal(run.code, 0, run.stderr + run.stdout);
       assert.deepEqual(readdirSync(join(storage, 'continuum-images', 'out')), ['gray-cat.png']);
     });
   }
+});
+
+describe('sls invoke local, HTTP', () => {
+  test('answers an API Gateway call with the script stdout, the body being the input file (osls)', async () => {
+    const event = join(work, 'http-event.json');
+    writeFileSync(
+      event,
+      JSON.stringify({
+        httpMethod: 'POST',
+        path: '/detect',
+        headers: { 'content-type': 'image/png' },
+        requestContext: { requestId: 'r-1' },
+        isBase64Encoded: true,
+        body: PNG.toString('base64'),
+      }),
+    );
+    const run = await runSls('osls', ['invoke', 'local', '-f', 'detect', '--path', event], {
+      cwd: copyOf('container-lambda'),
+      env: { CONTINUUM_LOCAL_STORAGE: join(work, 'storage-http') },
+    });
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const response = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as {
+      statusCode: number;
+      body: string;
+    };
+    assert.equal(response.statusCode, 200);
+    assert.match(Buffer.from(response.body, 'base64').toString('utf8'), /^grayified .+ at quality default$/m);
+  });
 });
 
 describe('sls container put / ls / get against a local S3 server', () => {
