@@ -1,0 +1,184 @@
+// What `sls package` produces actually runs: the packaged role zips, with the environment the template gives
+// them, turn an upload into the reference word count. S3 is s3rver, the run table dynalite, and Lambda's
+// async Invoke is answered at the wire by a loopback server that runs the packaged mapper/reducer bundles.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CfnTemplate } from '@serverless-continuum/core/cfn';
+import { packageService } from './harness/sls';
+import { validateTemplate } from './harness/validate-template';
+import {
+  dynamoClientConfig,
+  startDynalite,
+  startS3rver,
+  s3ClientConfig,
+  type LocalService,
+} from './harness/services';
+import { referenceWordCount, sampleText } from '../plugins/mapreduce/test/cli';
+import { readZipEntry } from '../plugins/mapreduce/test/zip';
+
+const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
+type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<unknown>;
+type Loose = { Properties: Record<string, unknown> };
+
+let s3rver: LocalService;
+let dynalite: LocalService;
+let lambda: Server;
+let s3: S3Client;
+const handlers: Record<string, Handler> = {};
+const inFlight = new Set<Promise<unknown>>();
+let coordinator: Handler;
+
+function fn(template: CfnTemplate, role: string): Record<string, unknown> {
+  return (template.Resources[`WordcountDashmrDash${role}LambdaFunction`] as unknown as Loose).Properties;
+}
+
+before(async () => {
+  const { template, dir } = await packageService(FIXTURE, 'osls', { env: { MR_WORDCOUNT_CHUNK: '64KB' } });
+  validateTemplate(template);
+  [s3rver, dynalite] = await Promise.all([
+    startS3rver({ buckets: ['corpus-bucket', 'results-bucket'] }),
+    startDynalite(),
+  ]);
+  s3 = new S3Client(s3ClientConfig(s3rver.endpoint));
+
+  // The environment exactly as the template gives it, with the table's Ref resolved to its name.
+  const variables = (fn(template, 'mapper').Environment as unknown as { Variables: Record<string, unknown> })
+    .Variables;
+  const table = (template.Resources.WordcountMapreduceRunTable as unknown as Loose).Properties
+    .TableName as string;
+  assert.deepEqual(variables.MAPREDUCE_TABLE, { Ref: 'WordcountMapreduceRunTable' });
+  const dynamo = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: table,
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  dynamo.destroy();
+
+  // Lambda's Invoke API: `Event` invocations are accepted with 202 and run afterwards, retried twice on a throw.
+  lambda = createServer((req, res) => {
+    const name = decodeURIComponent(
+      /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '')?.[1] ?? '',
+    );
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const handler = handlers[name];
+      if (!handler) {
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"Type":"User","message":"Function not found"}');
+        return;
+      }
+      res.writeHead(202).end();
+      const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      const context = { awsRequestId: randomUUID() };
+      const run = (async () => {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            return await handler(structuredClone(payload), context);
+          } catch (error) {
+            if (attempt === 2) console.error(`${name} failed after Lambda's retries:`, error);
+          }
+        }
+      })();
+      inFlight.add(run);
+      void run.finally(() => inFlight.delete(run));
+    });
+  });
+  await new Promise<void>((resolve) => lambda.listen(0, '127.0.0.1', resolve));
+  Object.assign(process.env, {
+    ...(variables as Record<string, string>),
+    MAPREDUCE_TABLE: table,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    MAPREDUCE_S3_ENDPOINT: s3rver.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
+  });
+
+  // The packaged artifacts, loaded as Lambda loads them: `index.handler` from each zip.
+  const load = (role: string): Handler => {
+    const file = join(dir, `packaged-${role}.js`);
+    writeFileSync(
+      file,
+      readZipEntry(readFileSync(join(dir, '.serverless', 'mapreduce', `wordcount-${role}.zip`)), 'index.js')!,
+    );
+    return (require(file) as { handler: Handler }).handler;
+  };
+  coordinator = load('coordinator');
+  handlers[fn(template, 'mapper').FunctionName as string] = load('mapper');
+  handlers[fn(template, 'reducer').FunctionName as string] = load('reducer');
+});
+
+after(async () => {
+  s3?.destroy();
+  await new Promise<void>((resolve) => (lambda ? lambda.close(() => resolve()) : resolve()));
+  await Promise.all([s3rver?.close(), dynalite?.close()]);
+});
+
+async function quiescent(): Promise<void> {
+  for (;;) {
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
+    await new Promise((r) => setTimeout(r, 50));
+    if (!inFlight.size) return;
+  }
+}
+
+async function text(bucket: string, key: string): Promise<string> {
+  return (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8');
+}
+
+test('an upload under the input prefix, through the packaged functions, gives the reference word count', async () => {
+  const corpus = sampleText(20_000);
+  const key = 'texts/2026/sample.txt';
+  await s3.send(new PutObjectCommand({ Bucket: 'corpus-bucket', Key: key, Body: corpus }));
+  const size = Buffer.byteLength(corpus);
+  const event = {
+    Records: [
+      {
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: 'corpus-bucket' }, object: { key, size, eTag: '"abc"', sequencer: '00A1' } },
+      },
+    ],
+  };
+  const outcome = (await coordinator(event, { awsRequestId: randomUUID() })) as { started: string[] };
+  assert.equal(outcome.started.length, 1);
+  await quiescent();
+
+  const runId = outcome.started[0]!;
+  const listed = await s3.send(
+    new ListObjectsV2Command({ Bucket: 'results-bucket', Prefix: `wordcount/${runId}/` }),
+  );
+  const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
+  assert.equal(keys.length, 9, keys.join(', '));
+  const counts = new Map<string, number>();
+  for (const part of keys.filter((k) => /part-\d{5}$/.test(k))) {
+    for (const line of (await text('results-bucket', part)).split('\n').filter(Boolean)) {
+      const [word, n] = line.split('\t');
+      counts.set(word!, Number(n));
+    }
+  }
+  assert.deepEqual(new Map([...counts].sort()), new Map([...referenceWordCount(corpus)].sort()));
+  const report = JSON.parse(await text('results-bucket', `wordcount/${runId}/_SUCCESS.json`));
+  assert.equal(report.splits, Math.ceil(size / (64 * 1024)));
+  assert.equal(report.reducers, 8);
+});
