@@ -140,6 +140,26 @@ describe('runLocal', () => {
     }
   });
 
+  test('a worker thread that dies is replaced and its split retried', async () => {
+    const crashing = join(dir, 'crashing.txt');
+    writeFileSync(crashing, `${text}\ncrash-here\n${text}`);
+    process.env.CRASH_ONCE_FILE = join(dir, 'crashed-once.flag');
+    try {
+      const result = await runLocal({
+        job: job(),
+        modules: { map: { file: jobs, export: 'crashOnce' }, reduce: { file: jobs, export: 'sum' } },
+        input: crashing,
+        outputDir: join(dir, 'out-crash'),
+        workers: 2,
+      });
+      assert.ok(existsSync(process.env.CRASH_ONCE_FILE));
+      assert.equal(result.report.retries.map, 1);
+      assert.deepEqual(readTsvParts(result.parts), referenceCount(`${text}\ncrash-here\n${text}`));
+    } finally {
+      delete process.env.CRASH_ONCE_FILE;
+    }
+  });
+
   test('with stragglers on, a split running past twice the median gets a backup and the first to finish wins', async () => {
     const slow = join(dir, 'slow.txt');
     // Many quick splits give a median; the one holding `slow-here` stalls on its first attempt.
