@@ -140,8 +140,8 @@ describe('SCAR FDL import', () => {
     for (const fragment of [
       'functions.aws[0].lambda.layers: not supported: Lambda functions packaged as container images cannot use layers',
       'functions.aws[0].lambda.container.timeout_threshold": not supported',
-      'storage_provider minio.my_minio: not supported on AWS',
-      'storage_providers.s3.my_s3: access keys are not supported',
+      'functions.aws[0].lambda.input[0].storage_provider: minio.my_minio is not supported on AWS',
+      'storage_providers.s3.my_s3: access keys are not supported (used by functions.aws[0].lambda.output[0].storage_provider)',
       'functions.aws[0].batch.service_role: not supported',
       'functions.aws[0].batch.compute_resources.instance_role: not supported',
       'functions.aws[0].batch.environment: not supported',

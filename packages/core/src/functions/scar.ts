@@ -74,12 +74,19 @@ export function importScarFdl(document: unknown, options: ScarImportOptions): Fd
       problems.add('functions.aws', 'must be a list of { lambda: ... } entries');
     } else {
       aws.forEach((entry, index) => {
-        const fn = importAwsEntry(entry, `functions.aws[${index}]`, baseDir, options, problems, notices);
+        const fn = importAwsEntry(
+          entry,
+          `functions.aws[${index}]`,
+          baseDir,
+          { ...options, storageProviders: document.storage_providers },
+          problems,
+          notices,
+        );
         if (fn) functions.push(fn);
       });
     }
   }
-  checkStorageProviders(document.storage_providers, functions, problems, notices);
+  checkStorageProviders(document.storage_providers, functions, notices);
   const seen = new Set<string>();
   functions.forEach((fn, index) => {
     if (seen.has(fn.name))
@@ -100,7 +107,7 @@ function importAwsEntry(
   entry: unknown,
   path: string,
   baseDir: string,
-  options: ScarImportOptions,
+  options: ScarImportOptions & { storageProviders?: unknown },
   problems: Problems,
   notices: string[],
 ): FunctionDefinition | undefined {
@@ -182,7 +189,7 @@ function importAwsEntry(
       }
       case 'input':
       case 'output': {
-        const bindings = storageBindings(value, at, problems);
+        const bindings = storageBindings(value, at, problems, options.storageProviders);
         if (bindings) fn[key] = bindings;
         break;
       }
@@ -253,7 +260,12 @@ function stringList(value: unknown, path: string, problems: Problems): string[] 
   return list as string[];
 }
 
-function storageBindings(value: unknown, path: string, problems: Problems): StorageBinding[] | undefined {
+function storageBindings(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  storageProviders: unknown,
+): StorageBinding[] | undefined {
   if (!Array.isArray(value)) {
     problems.add(path, 'must be a list of { storage_provider, path }');
     return undefined;
@@ -268,8 +280,10 @@ function storageBindings(value: unknown, path: string, problems: Problems): Stor
     const binding: Partial<StorageBinding> = {};
     for (const [key, v] of Object.entries(item)) {
       if (key === 'storage_provider') {
-        if (typeof v === 'string' && STORAGE_ID.test(v)) binding.storage = v;
-        else problems.add(`${at}.storage_provider`, 'must be s3, minio or onedata, optionally .<id>');
+        if (typeof v === 'string' && STORAGE_ID.test(v)) {
+          binding.storage = v;
+          checkAwsStorage(v, `${at}.storage_provider`, storageProviders, problems);
+        } else problems.add(`${at}.storage_provider`, 'must be s3, minio or onedata, optionally .<id>');
       } else if (key === 'path') {
         if (typeof v === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v)) binding.path = v;
         else problems.add(`${at}.path`, 'must be bucket[/prefix] with a valid S3 bucket name');
@@ -443,39 +457,34 @@ function importBatch(
   return batch;
 }
 
-function checkStorageProviders(
-  value: unknown,
-  functions: FunctionDefinition[],
-  problems: Problems,
-  notices: string[],
-): void {
-  const used = new Map<string, string>();
-  for (const fn of functions) {
-    for (const binding of [...(fn.input ?? []), ...(fn.output ?? [])]) used.set(binding.storage, fn.name);
-  }
-  for (const [storage, fnName] of used) {
-    const [type, id] = storage.split('.');
-    if (type !== 's3') {
-      problems.add(
-        `functions.aws (${fnName}) storage_provider ${storage}`,
-        'not supported on AWS: Lambda functions read and write S3 (as in SCAR; MinIO and Onedata are for OSCAR)',
-      );
-      continue;
-    }
-    if (!id) continue;
-    const account = isDict(value) && isDict(value.s3) ? value.s3[id] : undefined;
-    if (isDict(account) && ('access_key' in account || 'secret_key' in account)) {
-      problems.add(
-        `storage_providers.s3.${id}`,
-        'access keys are not supported: they would end up in the function environment; the function uses its own IAM role (remove the keys or the provider id)',
-      );
-    }
-  }
-  if (value !== undefined && isDict(value)) {
-    const unused = Object.keys(value).filter(
-      (type) => ![...used.keys()].some((s) => s.startsWith(`${type}.`)),
+/** On AWS a binding is S3, through the function's own role: no other provider, no keys in the FDL. */
+function checkAwsStorage(storage: string, path: string, providers: unknown, problems: Problems): void {
+  const [type, id] = storage.split('.');
+  if (type !== 's3') {
+    problems.add(
+      path,
+      `${storage} is not supported on AWS: Lambda functions read and write S3 (as in SCAR; MinIO and Onedata are for OSCAR)`,
     );
-    if (unused.length)
-      notices.push(`storage_providers.${unused.join(', ')}: not used by the AWS functions, ignored`);
+    return;
   }
+  const account = id && isDict(providers) && isDict(providers.s3) ? providers.s3[id] : undefined;
+  if (isDict(account) && ('access_key' in account || 'secret_key' in account)) {
+    problems.add(
+      `storage_providers.s3.${id}`,
+      `access keys are not supported (used by ${path}): they would end up in the function environment; the function uses its own IAM role (remove the keys, or write storage_provider: s3)`,
+    );
+  }
+}
+
+/** Providers no imported function uses (the OSCAR part's, leftovers) are reported, not read. */
+function checkStorageProviders(value: unknown, functions: FunctionDefinition[], notices: string[]): void {
+  if (!isDict(value)) return;
+  const used = new Set(
+    functions.flatMap((fn) =>
+      [...(fn.input ?? []), ...(fn.output ?? [])].map((b) => b.storage.split('.')[0]),
+    ),
+  );
+  const unused = Object.keys(value).filter((type) => !used.has(type));
+  if (unused.length)
+    notices.push(`storage_providers.${unused.join(', ')}: not used by the AWS functions, ignored`);
 }
