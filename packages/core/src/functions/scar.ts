@@ -479,9 +479,12 @@ function checkAwsStorage(storage: string, path: string, providers: unknown, prob
 /** Providers no imported function uses (the OSCAR part's, leftovers) are reported, not read. */
 function checkStorageProviders(value: unknown, functions: FunctionDefinition[], notices: string[]): void {
   if (!isDict(value)) return;
+  // Plain `s3` is the default account; only `<type>.<id>` reads a provider entry.
   const used = new Set(
     functions.flatMap((fn) =>
-      [...(fn.input ?? []), ...(fn.output ?? [])].map((b) => b.storage.split('.')[0]),
+      [...(fn.input ?? []), ...(fn.output ?? [])]
+        .filter((b) => b.storage.includes('.'))
+        .map((b) => b.storage.split('.')[0]),
     ),
   );
   const unused = Object.keys(value).filter((type) => !used.has(type));
