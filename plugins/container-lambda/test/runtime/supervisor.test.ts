@@ -29,7 +29,7 @@ let s3: LocalService;
 let bucket: TestBucket;
 let api: FakeRuntimeApi;
 let batch: WireEndpoint;
-let lambda: WireEndpoint;
+let lambda: WireEndpoint & { refuse: boolean };
 let supervisor: SupervisorProcess | undefined;
 let scratch: string;
 
@@ -220,6 +220,27 @@ printf '%s' "\${AWS_SECRET_ACCESS_KEY:-none} \${NOT_LISTED:-none}" > "$TMP_OUTPU
     assert.deepEqual(await bucket.keys('all-or-none/'), []);
   });
 
+  test('with several records, each is processed on its own and a failure names its object', async () => {
+    start({
+      script:
+        'case "$INPUT_FILE_PATH" in *bad.jpg) echo "cannot read" >&2; exit 2;; esac\n' +
+        'cp "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR/$(basename "$INPUT_FILE_PATH" .jpg).png"\n',
+    });
+    await bucket.put('in/good.jpg', 'G');
+    await bucket.put('in/bad.jpg', 'B');
+    const event = {
+      Records: [...s3Event('data', 'in/good.jpg').Records, ...s3Event('data', 'in/bad.jpg').Records],
+    };
+    const outcome = await api.invoke(event, { requestId: 'req-two' });
+    assert.equal(outcome.kind, 'error');
+    assert.equal(
+      outcome.body.errorMessage,
+      's3://data/in/bad.jpg: the script failed with exit code 2; stderr (last lines):\ncannot read',
+    );
+    assert.equal((await bucket.get('out/good.png')).toString(), 'G');
+    assert.deepEqual(await bucket.keys('out/bad'), []);
+  });
+
   test('the same event twice writes the same output keys again', async () => {
     start({ script: COPY_TO_PNG });
     await bucket.put('in/twice.jpg', 'v1');
@@ -340,6 +361,39 @@ describe('supervisor: HTTP calls', () => {
     );
     assert.equal(call.headers['x-amz-invocation-type'], 'Event');
     assert.deepEqual(JSON.parse(call.body), { httpMethod: 'POST', headers: { Accept: '*/*' }, body: 'x' });
+  });
+});
+
+describe('supervisor: HTTP edge cases', () => {
+  test('when the Event invocation is refused, an asynchronous call is processed in place, then answered 202', async () => {
+    start({ script: 'cp "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR/async.png"\n' });
+    lambda.refuse = true;
+    try {
+      const event = { httpMethod: 'POST', headers: { 'X-Amz-Invocation-Type': 'Event' }, body: 'ASYNC' };
+      const outcome = await api.invoke(event, { requestId: 'req-async-refused' });
+      assert.deepEqual(expectResponse(outcome), {
+        statusCode: 202,
+        headers: {},
+        body: '',
+        isBase64Encoded: false,
+      });
+      assert.ok(lambda.requests.length >= 1);
+      assert.equal((await bucket.get('out/async.png')).toString(), 'ASYNC');
+    } finally {
+      lambda.refuse = false;
+    }
+  });
+
+  test('a body too large for an environment variable still reaches the script whole, as INPUT_FILE_PATH', async () => {
+    start({ script: 'wc -c < "$INPUT_FILE_PATH" | tr -d " "\n' });
+    const body = Buffer.alloc(300_000, 7);
+    const outcome = await api.invoke(
+      { httpMethod: 'POST', body: body.toString('base64'), isBase64Encoded: true },
+      { requestId: 'req-big-body' },
+    );
+    const response = expectResponse(outcome) as { statusCode: number; body: string };
+    assert.equal(response.statusCode, 200);
+    assert.equal(Buffer.from(response.body, 'base64').toString(), '300000\n');
   });
 });
 

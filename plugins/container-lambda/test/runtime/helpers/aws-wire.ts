@@ -20,7 +20,7 @@ export interface WireEndpoint {
 async function startEndpoint(
   service: string,
   expect: { method: string; path: RegExp },
-  answer: (request: WireRequest) => { status: number; body: string },
+  answer: (request: WireRequest) => { status: number; body: string; headers?: Record<string, string> },
 ): Promise<WireEndpoint> {
   const requests: WireRequest[] = [];
   const violations: string[] = [];
@@ -42,8 +42,8 @@ async function startEndpoint(
       if (!auth.startsWith('AWS4-HMAC-SHA256 ') || !auth.includes(`/${service}/aws4_request`)) {
         violations.push(`${request.path}: not signed with SigV4 for ${service}`);
       }
-      const { status, body } = answer(request);
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(body);
+      const { status, body, headers } = answer(request);
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,14 +74,26 @@ export function startBatchEndpoint(): Promise<WireEndpoint> {
   });
 }
 
-/** Lambda's Invoke: `POST /2015-03-31/functions/<name>/invocations`, 202 for `X-Amz-Invocation-Type: Event`. */
-export function startLambdaEndpoint(): Promise<WireEndpoint> {
-  return startEndpoint(
+/**
+ * Lambda's Invoke: `POST /2015-03-31/functions/<name>/invocations`, 202 for `X-Amz-Invocation-Type: Event`;
+ * with `refuse` set it answers 413 RequestTooLargeException, as Lambda does for an oversized Event payload.
+ */
+export async function startLambdaEndpoint(): Promise<WireEndpoint & { refuse: boolean }> {
+  const state = { refuse: false };
+  const endpoint = await startEndpoint(
     'lambda',
     { method: 'POST', path: /^\/2015-03-31\/functions\/[^/]+\/invocations/ },
-    () => ({
-      status: 202,
-      body: '',
-    }),
+    () =>
+      state.refuse
+        ? {
+            status: 413,
+            body: JSON.stringify({ Type: 'User', message: 'Request must be smaller than 1048576 bytes' }),
+            headers: { 'x-amzn-errortype': 'RequestTooLargeException' },
+          }
+        : { status: 202, body: '' },
   );
+  return Object.defineProperty(endpoint, 'refuse', {
+    get: () => state.refuse,
+    set: (value: boolean) => (state.refuse = value),
+  }) as WireEndpoint & { refuse: boolean };
 }
