@@ -104,16 +104,22 @@ export function storageEvent(bucket: string, key: string, size: number, eventTim
  * the files the cloud run would upload. A failing script (non-zero exit) writes nothing and returns its exit code.
  */
 export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult> {
-  const input = options.inputs[0] ?? LOCAL_INPUT;
   const name = basename(options.file);
-  const key = input.prefix ? `${input.prefix}/${name}` : name;
-  if (options.inputs.length > 0 && !matchBinding(options.inputs, input.bucket, key)) {
+  const keyIn = (binding: StorageBindingRuntime) => (binding.prefix ? `${binding.prefix}/${name}` : name);
+  // The file goes where `sls container run` would upload it: the first input whose filters accept it.
+  const input =
+    options.inputs.length === 0
+      ? LOCAL_INPUT
+      : options.inputs.find((binding) => matchBinding([binding], binding.bucket, keyIn(binding)));
+  if (!input) {
+    const suffixes = [...new Set(options.inputs.flatMap((binding) => binding.suffix))];
     throw new ContinuumError(
       'CONTINUUM_RUN_FAILED',
-      `${options.file}: the function ${options.functionName} only processes files ending in ${input.suffix.join(', ')}; ` +
+      `${options.file}: the function ${options.functionName} only processes files ending in ${suffixes.join(', ')}; ` +
         'the cloud run would ignore this one',
     );
   }
+  const key = keyIn(input);
   const work = await mkdtemp(resolve(tmpdir(), 'continuum-local-'));
   try {
     const storage = createLocalStorage(resolve(work, 'storage'));
