@@ -102,14 +102,13 @@ async function runPhase<R>(options: {
       if (failed) rejectPhase(failed);
       else resolvePhase();
     };
-    const launch = (task: PhaseTask, backup: boolean): void => {
+    const launch = (task: PhaseTask): void => {
       const attempt = (attempts.get(task.index) ?? 0) + 1;
       attempts.set(task.index, attempt);
       const state = running.get(task.index);
       if (state) state.copies++;
       else running.set(task.index, { since: Date.now(), copies: 1, attempts: attempt });
       const started = Date.now();
-      void backup;
       pool.run(options.start(task, attempt)).then(
         async (result) => {
           const s = running.get(task.index);
@@ -141,7 +140,7 @@ async function runPhase<R>(options: {
         if (!running.size) finish();
         return;
       }
-      while (pending.length && pool.idle > 0) launch(pending.shift()!, false);
+      while (pending.length && pool.idle > 0) launch(pending.shift()!);
       if (done.size === tasks.length) finish();
     };
     const checkStragglers = (): void => {
@@ -151,10 +150,7 @@ async function runPhase<R>(options: {
       for (const [index, s] of running) {
         if (s.copies === 1 && now - s.since > limit && pool.idle > 0) {
           void options.onBackup();
-          launch(
-            tasks.find((t) => t.index === index)!,
-            true,
-          );
+          launch(tasks.find((t) => t.index === index)!);
         }
       }
     };
@@ -208,7 +204,6 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
   const pool = new WorkerPool<LocalTask, unknown>({
     file: workerFile,
     size: workers,
-    workerData: {},
   });
   let succeeded = false;
   try {
@@ -336,8 +331,9 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
       input: runInput,
       failedAt: new Date().toISOString(),
     };
+    // An earlier result of the same file version is replaced by the failure, never mixed with it.
+    rmSync(finalDir, { recursive: true, force: true });
     mkdirSync(finalDir, { recursive: true });
-    rmSync(join(finalDir, '_SUCCESS.json'), { force: true });
     const failedFile = join(finalDir, '_FAILED.json');
     writeFileSync(failedFile, `${JSON.stringify(report, null, 2)}\n`);
     const what = failure

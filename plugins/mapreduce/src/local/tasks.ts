@@ -31,8 +31,3 @@ export interface LocalReduceTask {
 }
 
 export type LocalTask = LocalMapTask | LocalReduceTask;
-
-/** What the engine passes to every worker: where the user's functions are, by export name. */
-export interface LocalWorkerData {
-  exports: { map: string; reduce: string; combine?: string };
-}
