@@ -44,6 +44,7 @@ import {
   resourceIds,
   runtimeEnvironment,
 } from './compile';
+import { environmentSize, LAMBDA_ENVIRONMENT_LIMIT } from './compile/environment';
 import { writeBuildContext } from './build-context';
 import { writeContext } from './commands/context';
 import { runInCloud, runLocally } from './commands/run';
@@ -226,6 +227,17 @@ class ContainerLambdaPlugin {
         ...(config.environment ?? {}),
         ...runtimeEnvironment(fn, { batch: fn.batch ? batchTargets(fn.name) : undefined }),
       };
+      const size = environmentSize({
+        ...(provider.environment as object | undefined),
+        ...config.environment,
+      });
+      if (size > LAMBDA_ENVIRONMENT_LIMIT) {
+        throw new ConfigError(
+          `functions.${fn.name}`,
+          `its environment variables (the supervisor's, with the input and output bindings, and yours) take about ${size} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT}`,
+          'use fewer bindings or filters, or shorter container.environment values',
+        );
+      }
       if (patch.role) config.role = patch.role;
       config.events = [...(config.events ?? []), ...patch.events];
       if (patch.ecrImage) {

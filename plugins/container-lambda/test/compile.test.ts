@@ -154,3 +154,10 @@ describe('function roles', () => {
     );
   });
 });
+
+describe('environment size', () => {
+  test('counts names and values in bytes, and an intrinsic as an ARN-sized value', async () => {
+    const { environmentSize } = await import('../src/compile/environment');
+    assert.equal(environmentSize({ AB: 'é', Q: { Ref: 'Queue' } }), 2 + 2 + 1 + 128);
+  });
+});

@@ -50,3 +50,15 @@ export function runtimeEnvironment(
   }
   return env;
 }
+
+/** Lambda's limit on all variables of a function, names and values together. */
+export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/** Bytes the variables take in Lambda; an intrinsic (an ARN once deployed) is counted as 128. */
+export function environmentSize(variables: Record<string, unknown>): number {
+  return Object.entries(variables).reduce(
+    (sum, [name, value]) =>
+      sum + Buffer.byteLength(name) + (typeof value === 'string' ? Buffer.byteLength(value) : 128),
+    0,
+  );
+}
