@@ -62,6 +62,8 @@ interface Workspace {
   event: unknown;
   eventTime: string;
   storageObjectKey?: string;
+  /** More variables for the script (HTTP query parameters as SCAR's `CONT_VAR_<name>`). */
+  variables?: Record<string, string>;
   /** Names the work in errors: `s3://bucket/key`, `the HTTP call`, ... */
   subject: string;
 }
@@ -217,6 +219,7 @@ class Supervisor {
       input: call.body.length > 0 ? { name, body: call.body } : undefined,
       event: eventForScript(event),
       eventTime: new Date(this.deps.now()).toISOString(),
+      variables: queryVariables(call),
       subject: 'the HTTP call',
     });
     const script = run.script;
@@ -335,6 +338,7 @@ class Supervisor {
       const env: Record<string, string> = {
         ...this.deps.baseEnvironment,
         ...this.settings.userEnvironment,
+        ...work.variables,
         TMP_INPUT_DIR: inputDir,
         TMP_OUTPUT_DIR: outputDir,
         EVENT: JSON.stringify(work.event) ?? 'null',
@@ -443,6 +447,15 @@ function withoutAsyncMarker(event: unknown): unknown {
     );
   }
   return copy;
+}
+
+/** SCAR passes each query parameter to the script as `CONT_VAR_<name>`; names that are not identifiers are dropped. */
+function queryVariables(call: HttpCall): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(call.query)) {
+    if (/^[A-Za-z0-9_]+$/.test(name) && !value.includes('\0')) variables[`CONT_VAR_${name}`] = value;
+  }
+  return variables;
 }
 
 function textResponse(statusCode: number, message: string): HttpResult {

@@ -325,6 +325,20 @@ describe('supervisor: HTTP calls', () => {
     assert.deepEqual(Buffer.from(response.body, 'base64'), bytes);
   });
 
+  test("query parameters reach the script as SCAR's CONT_VAR_<name>, never as shell text", async () => {
+    start({ script: 'printf "%s|%s|%s" "$CONT_VAR_size" "$CONT_VAR_mode" "${CONT_VAR_bad:-unset}"\n' });
+    const outcome = await api.invoke(
+      {
+        httpMethod: 'POST',
+        body: 'x',
+        queryStringParameters: { size: '$(touch pwned)', mode: 'gray scale', 'bad-name': 'x' },
+      },
+      { requestId: 'req-query' },
+    );
+    const response = expectResponse(outcome) as { body: string };
+    assert.equal(Buffer.from(response.body, 'base64').toString(), '$(touch pwned)|gray scale|unset');
+  });
+
   test('a failing script answers 500 with a short message and no stderr', async () => {
     start({ script: 'echo "secret detail" >&2\nexit 3\n' });
     const outcome = await api.invoke({ httpMethod: 'POST', body: 'x' }, { requestId: 'req-http-fail' });
