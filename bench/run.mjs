@@ -27,6 +27,9 @@ if (!existsSync(corpus) || statSync(corpus).size !== Math.round(MB * 1024 * 1024
   console.log(`${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 
+// The job's documented chunk size, 64 MB; smaller files get smaller chunks so that every core has splits to map.
+const chunkMb = MB >= 256 ? 64 : Math.max(1, Math.ceil(MB / 8));
+process.env.BENCH_CHUNK = `${chunkMb}MB`;
 const cliBuilt = existsSync(join(root, 'plugins/mapreduce/dist/local/run.js'));
 const slsEnv = {
   ...process.env,
@@ -48,7 +51,10 @@ function measure(label, argv, options = {}) {
     );
   }
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(out.stderr ?? '');
-  return { seconds, rssMb: rss ? Number(rss[1]) / 1024 : undefined, stdout: out.stdout };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(out.stderr ?? '');
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(out.stderr ?? '');
+  const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : undefined;
+  return { seconds, cpu, rssMb: rss ? Number(rss[1]) / 1024 : undefined, stdout: out.stdout };
 }
 
 const outA = join(work, 'a');
@@ -76,7 +82,7 @@ const variants = {
     : {
         name: '(a) runLocal (plugin not built: run `npm run build` to measure the CLI)',
         argv: [process.execPath, '--import', 'tsx', join(here, 'local-run.mts'), corpus, outA],
-        options: { cwd: root },
+        options: { cwd: root, env: { ...process.env, BENCH_CHUNK: String(chunkMb * 1024 * 1024) } },
       },
   b: {
     name: '(b) single-threaded Node.js loop',
@@ -98,10 +104,15 @@ const variants = {
 
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(
-  `word count over ${MB} MB, ${RUNS} runs each, ${availableParallelism()} cores, load average ${loadavg()
+  `word count over ${MB} MB (chunks of ${chunkMb} MB), ${RUNS} runs each, ${availableParallelism()} cores, load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
+if (loadavg()[0] > availableParallelism() / 2) {
+  console.log(
+    '  note: the machine is busy; wall-clock ratios understate (a), which needs every core at once',
+  );
+}
 const results = { a: [], b: [], c: [] };
 let peakA = 0;
 try {
@@ -113,7 +124,9 @@ try {
       results[key].push(m.seconds);
       if (key === 'a' && m.rssMb) peakA = Math.max(peakA, m.rssMb);
       console.log(
-        `  run ${run} ${v.name}: ${m.seconds.toFixed(2)} s${m.rssMb ? `, peak RSS ${m.rssMb.toFixed(0)} MB` : ''}`,
+        `  run ${run} ${v.name}: ${m.seconds.toFixed(2)} s` +
+          (m.cpu !== undefined ? ` (cpu ${m.cpu.toFixed(2)} s)` : '') +
+          (m.rssMb ? `, peak RSS ${m.rssMb.toFixed(0)} MB` : ''),
       );
     }
   }

@@ -11,7 +11,7 @@ export interface ModuleRefs {
 }
 
 /** This folder's worker module, without extension: `.js` in dist, `.ts` when run from sources. */
-const WORKER_MODULE = join(__dirname, 'worker');
+const WORKER_MODULE = join(dirname(__filename), 'worker');
 
 /** The generated entry: imports each user function by name and starts the worker with them. */
 export function workerEntry(modules: ModuleRefs, workerModule = WORKER_MODULE): string {
