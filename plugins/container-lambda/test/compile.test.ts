@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveContainerFunction, type ContainerFunctionConfig } from '../src/config';
 import { compileService, ecrImageName, existingBuckets, functionPatch } from '../src/compile';
+import { environmentSize } from '../src/compile/environment';
 
 const dir = mkdtempSync(join(tmpdir(), 'container-compile-'));
 writeFileSync(join(dir, 'run.sh'), 'true\n');
@@ -156,8 +157,7 @@ describe('function roles', () => {
 });
 
 describe('environment size', () => {
-  test('counts names and values in bytes, and an intrinsic as an ARN-sized value', async () => {
-    const { environmentSize } = await import('../src/compile/environment');
+  test('counts names and values in bytes, and an intrinsic as an ARN-sized value', () => {
     assert.equal(environmentSize({ AB: 'é', Q: { Ref: 'Queue' } }), 2 + 2 + 1 + 128);
   });
 });
