@@ -43,7 +43,10 @@ describe('compileFunctions', () => {
     assert.equal(mapper.memorySize, 1769);
     assert.equal(mapper.timeout, 300);
     assert.equal(mapper.role, 'WordcountMapreduceRole');
-    assert.deepEqual(mapper.package, { artifact: '.serverless/mapreduce/wordcount-mapper.zip' });
+    assert.deepEqual(mapper.package, {
+      individually: true,
+      artifact: '.serverless/mapreduce/wordcount-mapper.zip',
+    });
   });
 
   test('passes the contract environment to every role', () => {

@@ -76,7 +76,8 @@ export function compileFunctions(
       role: roleLogicalId(job.name),
       environment: environment(ctx, job),
       events: role === 'coordinator' ? [inputTrigger(job, ctx.inputBucketCreatedHere)] : [],
-      package: { artifact: artifactPath(job.name, role) },
+      // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
+      package: { individually: true, artifact: artifactPath(job.name, role) },
     };
   }
   return functions;
