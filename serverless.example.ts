@@ -1,10 +1,7 @@
 // One typed service that uses the Serverless Continuum plugins; `npm run demo` runs it locally.
 import type { AWS } from '@serverless/typescript';
 import type { Config as MapreduceConfig } from '@serverless-continuum/mapreduce';
-import type {
-  ContainerFunction,
-  Custom as ContainerLambdaCustom,
-} from '@serverless-continuum/container-lambda';
+import type { Custom as ContainerLambdaCustom, WithContainer } from '@serverless-continuum/container-lambda';
 
 // SCAR's grayify as a function of this service: an existing image + a shell script on every uploaded picture;
 // large pictures go to AWS Batch. The image is prebuilt (digest-pinned) so the service packages without Docker.
@@ -21,7 +18,7 @@ const grayify = {
   output: [{ storage: 's3', path: 'continuum-example-images/out', suffix: ['.png'] }],
   execution: 'lambda-batch',
   batch: { vcpus: 2, memory: 4096, fallback: { inputBytes: 52428800 } },
-} satisfies ContainerFunction;
+} satisfies WithContainer<NonNullable<AWS['functions']>[string]>;
 
 const serverlessConfiguration: AWS = {
   service: 'continuum-example',

@@ -435,12 +435,13 @@ class ContainerLambdaPlugin {
 namespace ContainerLambdaPlugin {
   /** This plugin's function properties (`container`, `input`, `output`, `execution`, `batch`, `api`). */
   export type Properties = ContainerFunctionProperties;
-  /**
-   * A container function in a typed `serverless.ts`: write `const f = { ... } satisfies ContainerFunction`
-   * and put `f` in `functions` (a checked variable passes `@serverless/typescript`'s AWS type).
-   */
+  /** A loose container function shape (any framework key allowed). */
   export type ContainerFunction = ContainerFunctionConfig;
-  /** The framework's function type `F` plus this plugin's properties. */
+  /**
+   * The framework's function type `F` plus this plugin's properties. In a typed `serverless.ts`:
+   * `const f = { ... } satisfies WithContainer<NonNullable<AWS['functions']>[string]>`, then `functions: { f }`
+   * (a checked variable passes `@serverless/typescript`'s AWS type, and typos are caught).
+   */
   export type WithContainer<F extends object> = F & ContainerFunctionProperties;
   export type Container = ContainerSpec;
   export type Batch = BatchConfig;
