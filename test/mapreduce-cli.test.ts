@@ -71,6 +71,33 @@ for (const framework of ['osls', 'serverless'] as Framework[]) {
   });
 }
 
+test('status --local lists the local runs and prints one report', async () => {
+  const output = join(work, 'out-osls');
+  const list = await runSls(
+    'osls',
+    ['mapreduce', 'status', '--job', 'wordcount', '--local', '--output', output],
+    {
+      cwd: FIXTURE,
+    },
+  );
+  assert.equal(list.code, 0, list.stderr + list.stdout);
+  const runId = new RegExp(
+    `Runs of job wordcount \\(${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\):\\n {2}(\\S+) +succeeded`,
+  ).exec(list.stdout)?.[1];
+  assert.ok(runId, list.stdout);
+  const one = await runSls(
+    'osls',
+    ['mapreduce', 'status', '--job', 'wordcount', '--local', '--output', output, '--run', runId],
+    { cwd: FIXTURE },
+  );
+  assert.equal(one.code, 0, one.stderr + one.stdout);
+  assert.match(
+    one.stdout,
+    new RegExp(`Run ${runId.replace(/\./g, '\\.')} succeeded: .*_SUCCESS\\.json\\n {2}input`),
+  );
+  assert.match(one.stdout, /records +20,000 in/);
+});
+
 test('an unknown job is refused with the list of jobs', async () => {
   const run = await runSls('osls', ['mapreduce', 'run', '--job', 'nope', '--input', input, '--local'], {
     cwd: FIXTURE,

@@ -34,6 +34,12 @@ export const commands = {
         options: {
           job: { usage: 'Job name under custom.mapreduce', type: 'string', shortcut: 'j', required: true },
           run: { usage: 'Run id: print this run’s report', type: 'string' },
+          local: { usage: 'Read runs of --local from a folder instead of S3', type: 'boolean' },
+          output: {
+            usage: 'With --local: the output folder (default ./mapreduce-output)',
+            type: 'string',
+            shortcut: 'o',
+          },
         },
       },
       logs: {

@@ -1,9 +1,13 @@
-// `sls mapreduce status`: the runs found in a job's output prefix, or one run's report.
+// `sls mapreduce status`: the runs found in a job's output (its S3 prefix, or a local output folder with
+// --local), or one run's report.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import { awsClientConfig } from '@serverless-continuum/core/serverless';
 import { createS3Storage, type Storage } from '@serverless-continuum/core/storage';
+import type { StorageLocation } from '../config';
 import { s3Endpoint, selectJob, stringOption, type CommandContext } from './context';
-import { FAILED, SUCCESS, listRuns, readJson } from './results';
+import { FAILED, SUCCESS, listRuns, readJson, type RunMarker } from './results';
 import { summarizeRun } from './report';
 
 export async function jobStorage(ctx: CommandContext): Promise<Storage> {
@@ -16,36 +20,95 @@ export async function jobStorage(ctx: CommandContext): Promise<Storage> {
   });
 }
 
-export async function statusCommand(ctx: CommandContext, storage?: Storage): Promise<void> {
+/** Where a job's runs are read from: its output prefix on S3, or a local output folder. */
+interface RunsSource {
+  where: string;
+  list(): Promise<RunMarker[]>;
+  /** The marker file of a run, its display path and content; undefined when the run has none. */
+  read(runId: string): Promise<{ status: RunMarker['status']; path: string; report: unknown } | undefined>;
+}
+
+const MARKERS = [
+  [SUCCESS, 'succeeded'],
+  [FAILED, 'failed'],
+] as const;
+
+function s3Runs(storage: Storage, output: StorageLocation): RunsSource {
+  return {
+    where: `s3://${output.bucket}/${output.prefix}`,
+    list: () => listRuns(storage, output),
+    async read(runId) {
+      for (const [file, status] of MARKERS) {
+        const key = `${output.prefix}${runId}/${file}`;
+        if (!(await storage.head(output.bucket, key))) continue;
+        return {
+          status,
+          path: `s3://${output.bucket}/${key}`,
+          report: await readJson(storage, output.bucket, key),
+        };
+      }
+      return undefined;
+    },
+  };
+}
+
+function localRuns(folder: string): RunsSource {
+  const marker = (runId: string) =>
+    MARKERS.map(([file, status]) => ({ status, path: join(folder, runId, file) })).find((m) =>
+      existsSync(m.path),
+    );
+  return {
+    where: folder,
+    async list() {
+      if (!existsSync(folder)) return [];
+      const runs: RunMarker[] = [];
+      for (const runId of readdirSync(folder)) {
+        const found = marker(runId);
+        if (found) {
+          runs.push({
+            runId,
+            status: found.status,
+            key: found.path,
+            lastModified: statSync(found.path).mtime,
+          });
+        }
+      }
+      return runs.sort((a, b) => (a.lastModified?.getTime() ?? 0) - (b.lastModified?.getTime() ?? 0));
+    },
+    async read(runId) {
+      // A run id is one folder name: never a path that leaves the output folder.
+      if (!/^[A-Za-z0-9._-]+$/.test(runId) || runId.startsWith('.')) return undefined;
+      const found = marker(runId);
+      return found && { ...found, report: JSON.parse(readFileSync(found.path, 'utf8')) as unknown };
+    },
+  };
+}
+
+export async function statusCommand(ctx: CommandContext): Promise<void> {
   const job = selectJob(ctx);
-  const store = storage ?? (await jobStorage(ctx));
-  const { output } = job.runtime;
+  const source =
+    ctx.options.local === true
+      ? localRuns(resolve(process.cwd(), stringOption(ctx.options, 'output') ?? 'mapreduce-output'))
+      : s3Runs(await jobStorage(ctx), job.runtime.output);
   const runId = stringOption(ctx.options, 'run');
   if (runId) {
-    for (const [file, status] of [
-      [SUCCESS, 'succeeded'],
-      [FAILED, 'failed'],
-    ] as const) {
-      const key = `${output.prefix}${runId}/${file}`;
-      if (!(await store.head(output.bucket, key))) continue;
-      ctx.utils.writeText([
-        `Run ${runId} ${status}: s3://${output.bucket}/${key}`,
-        ...summarizeRun(await readJson(store, output.bucket, key)),
-      ]);
-      return;
+    const found = await source.read(runId);
+    if (!found) {
+      throw new ContinuumError(
+        'CONTINUUM_NOT_FOUND',
+        `run ${runId} of job ${job.name} has no ${SUCCESS} or ${FAILED} in ${source.where} (still running, or an unknown id)`,
+      );
     }
-    throw new ContinuumError(
-      'CONTINUUM_NOT_FOUND',
-      `run ${runId} of job ${job.name} has no ${SUCCESS} or ${FAILED} under s3://${output.bucket}/${output.prefix}${runId}/ (still running, or an unknown id)`,
-    );
+    ctx.utils.writeText([`Run ${runId} ${found.status}: ${found.path}`, ...summarizeRun(found.report)]);
+    return;
   }
-  const runs = await listRuns(store, output);
+  const runs = await source.list();
   if (!runs.length) {
-    ctx.utils.writeText(`No finished runs of job ${job.name} under s3://${output.bucket}/${output.prefix}`);
+    ctx.utils.writeText(`No finished runs of job ${job.name} in ${source.where}`);
     return;
   }
   ctx.utils.writeText([
-    `Runs of job ${job.name} (s3://${output.bucket}/${output.prefix}):`,
+    `Runs of job ${job.name} (${source.where}):`,
     ...runs.map((r) =>
       `  ${r.runId}  ${r.status.padEnd(9)}  ${r.lastModified ? r.lastModified.toISOString() : ''}`.trimEnd(),
     ),
