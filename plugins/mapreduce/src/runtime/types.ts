@@ -91,7 +91,7 @@ export interface RunReport {
   runId: string;
   job: string;
   status: 'succeeded';
-  input: { bucket: string; key: string; versionId?: string; size: number };
+  input: { bucket: string; key: string; versionId?: string; etag?: string; size: number };
   output: { bucket: string; prefix: string; parts: string[]; format: 'tsv' | 'jsonl' };
   splits: number;
   /** Map task executions, including retries and straggler backups. */
@@ -118,6 +118,6 @@ export interface FailureReport {
   partition?: number;
   attempts: number;
   error: { message: string; name?: string; stack?: string };
-  input: { bucket: string; key: string; versionId?: string; size: number };
+  input: { bucket: string; key: string; versionId?: string; etag?: string; size: number };
   failedAt: string;
 }
