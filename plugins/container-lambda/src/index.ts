@@ -168,6 +168,15 @@ class ContainerLambdaPlugin {
   /** Imports FDL functions, checks every container function, and turns each into an image function. */
   prepareFunctions(): void {
     this.importFdl();
+    this.resolveFunctions();
+    if (!this.resolved.size) return;
+    const commands = this.serverless.processedInput?.commands ?? [];
+    if (commands[0] === 'invoke' && commands[1] === 'local') this.prepareInvokeLocal();
+    else this.makeImageFunctions();
+  }
+
+  /** Every rule of config.ts, once, for every container function (FDL ones name their source). */
+  private resolveFunctions(): void {
     const service = this.serverless.service;
     const functions = service.functions ?? {};
     const architecture =
@@ -202,14 +211,13 @@ class ContainerLambdaPlugin {
         );
       }
     }
-    if (!this.resolved.size) return;
     checkTriggerOverlaps([...this.resolved.values()]);
+  }
 
-    const commands = this.serverless.processedInput?.commands ?? [];
-    if (commands[0] === 'invoke' && commands[1] === 'local') {
-      this.prepareInvokeLocal();
-      return;
-    }
+  /** Image, role, events, variables, ECR build context and binary API setting, before the framework compiles. */
+  private makeImageFunctions(): void {
+    const service = this.serverless.service;
+    const functions = service.functions ?? {};
     const existing = existingBuckets([...this.resolved.values()]);
     const provider = service.provider;
     for (const fn of this.resolved.values()) {
