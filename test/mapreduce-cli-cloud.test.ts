@@ -4,7 +4,7 @@
 // store (on dynalite) and writes the markers a run writes; the pipeline runs end to end in the runtime's tests.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -178,8 +178,9 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     );
     const file = join(work, 'book.txt');
     writeFileSync(file, 'a b c\na b\n');
+    const download = join(work, 'results');
     const run = await runWithPipeline(
-      ['mapreduce', 'run', '--job', 'wordcount', '--input', file],
+      ['mapreduce', 'run', '--job', 'wordcount', '--input', file, '--output', download],
       'texts/book.txt',
       'book.txt-1234',
       'succeeded',
@@ -194,6 +195,17 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     assert.match(run.stdout, /records +2 in, 5 emitted, 5 after combine, 3 out/);
     assert.match(run.stdout, /Report: s3:\/\/results-bucket\/wordcount\/book\.txt-1234\/_SUCCESS\.json/);
     assert.match(run.stdout, /First lines of part-00000:\n {2}a\t2\n {2}b\t2\n {2}c\t1/);
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `Downloaded 2 files to ${join(download, 'book.txt-1234').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+      ),
+    );
+    assert.equal(readFileSync(join(download, 'book.txt-1234', 'part-00000'), 'utf8'), 'a\t2\nb\t2\nc\t1\n');
+    assert.equal(
+      JSON.parse(readFileSync(join(download, 'book.txt-1234', '_SUCCESS.json'), 'utf8')).runId,
+      'book.txt-1234',
+    );
   });
 
   test('a failed run exits non-zero and names the failed split', async () => {

@@ -17,7 +17,8 @@ export const commands = {
           },
           local: { usage: 'Run on this machine with worker threads: no AWS, no network', type: 'boolean' },
           output: {
-            usage: 'Where results go with --local (a folder, default ./mapreduce-output)',
+            usage:
+              'A folder: with --local the results go there (default ./mapreduce-output); on AWS the result is downloaded into it',
             type: 'string',
             shortcut: 'o',
           },

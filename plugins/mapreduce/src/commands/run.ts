@@ -4,8 +4,8 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
-import { parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
-import type { ResolvedJob } from '../config';
+import { downloadIntoFolder, parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
+import type { ResolvedJob, StorageLocation } from '../config';
 import { selectJob, stringOption, type CommandContext } from './context';
 import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
 import { formatBytes, summarizeRun } from './report';
@@ -124,6 +124,14 @@ function pollMs(): number {
 
 async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): Promise<void> {
   const { input: inputLocation, output } = job.runtime;
+  const downloadOption = stringOption(ctx.options, 'output');
+  if (downloadOption?.startsWith('s3://')) {
+    throw new ConfigError(
+      '--output',
+      `a deployed job writes to s3://${output.bucket}/${output.prefix} (custom.mapreduce.${job.name}.output)`,
+      'give a local folder to download the result into',
+    );
+  }
   const storage = await jobStorage(ctx);
   const before = new Set((await listRuns(storage, output)).map((r) => r.key));
   let key: string;
@@ -200,12 +208,35 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
   const head = (await storage.head(output.bucket, partKey))
     ? await storage.getBytes(output.bucket, partKey, { start: 0, end: 64 * 1024 })
     : undefined;
+  const downloaded = downloadOption
+    ? await downloadRun(storage, output, marker.runId, resolve(process.cwd(), downloadOption))
+    : undefined;
   ctx.utils.writeText([
     ...lines,
+    ...(downloaded ? [`Downloaded ${downloaded.files} files to ${downloaded.dir}`] : []),
     ...(head
       ? ['First lines of part-00000:', ...firstLines(head.toString('utf8'), TOP_LINES).map((l) => `  ${l}`)]
       : []),
   ]);
+}
+
+/** Copies a finished run (`part-*` and `_SUCCESS.json`) to `<folder>/<run id>/`; keys never leave that folder. */
+async function downloadRun(
+  storage: Storage,
+  output: StorageLocation,
+  runId: string,
+  folder: string,
+): Promise<{ dir: string; files: number }> {
+  const prefix = `${output.prefix}${runId}/`;
+  const dir = join(folder, runId);
+  let files = 0;
+  for await (const object of storage.list(output.bucket, prefix)) {
+    const name = object.key.slice(prefix.length);
+    if (name !== SUCCESS && !/^part-\d+$/.test(name)) continue;
+    await downloadIntoFolder(storage, output.bucket, object.key, dir, name);
+    files++;
+  }
+  return { dir, files };
 }
 
 /** A new `_SUCCESS.json`/`_FAILED.json` whose `input.key` is the uploaded key belongs to our run. */
