@@ -155,6 +155,8 @@ export interface ResolveOptions {
   architecture?: string;
   /** `custom.containerLambda.images.<fn>`. */
   prebuiltImage?: string;
+  /** `provider.timeout` (seconds), the default of every function's. */
+  providerTimeout?: number;
 }
 
 export function isContainerFunction(fn: unknown): fn is ContainerFunctionConfig {
@@ -253,14 +255,18 @@ export function resolveContainerFunction(
   }
 
   const architecture = (fn.architecture ?? options.architecture ?? 'x86_64') === 'arm64' ? 'arm64' : 'x86_64';
+  // The framework's default timeout is 6 s: the margin must leave the script some of it.
+  const timeout = fn.timeout ?? options.providerTimeout ?? 6;
   const margin =
     fn.batch?.fallback?.deadlineMarginSeconds ?? options.batchDefaults?.fallback?.deadlineMarginSeconds;
-  if (margin !== undefined && fn.timeout !== undefined && margin >= fn.timeout) {
+  if (margin !== undefined && margin >= timeout) {
     throw new ConfigError(
-      `${at}.batch.fallback.deadlineMarginSeconds`,
-      `must be less than the timeout (${fn.timeout} s)`,
+      `${fn.batch?.fallback?.deadlineMarginSeconds !== undefined ? at : 'custom.containerLambda'}.batch.fallback.deadlineMarginSeconds`,
+      `must be less than the function's timeout (${timeout} s)`,
+      'raise the timeout or lower the margin',
     );
   }
+  const defaultMargin = Math.max(1, Math.min(BATCH_DEFAULTS.deadlineMarginSeconds, Math.floor(timeout / 3)));
   return {
     name,
     lambdaName: options.lambdaName ?? (typeof fn.name === 'string' ? fn.name : name),
@@ -275,8 +281,7 @@ export function resolveContainerFunction(
     execution,
     batch,
     api: fn.api ?? false,
-    deadlineMarginSeconds:
-      margin ?? (execution === 'lambda-batch' ? BATCH_DEFAULTS.deadlineMarginSeconds : undefined),
+    deadlineMarginSeconds: margin ?? (execution === 'lambda-batch' ? defaultMargin : undefined),
     architecture,
   };
 }

@@ -192,6 +192,8 @@ class ContainerLambdaPlugin {
             lambdaName: fn.name,
             architecture,
             prebuiltImage: this.custom.images?.[name],
+            providerTimeout:
+              typeof service.provider.timeout === 'number' ? service.provider.timeout : undefined,
           }),
         );
       } catch (error) {

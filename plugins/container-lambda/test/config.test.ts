@@ -113,7 +113,7 @@ describe('container function rules', () => {
       message: /^functions\.thumb\.batch\.securityGroupIds: required/,
     });
     const fn = resolve(
-      { ...base, execution: 'lambda-batch', batch: { gpu: 1 } },
+      { ...base, execution: 'lambda-batch', timeout: 300, batch: { gpu: 1 } },
       { batchDefaults: { subnets: ['subnet-1'], securityGroupIds: ['sg-1'], spot: true } },
     );
     assert.deepEqual(fn.batch, {
@@ -130,6 +130,23 @@ describe('container function rules', () => {
       fallbackInputBytes: undefined,
     });
     assert.equal(fn.deadlineMarginSeconds, 10);
+  });
+
+  test('lambda-batch keeps a deadline margin the timeout can hold', () => {
+    const net = { subnets: ['s'], securityGroupIds: ['g'] };
+    const lb = (timeout: number | undefined, fallback?: { deadlineMarginSeconds: number }) =>
+      resolve({
+        ...base,
+        execution: 'lambda-batch',
+        timeout,
+        batch: { ...net, ...(fallback ? { fallback } : {}) },
+      });
+    assert.equal(lb(300).deadlineMarginSeconds, 10);
+    assert.equal(lb(undefined).deadlineMarginSeconds, 2, "a third of the framework's default 6 s");
+    assert.throws(() => lb(30, { deadlineMarginSeconds: 30 }), {
+      message:
+        /^functions\.thumb\.batch\.fallback\.deadlineMarginSeconds: must be less than the function's timeout \(30 s\)/,
+    });
   });
 
   test('a GPU needs Batch', () => {
