@@ -98,6 +98,71 @@ test('status --local lists the local runs and prints one report', async () => {
   assert.match(one.stdout, /records +20,000 in/);
 });
 
+describe('sls mapreduce run --local on JSON lines (osls)', () => {
+  test('computes a mean per key without a combiner, written as JSON lines', async () => {
+    const file = join(work, 'measurements.jsonl');
+    writeFileSync(
+      file,
+      [
+        '{"sensor":"a","value":1}',
+        '{"sensor":"b","value":10}',
+        '{"sensor":"a","value":2}',
+        '{"sensor":"a","value":6}',
+      ].join('\n'),
+    );
+    const output = join(work, 'means-out');
+    const run = await runSls(
+      'osls',
+      ['mapreduce', 'run', '--job', 'means', '--input', file, '--local', '--output', output],
+      {
+        cwd: FIXTURE,
+      },
+    );
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const runId = /Run (\S+) of job means succeeded/.exec(run.stdout)![1]!;
+    const lines = readdirSync(join(output, runId))
+      .filter((f) => f.startsWith('part-'))
+      .flatMap((f) =>
+        readFileSync(join(output, runId, f), 'utf8')
+          .split('\n')
+          .filter(Boolean),
+      )
+      .map((l) => JSON.parse(l) as [string, number])
+      .sort();
+    assert.deepEqual(lines, [
+      ['a', 3],
+      ['b', 10],
+    ]);
+  });
+
+  test('a record the job cannot read fails the run visibly: _FAILED.json, no parts, the split named', async () => {
+    const file = join(work, 'broken.jsonl');
+    writeFileSync(file, '{"sensor":"a","value":1}\nnot json\n');
+    const output = join(work, 'broken-out');
+    const run = await runSls(
+      'osls',
+      ['mapreduce', 'run', '--job', 'means', '--input', file, '--local', '--output', output],
+      {
+        cwd: FIXTURE,
+      },
+    );
+    assert.notEqual(run.code, 0);
+    const message = run.stdout + run.stderr;
+    const split = /split (\d+) \(bytes \d+-\d+\) of \S+ failed after 3 attempts: .*not valid JSON/.exec(
+      message,
+    );
+    assert.ok(split, message);
+    assert.match(message, /\[CONTINUUM_RUN_FAILED\]/);
+    const failed = /see (\S+_FAILED\.json)/.exec(message)?.[1];
+    assert.ok(failed, message);
+    const report = JSON.parse(readFileSync(failed, 'utf8'));
+    assert.equal(report.status, 'failed');
+    assert.equal(report.split.index, Number(split[1]));
+    const runDir = join(failed, '..');
+    assert.deepEqual(readdirSync(runDir), ['_FAILED.json']);
+  });
+});
+
 test('an unknown job is refused with the list of jobs', async () => {
   const run = await runSls('osls', ['mapreduce', 'run', '--job', 'nope', '--input', input, '--local'], {
     cwd: FIXTURE,

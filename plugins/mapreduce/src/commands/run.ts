@@ -1,20 +1,20 @@
 // `sls mapreduce run`: a job on a local file with worker threads (--local), or on AWS by uploading to the input prefix.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
+import { awsClientConfig } from '@serverless-continuum/core/serverless';
 import { downloadIntoFolder, parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedJob, StorageLocation } from '../config';
-import { selectJob, stringOption, type CommandContext } from './context';
-import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
-import { formatBytes, summarizeRun } from './report';
-import type { JobRuntimeConfig } from '../runtime/contract';
-import { jobStorage } from './status';
-import { describeProgress, runTableProgress } from './progress';
-import { awsClientConfig } from '@serverless-continuum/core/serverless';
 import { tableName } from '../compile/names';
+import type { JobRuntimeConfig } from '../runtime/contract';
 import type { RunState } from '../runtime/run-store';
+import { selectJob, stringOption, type CommandContext } from './context';
+import { describeProgress, runTableProgress } from './progress';
+import { formatBytes, summarizeRun } from './report';
+import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
+import { jobStorage } from './status';
 
 const TOP_LINES = 10;
 
@@ -111,9 +111,15 @@ export function localChunking(job: JobRuntimeConfig, fileSize: number, workers: 
   return chunkSize < job.chunkSize ? { ...job, chunkSize } : job;
 }
 
+/** The first 64 KB of a part, enough for its first lines without reading a large part whole. */
 function readHead(file: string): string {
-  const text = readFileSync(file, 'utf8');
-  return text.length > 64 * 1024 ? text.slice(0, 64 * 1024) : text;
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Poll period while following a run on AWS; tests shorten it. */
