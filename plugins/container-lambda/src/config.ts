@@ -267,9 +267,17 @@ export function resolveContainerFunction(
     );
   }
   const defaultMargin = Math.max(1, Math.min(BATCH_DEFAULTS.deadlineMarginSeconds, Math.floor(timeout / 3)));
+  const lambdaName = options.lambdaName ?? (typeof fn.name === 'string' ? fn.name : name);
+  if (lambdaName.length > 64) {
+    throw new ConfigError(
+      `${at}.name`,
+      `the Lambda function name "${lambdaName}" has ${lambdaName.length} characters; AWS allows 64`,
+      'set a shorter functions.<name>.name, or a shorter service or function name',
+    );
+  }
   return {
     name,
-    lambdaName: options.lambdaName ?? (typeof fn.name === 'string' ? fn.name : name),
+    lambdaName,
     image: container.image,
     prebuilt,
     imageUri,

@@ -149,6 +149,13 @@ describe('container function rules', () => {
     });
   });
 
+  test('a Lambda name over 64 characters is refused before deploy', () => {
+    assert.throws(() => resolve(base, { lambdaName: `svc-dev-${'x'.repeat(60)}` }), {
+      message:
+        /^functions\.thumb\.name: the Lambda function name "svc-dev-x+" has 68 characters; AWS allows 64/,
+    });
+  });
+
   test('a GPU needs Batch', () => {
     assert.throws(() => resolve({ ...base, batch: { gpu: 1 } }), {
       message: /^functions\.thumb\.batch\.gpu: needs execution: batch or lambda-batch \(Lambda has no GPUs\)/,
