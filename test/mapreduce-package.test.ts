@@ -134,7 +134,6 @@ for (const framework of frameworks) {
         statements.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
       assert.deepEqual(on('s3:GetObject'), [
         sub('arn:${AWS::Partition}:s3:::corpus-bucket/texts/*'),
-        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*'),
         sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/*'),
       ]);
       assert.deepEqual(on('s3:DeleteObject'), [

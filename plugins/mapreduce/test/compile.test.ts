@@ -125,6 +125,21 @@ describe('compileResources', () => {
     assert.equal(resources.WordcountMapreduceRole!.Properties!.PermissionsBoundary, undefined);
   });
 
+  test('a temp location outside the output gets its own read and write grants', () => {
+    const elsewhere = {
+      ...job,
+      runtime: { ...job.runtime, temp: { bucket: 'scratch-bucket', prefix: 'mr/' } },
+    };
+    const statements = jobStatements(ctx, elsewhere);
+    const writes = statements
+      .filter((s) => s.Action.includes('s3:PutObject'))
+      .flatMap((s) => [s.Resource].flat());
+    assert.deepEqual(writes, [
+      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::scratch-bucket/mr/*' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/*' },
+    ]);
+  });
+
   test('gives the job role no wildcard resource', () => {
     const text = JSON.stringify(jobStatements(ctx, job));
     assert.doesNotMatch(text, /"\*"/);
@@ -138,11 +153,9 @@ describe('compileResources', () => {
       statements.filter((s) => s.Action.includes(action)).flatMap((s) => [s.Resource].flat());
     assert.deepEqual(resourcesFor('s3:GetObject'), [
       { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::corpus-bucket/texts/*' },
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*' },
       { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/*' },
     ]);
     assert.deepEqual(resourcesFor('s3:PutObject'), [
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*' },
       { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/*' },
     ]);
     assert.deepEqual(resourcesFor('s3:DeleteObject'), [

@@ -8,7 +8,7 @@ import {
   type CfnValue,
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
-import { ROLES, type ResolvedJob } from '../config';
+import { ROLES, overlaps, type ResolvedJob } from '../config';
 import { functionName, tableLogicalId, type ServiceContext } from './names';
 
 const sub = (template: string): CfnValue => ({ 'Fn::Sub': template });
@@ -38,8 +38,10 @@ export function jobStatements(ctx: ServiceContext, job: ResolvedJob): PolicyStat
       Resource: names.map(logStreamsArn),
     },
     ...s3ReadStatements(input.bucket, input.prefix),
-    ...s3ReadStatements(temp.bucket, temp.prefix),
-    ...s3WriteStatements(temp.bucket, temp.prefix),
+    // The default temp prefix lies inside the output prefix, whose read/write below already cover it.
+    ...(overlaps(temp, output) && temp.prefix.startsWith(output.prefix)
+      ? []
+      : [...s3ReadStatements(temp.bucket, temp.prefix), ...s3WriteStatements(temp.bucket, temp.prefix)]),
     ...s3DeleteStatements(temp.bucket, temp.prefix),
     // The output is read back too: a run checks for its own `_SUCCESS.json` before publishing twice.
     ...s3ReadStatements(output.bucket, output.prefix),
