@@ -147,6 +147,7 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
             [sub('arn:${AWS::Partition}:s3:::continuum-images/out/*')],
             undefined,
           ],
+          [['s3:DeleteObject'], [sub('arn:${AWS::Partition}:s3:::continuum-images/out/*')], undefined],
         ],
       );
     });
@@ -219,6 +220,7 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
           [sub('arn:${AWS::Partition}:s3:::lab-archive/raw/*')],
           [sub('arn:${AWS::Partition}:s3:::lab-archive')],
           [sub('arn:${AWS::Partition}:s3:::lab-archive/processed/*')],
+          [sub('arn:${AWS::Partition}:s3:::lab-archive/processed/*')],
         ],
       );
     });
@@ -228,6 +230,22 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       const method = resource(template, 'ApiGatewayMethodDetectAny').Properties;
       assert.equal(method.Integration.Type, 'AWS_PROXY');
       assert.equal(resource(template, 'ApiGatewayResourceDetect').Properties.PathPart, 'detect');
+    });
+
+    test('api: true lets the function re-invoke itself (asynchronous calls), and nothing else', () => {
+      const invoke = statements(template, 'DetectContainerRole').filter((s) =>
+        s.Action.includes('lambda:InvokeFunction'),
+      );
+      assert.deepEqual(
+        invoke.map((s) => s.Resource),
+        [
+          [
+            sub(
+              'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:continuum-containers-dev-detect',
+            ),
+          ],
+        ],
+      );
     });
   });
 }

@@ -2,6 +2,7 @@
 // Batch queue, write its own logs. Every resource is an ARN built from a configured name.
 import {
   mergeStatements,
+  s3DeleteStatements,
   s3ReadStatements,
   s3WriteStatements,
   type CfnValue,
@@ -9,11 +10,26 @@ import {
 } from '@serverless-continuum/core/cfn';
 import type { ResolvedContainerFunction } from '../config';
 
+// Delete on the outputs lets the supervisor take back what one run already wrote when a later upload fails
+// (outputs are all-or-nothing); it is scoped to the same prefixes as the writes.
 export function storageStatements(fn: ResolvedContainerFunction): PolicyStatement[] {
   return [
     ...fn.inputs.flatMap((b) => s3ReadStatements(b.bucket, b.prefix)),
-    ...fn.outputs.flatMap((b) => s3WriteStatements(b.bucket, b.prefix)),
+    ...fn.outputs.flatMap((b) => [
+      ...s3WriteStatements(b.bucket, b.prefix),
+      ...s3DeleteStatements(b.bucket, b.prefix),
+    ]),
   ];
+}
+
+/**
+ * An asynchronous HTTP call is answered 202 at once and re-invoked as an `Event` invocation of the same
+ * function. The ARN is built from the name: a `GetAtt` on the function from its own role would be a cycle.
+ */
+export function selfInvokeStatements(fn: ResolvedContainerFunction): PolicyStatement[] {
+  if (!fn.api) return [];
+  const arn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${fn.lambdaName}`;
+  return [{ Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [{ 'Fn::Sub': arn }] }];
 }
 
 /** The log statements the framework gives its own role, for this function's log group only. */
@@ -36,6 +52,7 @@ export function functionStatements(
   return mergeStatements([
     ...logStatements(fn.lambdaName),
     ...storageStatements(fn),
+    ...selfInvokeStatements(fn),
     ...(batch
       ? [
           {
