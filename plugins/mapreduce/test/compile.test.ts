@@ -5,7 +5,6 @@ import { resolveJob } from '../src/config';
 import {
   compileFunctions,
   compileResources,
-  frameworkBucketLogicalId,
   inputBucketCreatedHere,
   jobStatements,
   roleEntry,
@@ -219,7 +218,6 @@ describe('inputBucketCreatedHere', () => {
 
   test('a bucket resource under the framework logical id is created here; under another id it is an error', () => {
     const bucket = { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'corpus-bucket' } };
-    assert.equal(frameworkBucketLogicalId('corpus-bucket'), 'S3BucketCorpusbucket');
     assert.equal(
       inputBucketCreatedHere(
         service({ resources: { Resources: { S3BucketCorpusbucket: bucket } } }),

@@ -1,12 +1,7 @@
 // Decides how the coordinator's S3 trigger is declared: on a bucket this stack creates, or on one that already exists.
+import { frameworkBucketLogicalId } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import type { ServerlessService } from '@serverless-continuum/core/serverless';
-
-/** The framework's logical id for a bucket it creates for an `s3` event (its `getBucketLogicalId`). */
-export function frameworkBucketLogicalId(bucket: string): string {
-  const alphanumeric = bucket.replace(/[^0-9A-Za-z]/g, '');
-  return `S3Bucket${alphanumeric.charAt(0).toUpperCase()}${alphanumeric.slice(1)}`;
-}
 
 /**
  * True when this service creates the input bucket: another function's plain `s3` event on it, or an
