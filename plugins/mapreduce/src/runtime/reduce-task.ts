@@ -47,10 +47,10 @@ interface Entry {
 const PER_VALUE_OVERHEAD = 40;
 const PER_GROUP_OVERHEAD = 120;
 
-/** Splits a byte stream into `\n`-terminated lines, decoding only whole lines (UTF-8 safe). */
-export async function* linesOf(
+/** Splits a byte stream into `\n`-terminated lines, decoding only whole lines (UTF-8 safe), a batch per chunk. */
+export async function* lineBatches(
   chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
-): AsyncGenerator<string> {
+): AsyncGenerator<string[]> {
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of chunks) {
     let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -60,20 +60,31 @@ export async function* linesOf(
       carry = buf;
       continue;
     }
-    const text = buf.toString('utf8', 0, lastNl);
     carry = buf.subarray(lastNl + 1);
-    let from = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', from);
-      if (nl < 0) {
-        yield text.slice(from);
-        break;
-      }
-      yield text.slice(from, nl);
-      from = nl + 1;
-    }
+    yield buf.toString('utf8', 0, lastNl).split('\n');
   }
-  if (carry.length) yield carry.toString('utf8');
+  if (carry.length) yield [carry.toString('utf8')];
+}
+
+/** Every line of a byte stream, one at a time (for merging sorted runs). */
+export class LineReader {
+  private readonly batches: AsyncIterator<string[]>;
+  private batch: string[] = [];
+  private index = 0;
+
+  constructor(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>) {
+    this.batches = lineBatches(chunks);
+  }
+
+  async next(): Promise<string | undefined> {
+    while (this.index >= this.batch.length) {
+      const next = await this.batches.next();
+      if (next.done) return undefined;
+      this.batch = next.value;
+      this.index = 0;
+    }
+    return this.batch[this.index++];
+  }
 }
 
 /** JSON.parse of `line` from `from`, with a fast path for small integers (counts: the common value). */
@@ -132,17 +143,17 @@ class BufferedFile {
 
 /** A binary min-heap of run cursors ordered by their current key. */
 class RunHeap {
-  private readonly items: Array<{ head: Entry; lines: AsyncGenerator<string> }> = [];
+  private readonly items: Array<{ head: Entry; lines: LineReader }> = [];
 
   get size(): number {
     return this.items.length;
   }
 
-  peek(): { head: Entry; lines: AsyncGenerator<string> } | undefined {
+  peek(): { head: Entry; lines: LineReader } | undefined {
     return this.items[0];
   }
 
-  push(item: { head: Entry; lines: AsyncGenerator<string> }): void {
+  push(item: { head: Entry; lines: LineReader }): void {
     const a = this.items;
     a.push(item);
     let i = a.length - 1;
@@ -154,7 +165,7 @@ class RunHeap {
     }
   }
 
-  pop(): { head: Entry; lines: AsyncGenerator<string> } | undefined {
+  pop(): { head: Entry; lines: LineReader } | undefined {
     const a = this.items;
     const top = a[0];
     const last = a.pop();
@@ -209,31 +220,33 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
 
   for (const [i, open] of options.inputs.entries()) {
     let lineNo = 0;
-    for await (const line of linesOf(await open())) {
-      lineNo++;
-      if (line === '') continue;
-      const tab = line.indexOf('\t');
-      let value: unknown;
-      try {
-        if (tab < 1) throw new Error('no key');
-        value = parseValue(line, tab + 1);
-      } catch (error) {
-        throw new ReduceTaskError(
-          `intermediate input ${i} of partition ${ctx.partition}, line ${lineNo}, is malformed: ${(error as Error).message}`,
-        );
+    for await (const batch of lineBatches(await open())) {
+      for (const line of batch) {
+        lineNo++;
+        if (line === '') continue;
+        const tab = line.indexOf('\t');
+        let value: unknown;
+        try {
+          if (tab < 1) throw new Error('no key');
+          value = parseValue(line, tab + 1);
+        } catch (error) {
+          throw new ReduceTaskError(
+            `intermediate input ${i} of partition ${ctx.partition}, line ${lineNo}, is malformed: ${(error as Error).message}`,
+          );
+        }
+        const enc = line.slice(0, tab);
+        recordsIn++;
+        bytesIn += line.length + 1;
+        const values = groups.get(enc);
+        if (values === undefined) {
+          groups.set(enc, [value]);
+          held += PER_GROUP_OVERHEAD + 2 * line.length;
+        } else {
+          values.push(value);
+          held += PER_VALUE_OVERHEAD + 2 * (line.length - tab);
+        }
+        if (held > options.memoryBudget) spill();
       }
-      const enc = line.slice(0, tab);
-      recordsIn++;
-      bytesIn += line.length + 1;
-      const values = groups.get(enc);
-      if (values === undefined) {
-        groups.set(enc, [value]);
-        held += PER_GROUP_OVERHEAD + 2 * line.length;
-      } else {
-        values.push(value);
-        held += PER_VALUE_OVERHEAD + 2 * (line.length - tab);
-      }
-      if (held > options.memoryBudget) spill();
     }
   }
 
@@ -262,16 +275,16 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
       if (groups.size) spill();
       const heap = new RunHeap();
       for (const file of runs) {
-        const lines = linesOf(createReadStream(file, { highWaterMark: 256 * 1024 }));
+        const lines = new LineReader(createReadStream(file, { highWaterMark: 256 * 1024 }));
         const first = await lines.next();
-        if (!first.done) heap.push({ head: parseRunLine(first.value), lines });
+        if (first !== undefined) heap.push({ head: parseRunLine(first), lines });
       }
       while (heap.size) {
         const top = heap.pop()!;
         const current: Entry = top.head;
-        const advance = async (item: { head: Entry; lines: AsyncGenerator<string> }): Promise<void> => {
+        const advance = async (item: { head: Entry; lines: LineReader }): Promise<void> => {
           const next = await item.lines.next();
-          if (!next.done) heap.push({ head: parseRunLine(next.value), lines: item.lines });
+          if (next !== undefined) heap.push({ head: parseRunLine(next), lines: item.lines });
         };
         await advance(top);
         while (heap.size && heap.peek()!.head.enc === current.enc) {
