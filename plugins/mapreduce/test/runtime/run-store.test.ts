@@ -1,0 +1,121 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynalite, dynamoClientConfig, type LocalService } from '../../../../test/harness/services';
+import { DynamoRunStore } from '../../src/runtime/dynamo-run-store';
+import { MemoryRunStore, type NewRun, type RunStore } from '../../src/runtime/run-store';
+
+const newRun = (runId: string): NewRun => ({
+  runId,
+  job: 'wordcount',
+  input: { bucket: 'in', key: 'a.txt', size: 100 },
+  splits: 3,
+  reducers: 2,
+  launched: 2,
+  createdAt: '2026-11-27T00:00:00.000Z',
+  phase: 'map',
+  owner: 'request-1',
+});
+
+/** The same specification for both adapters: what the handlers and the local engine rely on. */
+function runStoreSpec(name: string, store: () => RunStore): void {
+  describe(`${name} run store`, () => {
+    test('creates a run once; the same run again is refused', async () => {
+      assert.equal(await store().createRun(newRun('r1')), true);
+      assert.equal(await store().createRun(newRun('r1')), false);
+      const run = await store().getRun('r1');
+      assert.equal(run?.phase, 'map');
+      assert.equal(run?.owner, 'request-1');
+      assert.equal(run?.splits, 3);
+    });
+
+    test('a split finished twice is counted once', async () => {
+      await store().createRun(newRun('r2'));
+      assert.deepEqual(await store().markSplitDone('r2', 0), { first: true, done: 1 });
+      assert.deepEqual(await store().markSplitDone('r2', 0), { first: false, done: 1 });
+      const results = await Promise.all([1, 1, 2, 2].map((s) => store().markSplitDone('r2', s)));
+      assert.equal(results.filter((r) => r.first).length, 2);
+      assert.equal((await store().getRun('r2'))?.doneSplits, 3);
+    });
+
+    test('of many concurrent transitions exactly one wins; a retry of the winner (same owner) wins again', async () => {
+      await store().createRun(newRun('r3'));
+      const owners = ['a', 'b', 'c', 'd', 'e'];
+      const won = await Promise.all(owners.map((o) => store().transition('r3', 'map', 'reduce', o)));
+      assert.equal(won.filter(Boolean).length, 1);
+      const winner = owners[won.indexOf(true)]!;
+      assert.equal(await store().transition('r3', 'map', 'reduce', winner), true);
+      assert.equal(await store().transition('r3', 'map', 'reduce', 'z'), false);
+      assert.equal((await store().getRun('r3'))?.phase, 'reduce');
+    });
+
+    test('splits are claimed one by one after the first launches; failures are counted per split', async () => {
+      await store().createRun(newRun('r4'));
+      const claims = await Promise.all([store().claimNextSplit('r4'), store().claimNextSplit('r4')]);
+      assert.deepEqual(claims.sort(), [2, 3]);
+      assert.equal(await store().recordFailure('r4', 'map', 1), 1);
+      assert.equal(await store().recordFailure('r4', 'map', 1), 2);
+      assert.equal(await store().recordFailure('r4', 'map', 2), 1);
+      assert.deepEqual((await store().getRun('r4'))?.retries, { map: 3, reduce: 0 });
+    });
+
+    test('split and partition stats are overwritten, never duplicated, and listed in order', async () => {
+      await store().createRun(newRun('r5'));
+      const stats = (split: number, recordsIn: number) => ({
+        split,
+        recordsIn,
+        recordsOut: 1,
+        bytesRead: 10,
+        bytesOut: 5,
+        partitions: [0],
+        durationMs: 3,
+      });
+      await store().putSplitStats('r5', stats(1, 7));
+      await store().putSplitStats('r5', stats(0, 4));
+      await store().putSplitStats('r5', stats(1, 7));
+      assert.deepEqual(
+        (await store().listSplitStats('r5')).map((s) => [s.split, s.recordsIn]),
+        [
+          [0, 4],
+          [1, 7],
+        ],
+      );
+    });
+  });
+}
+
+runStoreSpec(
+  'memory',
+  (() => {
+    const store = new MemoryRunStore();
+    return () => store;
+  })(),
+);
+
+let dynalite: LocalService;
+let client: DynamoDBClient;
+let dynamoStore: DynamoRunStore;
+before(async () => {
+  dynalite = await startDynalite();
+  client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
+  await client.send(
+    new CreateTableCommand({
+      TableName: 'runs',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  dynamoStore = new DynamoRunStore(client, 'runs');
+});
+after(async () => {
+  client?.destroy();
+  await dynalite?.close();
+});
+runStoreSpec('DynamoDB (dynalite)', () => dynamoStore);
