@@ -1,9 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilePartitionSink, runMapTask, type PartitionSink } from '../../src/runtime/map-task';
+import { encodeKey, encodeValue } from '../../src/runtime/keys';
 import { runReduceTask } from '../../src/runtime/reduce-task';
 import { planSplits } from '../../src/runtime/splits';
 import type { Mapper, Reducer } from '../../src/runtime/types';
@@ -196,4 +198,29 @@ test('FilePartitionSink writes only the partitions that received data', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('spilling never changes the result: any memory budget gives the same part, in the same order', async () => {
+  const key = fc.oneof(
+    fc.string({ maxLength: 4 }),
+    fc.integer({ min: -50, max: 50 }),
+    fc.tuple(fc.constantFrom('x', 'y'), fc.integer({ min: 0, max: 3 })),
+  );
+  const collect: Reducer<unknown, unknown, unknown> = (_k, values) =>
+    (values as number[]).slice().sort((a, b) => a - b);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(key, fc.integer({ min: 0, max: 9 })), { maxLength: 200 }),
+      fc.integer({ min: 1, max: 3000 }),
+      async (pairs, budget) => {
+        const sink = new MemorySink();
+        for (const [k, v] of pairs) sink.append(0, `${encodeKey(k)}\t${encodeValue(v)}\n`);
+        if (!sink.parts.size) return;
+        const unbounded = await reduceAll(sink, collect, 'jsonl');
+        const bounded = await reduceAll(sink, collect, 'jsonl', budget);
+        assert.deepEqual(bounded.lines, unbounded.lines);
+      },
+    ),
+    { numRuns: 60 },
+  );
 });
