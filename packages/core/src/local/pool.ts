@@ -7,13 +7,18 @@ export interface PoolRequest<T = unknown> {
   task: T;
 }
 
+/** What a worker posts once, when it has loaded everything it needs and can take tasks. */
+export interface PoolReady {
+  ready: true;
+}
+
 /** What a worker posts back, once per request. */
 export type PoolResponse<R = unknown> =
   | { id: number; ok: true; result: R }
   | { id: number; ok: false; error: { message: string; name?: string; stack?: string } };
 
 export interface WorkerPoolOptions {
-  /** A CommonJS file the workers run; it answers each `PoolRequest` with one `PoolResponse`. */
+  /** A CommonJS file the workers run: it posts `PoolReady` once, then answers each `PoolRequest` with one `PoolResponse`. */
   file: string;
   size: number;
   workerData?: unknown;
@@ -31,6 +36,7 @@ export class WorkerTaskError extends Error {
 
 interface Slot {
   worker: Worker;
+  ready: Promise<void>;
   busy?: { id: number; resolve: (r: unknown) => void; reject: (e: Error) => void };
 }
 
@@ -48,6 +54,14 @@ export class WorkerPool<T, R> {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /**
+   * Resolves when every worker has loaded (posted `PoolReady`); rejects with the first worker that failed
+   * while loading, e.g. a user module that throws or lacks an export. Call it before the first task.
+   */
+  ready(): Promise<void> {
+    return Promise.all(this.slots.map((s) => s.ready)).then(() => undefined);
   }
 
   /** Workers with no task and nothing queued for them. */
@@ -81,8 +95,23 @@ export class WorkerPool<T, R> {
       workerData: this.options.workerData,
       ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
     });
-    const slot: Slot = { worker };
-    worker.on('message', (msg: PoolResponse<R>) => {
+    let loaded!: () => void;
+    let failedToLoad!: (error: Error) => void;
+    let isReady = false;
+    const ready = new Promise<void>((resolve, reject) => {
+      loaded = resolve;
+      failedToLoad = reject;
+    });
+    ready.catch(() => undefined);
+    const slot: Slot = { worker, ready };
+    worker.on('message', (msg: PoolResponse<R> | PoolReady) => {
+      if ('ready' in msg) {
+        isReady = true;
+        loaded();
+        // Referenced while loading (someone may await `ready()`); an idle worker never holds the process open.
+        if (!slot.busy) worker.unref();
+        return;
+      }
       const busy = slot.busy;
       if (!busy || busy.id !== msg.id) return;
       slot.busy = undefined;
@@ -91,6 +120,11 @@ export class WorkerPool<T, R> {
       this.dispatch();
     });
     const onDeath = (error: Error): void => {
+      if (!isReady) {
+        // A worker that cannot even load fails the pool's readiness; it is not replaced (it would fail again).
+        failedToLoad(error);
+        return;
+      }
       if (this.closed) return;
       const index = this.slots.indexOf(slot);
       if (index < 0) return;
@@ -103,7 +137,6 @@ export class WorkerPool<T, R> {
     worker.on('exit', (code) =>
       onDeath(new Error(`a worker thread exited with code ${code} while running a task`)),
     );
-    worker.unref();
     return slot;
   }
 

@@ -206,7 +206,18 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     size: workers,
   });
   let succeeded = false;
+  let started = false;
   try {
+    try {
+      await pool.ready();
+    } catch (error) {
+      throw new ContinuumError(
+        'CONTINUUM_BUNDLE',
+        `job ${job.name}: could not load its map/reduce modules: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    started = true;
     // Map phase.
     let mapped = 0;
     options.onProgress?.({ phase: 'map', done: 0, total: splits.length });
@@ -311,7 +322,8 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     return { runId, report, parts: parts.map((p) => join(finalDir, basename(p))) };
   } finally {
     await pool.close();
-    if (succeeded) rmSync(work, { recursive: true, force: true });
+    // A failed run keeps its intermediates (the error names the folder); anything else leaves nothing behind.
+    if (succeeded || !started) rmSync(work, { recursive: true, force: true });
   }
 
   async function failRun(error: unknown, phase: 'map' | 'reduce'): Promise<Error> {

@@ -3,7 +3,7 @@
 import { closeSync, createReadStream, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import type { PoolRequest, PoolResponse } from '@serverless-continuum/core/local';
+import type { PoolReady, PoolRequest, PoolResponse } from '@serverless-continuum/core/local';
 import { FilePartitionSink, runMapTask } from '../runtime/map-task';
 import { runReduceTask } from '../runtime/reduce-task';
 import type { Mapper, PartitionStats, Reducer, SplitStats } from '../runtime/types';
@@ -112,4 +112,5 @@ export function startWorker(fns: UserFunctions): void {
         port.postMessage({ id: msg.id, ok: false, error: errorOf(error) } satisfies PoolResponse),
     );
   });
+  port.postMessage({ ready: true } satisfies PoolReady);
 }

@@ -1,6 +1,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobRuntimeConfig } from '../../src/runtime/contract';
@@ -234,16 +242,28 @@ describe('runLocal', () => {
     assert.match(a, /^in_a\.txt-[0-9a-f]{16}$/);
   });
 
-  test('a missing export is reported with the module and export name', async () => {
+  test('a missing export fails before any work, naming the module and export, and leaves no files behind', async () => {
+    const scratch = join(dir, 'scratch');
+    mkdirSync(scratch);
     await assert.rejects(
       runLocal({
         job: job(),
         modules: { map: { file: wordcount, export: 'mapp' }, reduce: { file: wordcount, export: 'reduce' } },
         input,
         outputDir: join(dir, 'out-missing'),
-        workers: 1,
+        workers: 2,
+        workDir: scratch,
       }),
-      /map: .*wordcount\.ts has no exported function "mapp"/,
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONTINUUM_BUNDLE');
+        assert.match(
+          error.message,
+          /could not load its map\/reduce modules: map: .*wordcount\.ts has no exported function "mapp"/,
+        );
+        return true;
+      },
     );
+    assert.deepEqual(readdirSync(scratch), []);
+    assert.equal(existsSync(join(dir, 'out-missing')), false);
   });
 });
