@@ -414,6 +414,7 @@ export function createReducerHandler(options: ReducerHandlerOptions) {
         memoryBudget: job.reducerMemoryBudget,
         spillDir: join(workDir, 'spill'),
         outFile,
+        prefetch: 8,
       });
       await storage.put(job.output.bucket, keys.part(job, runId, partition), createReadStream(outFile), {
         contentType: job.outputFormat === 'jsonl' ? 'application/x-ndjson' : 'text/tab-separated-values',

@@ -20,6 +20,8 @@ export interface ReduceTaskOptions {
   spillDir: string;
   /** The local file the part is written to. */
   outFile: string;
+  /** Inputs opened ahead of the one being read (S3 GETs in flight); each open stream holds little until read. */
+  prefetch?: number;
 }
 
 export interface ReduceTaskResult {
@@ -218,9 +220,17 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
     held = 0;
   };
 
-  for (const [i, open] of options.inputs.entries()) {
+  const ahead: Array<Promise<AsyncIterable<Buffer | string> | Iterable<Buffer | string>>> = [];
+  let nextToOpen = 0;
+  for (let i = 0; i < options.inputs.length; i++) {
+    while (nextToOpen < options.inputs.length && ahead.length < Math.max(1, options.prefetch ?? 1)) {
+      const opening = options.inputs[nextToOpen++]!();
+      opening.catch(() => undefined); // awaited below, in order; this only keeps an early failure from going unhandled
+      ahead.push(opening);
+    }
+    const source = await ahead.shift()!;
     let lineNo = 0;
-    for await (const batch of lineBatches(await open())) {
+    for await (const batch of lineBatches(source)) {
       for (const line of batch) {
         lineNo++;
         if (line === '') continue;
