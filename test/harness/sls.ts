@@ -116,26 +116,52 @@ function cliEnv(dir: string, extra: Record<string, string> = {}): NodeJS.Process
   };
 }
 
-function runCli(dir: string, framework: Framework, options: PackageOptions): Promise<PackageFailure> {
+export interface SlsRunOptions {
+  /** The service folder the CLI runs in. */
+  cwd: string;
+  /** Extra environment variables (they win over the harness defaults). */
+  env?: Record<string, string>;
+  /** Called with everything printed so far, on each chunk (to react to progress lines). */
+  onOutput?: (all: string) => void;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the real CLI of one framework with any arguments (`package`, `create`, `invoke local`, a plugin's own
+ * command), offline, with dummy credentials. Resolves with the exit code and output; rejects only when the
+ * process could not start or was killed at the timeout.
+ */
+export function runSls(
+  framework: Framework,
+  args: string[],
+  options: SlsRunOptions,
+): Promise<PackageFailure> {
   const cli = CLI[framework];
   if (!existsSync(cli)) return Promise.reject(new Error(`${framework} is not installed at ${cli}`));
+  const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cli, 'package', ...(options.args ?? [])], {
-      cwd: dir,
-      env: cliEnv(dir, options.env),
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: options.cwd,
+      env: cliEnv(options.cwd, options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: TIMEOUT_MS,
+      timeout: timeoutMs,
       killSignal: 'SIGKILL',
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      options.onOutput?.(stdout + stderr);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      options.onOutput?.(stdout + stderr);
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (signal) {
         const error = new Error(
-          `${framework} package in ${dir} was killed (${signal}) after ${TIMEOUT_MS / 1000} s at most\n${stderr}`,
+          `${framework} ${args.join(' ')} in ${options.cwd} was killed (${signal}) after ${timeoutMs / 1000} s at most\n${stderr}`,
         );
         reject(Object.assign(error, { stdout, stderr, code }));
         return;
@@ -143,6 +169,10 @@ function runCli(dir: string, framework: Framework, options: PackageOptions): Pro
       resolvePromise({ stdout, stderr, code });
     });
   });
+}
+
+function runCli(dir: string, framework: Framework, options: PackageOptions): Promise<PackageFailure> {
+  return runSls(framework, ['package', ...(options.args ?? [])], { cwd: dir, env: options.env });
 }
 
 /** Runs the real `sls package` on a copy of the fixture; rejects (with stdout/stderr) when the CLI fails. */

@@ -1,64 +1,11 @@
-// Runs the real Serverless Framework CLI (any command) in a service folder, offline, for end-to-end tests.
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-
-export type Framework = 'serverless' | 'osls';
-
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-
-const CLI: Record<Framework, string> = {
-  serverless: join(REPO_ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'),
-  osls: join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'),
-};
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function runSls(
-  framework: Framework,
-  args: string[],
-  options: { cwd: string; env?: Record<string, string>; onOutput?: (all: string) => void },
-): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'NODE_OPTIONS'])
-    delete env[name];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI[framework], ...args], {
-      cwd: options.cwd,
-      env: {
-        ...env,
-        AWS_ACCESS_KEY_ID: 'AKIATESTDUMMY',
-        AWS_SECRET_ACCESS_KEY: 'test-dummy-secret',
-        AWS_REGION: 'us-east-1',
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
-        SLS_INTERACTIVE_SETUP_DISABLE: '1',
-        CI: '1',
-        NO_COLOR: '1',
-        FORCE_COLOR: '0',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 180_000,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      options.onOutput?.(stdout + stderr);
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-      options.onOutput?.(stdout + stderr);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
+// The real Serverless CLI for any command (the root harness runs it) and the reference data the
+// mapreduce end-to-end tests compare against.
+export {
+  REPO_ROOT,
+  runSls,
+  type Framework,
+  type PackageFailure as CliResult,
+} from '../../../test/harness/sls';
 
 /** The reference word count the fixtures' `wordcount` module computes, done the plain way. */
 export function referenceWordCount(text: string): Map<string, number> {
