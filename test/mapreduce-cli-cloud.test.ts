@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { DynamoRunStore } from '../plugins/mapreduce/src/runtime/dynamo-run-store';
 import {
   dynamoClientConfig,
@@ -71,20 +72,7 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     dynamo = await startDynalite();
     dynamoClient = new DynamoDBClient(dynamoClientConfig(dynamo.endpoint));
     // The table as the plugin declares it (`mr-fixture-dev-wordcount-mr-runs`, pk/sk).
-    await dynamoClient.send(
-      new CreateTableCommand({
-        TableName: 'mr-fixture-dev-wordcount-mr-runs',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createRunTable(dynamo.endpoint, 'mr-fixture-dev-wordcount-mr-runs');
     store = new DynamoRunStore(dynamoClient, 'mr-fixture-dev-wordcount-mr-runs');
     work = mkdtempSync(join(tmpdir(), 'mapreduce-cloud-'));
     env = {

@@ -2,21 +2,14 @@
 // handlers, S3 on s3rver, run state on dynalite, and Lambda's async Invoke answered at the wire by a loopback server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  startDynalite,
-  startS3rver,
-  s3ClientConfig,
-  dynamoClientConfig,
-  type LocalService,
-} from './harness/services';
+import { startDynalite, startS3rver, s3ClientConfig, type LocalService } from './harness/services';
+import { startLambdaWire, type LambdaWire, type WireHandler } from './harness/lambda-wire';
+import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import type { JobRuntimeConfig } from '../plugins/mapreduce/src/runtime/contract';
 import {
   createCoordinatorHandler,
@@ -69,13 +62,11 @@ function parseTsv(texts: string[]): Map<string, number> {
 
 let s3rver: LocalService;
 let dynalite: LocalService;
-let lambda: Server;
+let lambda: LambdaWire;
 let s3: S3Client;
-const invocations: Array<{ fn: string; type: string | undefined; payload: unknown }> = [];
-const inFlight = new Set<Promise<unknown>>();
 let mapFailures = 0;
 /** Function name -> handler, as deployed; a test may deploy other versions. */
-const handlers: Record<string, (event: never, context: never) => Promise<unknown>> = {};
+const handlers: Record<string, WireHandler> = {};
 
 const count: Reducer<string, number> = (_key, values) => values.reduce((a, b) => a + b, 0);
 /** The word count map, failing once on the marker record: a transient fault the run must absorb. */
@@ -98,82 +89,25 @@ const env = {
 before(async () => {
   [s3rver, dynalite] = await Promise.all([startS3rver({ buckets: ['corpus', 'results'] }), startDynalite()]);
   s3 = new S3Client(s3ClientConfig(s3rver.endpoint));
-  const dynamo = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: env.MAPREDUCE_TABLE,
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  dynamo.destroy();
+  await createRunTable(dynalite.endpoint, env.MAPREDUCE_TABLE);
 
   const mapper = createMapperHandler({ map, combine: count });
   const reducer = createReducerHandler({ reduce: count });
   handlers[env.MAPREDUCE_MAPPER_FUNCTION] = mapper as never;
   handlers[env.MAPREDUCE_REDUCER_FUNCTION] = reducer as never;
-  // Lambda's Invoke API at the wire: POST /2015-03-31/functions/<name>/invocations. An `Event` invocation is
-  // accepted with 202 and run afterwards, like Lambda's async queue; a thrown error is retried twice with the same request id.
-  lambda = createServer((req, res) => {
-    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '');
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const fn = decodeURIComponent(match?.[1] ?? '');
-      const handler = handlers[fn];
-      if (req.method !== 'POST' || !handler) {
-        res
-          .writeHead(404, { 'content-type': 'application/json' })
-          .end('{"Type":"User","message":"Function not found"}');
-        return;
-      }
-      const type = req.headers['x-amz-invocation-type'] as string | undefined;
-      const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-      invocations.push({ fn, type, payload });
-      res.writeHead(202).end();
-      const context = { awsRequestId: randomUUID() };
-      const run = (async () => {
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            return await handler(structuredClone(payload) as never, context as never);
-          } catch (error) {
-            if (attempt === 2) console.error(`${fn} failed after Lambda's retries:`, error);
-          }
-        }
-      })();
-      inFlight.add(run);
-      void run.finally(() => inFlight.delete(run));
-    });
-  });
-  await new Promise<void>((resolve) => lambda.listen(0, '127.0.0.1', resolve));
+  lambda = await startLambdaWire(handlers);
   Object.assign(process.env, env, {
     MAPREDUCE_S3_ENDPOINT: s3rver.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
   });
 });
 
 after(async () => {
   s3?.destroy();
-  await new Promise<void>((resolve) => (lambda ? lambda.close(() => resolve()) : resolve()));
+  await lambda?.close();
   await Promise.all([s3rver?.close(), dynalite?.close()]);
 });
-
-/** Waits until no invocation is running and none arrives for a moment. */
-async function quiescent(): Promise<void> {
-  for (;;) {
-    while (inFlight.size) await Promise.allSettled([...inFlight]);
-    await new Promise((r) => setTimeout(r, 50));
-    if (!inFlight.size) return;
-  }
-}
 
 async function getText(bucket: string, key: string): Promise<string> {
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -223,7 +157,7 @@ test('an upload runs the whole pipeline once, absorbs a failing mapper, and matc
   assert.equal(first.started.length, 1);
   assert.deepEqual(again.started, []);
   assert.match(again.skipped[0]!.reason, /already exists \(a duplicated event\)/);
-  await quiescent();
+  await lambda.quiescent();
 
   const runId = first.started[0]!;
   assert.match(runId, /^texts_my_corpus\.txt-[0-9a-f]{16}$/);
@@ -247,10 +181,10 @@ test('an upload runs the whole pipeline once, absorbs a failing mapper, and matc
   assert.equal(report.cost.basis, 'lambda');
 
   // Every fan-out was an asynchronous invoke; each split was mapped by exactly one successful task.
-  assert.ok(invocations.every((i) => i.type === 'Event'));
-  const mapCalls = invocations.filter((i) => i.fn === env.MAPREDUCE_MAPPER_FUNCTION);
+  assert.ok(lambda.invocations.every((i) => i.type === 'Event'));
+  const mapCalls = lambda.invocations.filter((i) => i.fn === env.MAPREDUCE_MAPPER_FUNCTION);
   assert.equal(mapCalls.length, splits + 1);
-  assert.equal(invocations.filter((i) => i.fn === env.MAPREDUCE_REDUCER_FUNCTION).length, 3);
+  assert.equal(lambda.invocations.filter((i) => i.fn === env.MAPREDUCE_REDUCER_FUNCTION).length, 3);
   // Intermediates are gone once _SUCCESS.json exists.
   assert.deepEqual(await listKeys('results', `wordcount/_temporary/${runId}/`), []);
 
@@ -326,7 +260,7 @@ test('a split that fails on every retry fails the run with _FAILED.json, no _SUC
         awsRequestId: randomUUID(),
       } as never,
     )) as { started: string[] };
-    await quiescent();
+    await lambda.quiescent();
     const runId = started[0]!;
     assert.deepEqual(await listKeys('results', `poisoned/${runId}/`), [`poisoned/${runId}/_FAILED.json`]);
     const failed = JSON.parse(await getText('results', `poisoned/${runId}/_FAILED.json`)) as FailureReport;
@@ -361,7 +295,7 @@ test('a retried coordinator (same request id) relaunches its mappers; the duplic
   const first = (await coordinator(event, context)) as { started: string[] };
   const retry = (await coordinator(event, context)) as { started: string[] };
   assert.deepEqual(retry.started, first.started);
-  await quiescent();
+  await lambda.quiescent();
   const runId = first.started[0]!;
   const report = JSON.parse(await getText('results', `wordcount/${runId}/_SUCCESS.json`)) as RunReport;
   assert.equal(report.records.in, 601);

@@ -5,21 +5,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CfnTemplate } from '@serverless-continuum/core/cfn';
 import { packageService } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
-import {
-  dynamoClientConfig,
-  startDynalite,
-  startS3rver,
-  s3ClientConfig,
-  type LocalService,
-} from './harness/services';
+import { startDynalite, startS3rver, s3ClientConfig, type LocalService } from './harness/services';
+import { startLambdaWire, type LambdaWire } from './harness/lambda-wire';
+import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { referenceWordCount, sampleText } from '../plugins/mapreduce/test/cli';
 import { readZipEntry } from '../plugins/mapreduce/test/zip';
 
@@ -29,10 +22,9 @@ type Loose = { Properties: Record<string, unknown> };
 
 let s3rver: LocalService;
 let dynalite: LocalService;
-let lambda: Server;
+let lambda: LambdaWire;
 let s3: S3Client;
 const handlers: Record<string, Handler> = {};
-const inFlight = new Set<Promise<unknown>>();
 let coordinator: Handler;
 
 function fn(template: CfnTemplate, role: string): Record<string, unknown> {
@@ -54,55 +46,9 @@ before(async () => {
   const table = (template.Resources.WordcountMapreduceRunTable as unknown as Loose).Properties
     .TableName as string;
   assert.deepEqual(variables.MAPREDUCE_TABLE, { Ref: 'WordcountMapreduceRunTable' });
-  const dynamo = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  dynamo.destroy();
+  await createRunTable(dynalite.endpoint, table);
 
-  // Lambda's Invoke API: `Event` invocations are accepted with 202 and run afterwards, retried twice on a throw.
-  lambda = createServer((req, res) => {
-    const name = decodeURIComponent(
-      /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '')?.[1] ?? '',
-    );
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const handler = handlers[name];
-      if (!handler) {
-        res
-          .writeHead(404, { 'content-type': 'application/json' })
-          .end('{"Type":"User","message":"Function not found"}');
-        return;
-      }
-      res.writeHead(202).end();
-      const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-      const context = { awsRequestId: randomUUID() };
-      const run = (async () => {
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            return await handler(structuredClone(payload), context);
-          } catch (error) {
-            if (attempt === 2) console.error(`${name} failed after Lambda's retries:`, error);
-          }
-        }
-      })();
-      inFlight.add(run);
-      void run.finally(() => inFlight.delete(run));
-    });
-  });
-  await new Promise<void>((resolve) => lambda.listen(0, '127.0.0.1', resolve));
+  lambda = await startLambdaWire(handlers);
   Object.assign(process.env, {
     ...(variables as Record<string, string>),
     MAPREDUCE_TABLE: table,
@@ -111,7 +57,7 @@ before(async () => {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     MAPREDUCE_S3_ENDPOINT: s3rver.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
   });
 
   // The packaged artifacts, loaded as Lambda loads them: `index.handler` from each zip.
@@ -130,17 +76,9 @@ before(async () => {
 
 after(async () => {
   s3?.destroy();
-  await new Promise<void>((resolve) => (lambda ? lambda.close(() => resolve()) : resolve()));
+  await lambda?.close();
   await Promise.all([s3rver?.close(), dynalite?.close()]);
 });
-
-async function quiescent(): Promise<void> {
-  for (;;) {
-    while (inFlight.size) await Promise.allSettled([...inFlight]);
-    await new Promise((r) => setTimeout(r, 50));
-    if (!inFlight.size) return;
-  }
-}
 
 async function text(bucket: string, key: string): Promise<string> {
   return (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8');
@@ -162,7 +100,7 @@ test('an upload under the input prefix, through the packaged functions, gives th
   };
   const outcome = (await coordinator(event, { awsRequestId: randomUUID() })) as { started: string[] };
   assert.equal(outcome.started.length, 1);
-  await quiescent();
+  await lambda.quiescent();
 
   const runId = outcome.started[0]!;
   const listed = await s3.send(

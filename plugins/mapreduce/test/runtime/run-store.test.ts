@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createRunTable } from '../run-table';
 import { startDynalite, dynamoClientConfig, type LocalService } from '../../../../test/harness/services';
 import { DynamoRunStore } from '../../src/runtime/dynamo-run-store';
 import { MemoryRunStore, type NewRun, type RunStore } from '../../src/runtime/run-store';
@@ -98,20 +99,7 @@ let dynamoStore: DynamoRunStore;
 before(async () => {
   dynalite = await startDynalite();
   client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'runs',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createRunTable(dynalite.endpoint, 'runs');
   dynamoStore = new DynamoRunStore(client, 'runs');
 });
 after(async () => {
