@@ -4,7 +4,7 @@ import { closeSync, createReadStream, mkdirSync, openSync, readSync, renameSync,
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { PoolReady, PoolRequest, PoolResponse } from '@serverless-continuum/core/local';
-import { FilePartitionSink, runMapTask } from '../runtime/map-task';
+import { FilePartitionSink, runMapTask, splitStats } from '../runtime/map-task';
 import { runReduceTask } from '../runtime/reduce-task';
 import type { Mapper, PartitionStats, Reducer, SplitStats } from '../runtime/types';
 import type { LocalMapTask, LocalReduceTask, LocalTask } from './tasks';
@@ -57,16 +57,7 @@ async function mapTask(task: LocalMapTask, fns: UserFunctions): Promise<SplitSta
     mkdirSync(task.mapDir, { recursive: true });
     for (const w of written)
       renameSync(w.file, join(task.mapDir, `part-${String(w.partition).padStart(5, '0')}`));
-    return {
-      split: task.split.index,
-      recordsIn: result.recordsIn,
-      emitted: result.emitted,
-      recordsOut: result.recordsOut,
-      bytesRead: result.bytesRead,
-      bytesOut: written.reduce((n, w) => n + w.bytes, 0),
-      partitions: written.map((w) => w.partition),
-      durationMs: Date.now() - started,
-    };
+    return splitStats(task.split.index, result, written, started);
   } finally {
     closeSync(fd);
     if (!written.length) sink.close();

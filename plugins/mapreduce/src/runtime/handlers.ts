@@ -12,7 +12,7 @@ import { createS3Storage } from '@serverless-continuum/core/storage';
 import type { Storage } from '@serverless-continuum/core/storage';
 import { ENV, type JobRuntimeConfig, type MapTaskEvent, type ReduceTaskEvent } from './contract';
 import { DynamoRunStore } from './dynamo-run-store';
-import { FilePartitionSink, runMapTask } from './map-task';
+import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys, makeRunId } from './report';
 import type { RunStore } from './run-store';
@@ -327,16 +327,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
           createReadStream(w.file),
         );
       }
-      await store.putSplitStats(runId, {
-        split: split.index,
-        recordsIn: result.recordsIn,
-        emitted: result.emitted,
-        recordsOut: result.recordsOut,
-        bytesRead: result.bytesRead,
-        bytesOut: written.reduce((n, w) => n + w.bytes, 0),
-        partitions: written.map((w) => w.partition),
-        durationMs: Date.now() - started,
-      });
+      await store.putSplitStats(runId, splitStats(split.index, result, written, started));
     } catch (error) {
       sink.close();
       const failures = await store.recordFailure(runId, 'map', split.index);

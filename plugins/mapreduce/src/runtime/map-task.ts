@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeKey, encodeValue, partitionOfEncoded, partName } from './keys';
 import { readOwnedRecords, type RangeReader, type Split } from './splits';
-import type { MapContext, Mapper, Reducer } from './types';
+import type { MapContext, Mapper, Reducer, SplitStats } from './types';
 
 /** Where a mapper's intermediate lines go, one stream per partition. */
 export interface PartitionSink {
@@ -254,6 +254,25 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
   if (combine) await combineAll();
   writeOut();
   return { recordsIn, emitted, recordsOut, bytesRead };
+}
+
+/** What a finished split reports to the run store (and to `_SUCCESS.json`), in the cloud and locally alike. */
+export function splitStats(
+  split: number,
+  result: MapTaskResult,
+  written: Array<{ partition: number; bytes: number }>,
+  startedAt: number,
+): SplitStats {
+  return {
+    split,
+    recordsIn: result.recordsIn,
+    emitted: result.emitted,
+    recordsOut: result.recordsOut,
+    bytesRead: result.bytesRead,
+    bytesOut: written.reduce((n, w) => n + w.bytes, 0),
+    partitions: written.map((w) => w.partition),
+    durationMs: Date.now() - startedAt,
+  };
 }
 
 /** A sink writing each partition to `<dir>/part-NNNNN`, opened on first write; `close` lists what was written. */
