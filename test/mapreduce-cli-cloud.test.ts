@@ -47,7 +47,7 @@ function report(runId: string, key: string, status: 'succeeded' | 'failed') {
     splits: 1,
     mappers: 1,
     reducers: 1,
-    records: { in: 2, mapOutput: 5, reduceInput: 5, out: 3 },
+    records: { in: 2, emitted: 5, mapOutput: 5, reduceInput: 5, out: 3 },
     bytes: { read: 27, intermediate: 40, output: 24 },
     times: { startedAt: '', finishedAt: '', mapMs: 120, reduceMs: 80, totalMs: 250 },
     retries: { map: 0, reduce: 0 },

@@ -36,7 +36,7 @@ describe('run report summary', () => {
       splits: 3,
       mappers: 4,
       reducers: 2,
-      records: { in: 1000, mapOutput: 5000, reduceInput: 800, out: 300 },
+      records: { in: 1000, emitted: 5000, mapOutput: 800, reduceInput: 800, out: 300 },
       bytes: { read: 3 * MB, intermediate: 2048, output: 1024 },
       times: { startedAt: '', finishedAt: '', mapMs: 1500, reduceMs: 250, totalMs: 1800 },
       retries: { map: 1, reduce: 0 },
