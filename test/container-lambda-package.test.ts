@@ -181,6 +181,12 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       assert.equal(vars.CONTINUUM_DEADLINE_MARGIN_MS, '10000');
     });
 
+    test("the framework's resources.extensions override the plugin's resources (the escape hatch)", () => {
+      assert.deepEqual(resource(template, 'RenderBatchJobDefinition').Properties.Timeout, {
+        AttemptDurationSeconds: 7200,
+      });
+    });
+
     test('GPU: Spot compute environment on g4dn.xlarge with the ECS GPU AMI, job asks for VCPU, MEMORY and GPU', () => {
       const compute = resource(template, 'RenderBatchComputeEnvironment').Properties;
       assert.equal(compute.Type, 'MANAGED');
