@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
+  addInfoSection,
   awsClientConfig,
   compiledTemplate,
   defineCustomProperty,
@@ -41,6 +42,7 @@ import {
   compileService,
   existingBuckets,
   functionPatch,
+  infoLines,
   resourceIds,
   runtimeEnvironment,
 } from './compile';
@@ -149,12 +151,18 @@ class ContainerLambdaPlugin {
       'before:package:compileFunctions': () => this.writeBuildContexts(),
       'before:deploy:function:packageFunction': () => this.writeBuildContexts(),
       'after:package:compileEvents': () => this.compileResources(),
+      'aws:info:displayServiceInfo': () => this.showInfo(),
       'container:context:write': () => this.contextCommand(),
       'container:run:run': () => this.runCommand(),
       'container:put:put': () => this.putCommand(),
       'container:get:get': () => this.getCommand(),
       'container:ls:list': () => this.lsCommand(),
     });
+  }
+
+  /** `sls info` / `sls deploy`: what each container function reads, writes and where it runs. */
+  showInfo(): void {
+    addInfoSection(this.serverless, 'container functions', infoLines([...this.resolved.values()]));
   }
 
   private get custom(): ContainerLambdaCustom {

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  addInfoSection,
   defineCustomProperty,
   mergeResources,
   pluginUtils,
@@ -20,7 +21,13 @@ import {
   type MapreduceJobConfig,
   type ResolvedJob,
 } from './config';
-import { artifactPlans, compileFunctions, compileResources, inputBucketCreatedHere } from './compile';
+import {
+  artifactPlans,
+  compileFunctions,
+  compileResources,
+  infoLines,
+  inputBucketCreatedHere,
+} from './compile';
 import type { ServiceContext } from './compile/names';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/context';
@@ -47,6 +54,7 @@ class MapreducePlugin {
       // After `package:cleanup` empties `.serverless/`, before the framework checks function artifacts.
       'before:package:createDeploymentArtifacts': () => this.buildArtifacts(),
       'package:compileEvents': () => this.addResources(),
+      'aws:info:displayServiceInfo': () => addInfoSection(serverless, 'mapreduce', infoLines(this.jobs())),
       // Commands load on demand: their AWS SDK clients would slow every other command's start-up.
       'mapreduce:run:run': () =>
         (require('./commands/run') as typeof import('./commands/run')).runCommand(this.commandContext()),

@@ -190,3 +190,8 @@ export function regionAndStage(
     'dev';
   return { region, stage };
 }
+
+/** Adds a section to what `sls info` and `sls deploy` print (both frameworks); nothing when it has no lines. */
+export function addInfoSection(serverless: ServerlessLike, name: string, lines: string[]): void {
+  if (lines.length) serverless.addServiceOutputSection?.(name, lines);
+}

@@ -66,6 +66,8 @@ export interface ServerlessLike {
   config: { servicePath?: string; serviceDir?: string };
   serviceDir?: string;
   processedInput?: { commands: string[]; options: Record<string, unknown> };
+  /** v3 / osls: a section of the summary `sls deploy` and `sls info` print. */
+  addServiceOutputSection?(name: string, content: string | string[]): void;
 }
 
 export type CliOptions = Record<string, string | boolean | string[] | undefined>;

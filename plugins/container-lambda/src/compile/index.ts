@@ -17,6 +17,7 @@ export { existingBuckets } from './triggers';
 export { resourceIds, ecrImageName, buildContextDir } from './names';
 export { runtimeEnvironment, runtimeBindings } from './environment';
 export { batchTargets } from './batch';
+export { infoLines } from './info';
 
 export interface CompileOptions {
   /** The image each function runs (the framework's resolved `Code.ImageUri`), for its Batch job definition. */

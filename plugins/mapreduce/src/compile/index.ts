@@ -5,3 +5,4 @@ export * from './resources';
 export * from './iam';
 export * from './trigger';
 export * from './bundle';
+export * from './info';

@@ -1,0 +1,19 @@
+// The lines `sls info` / `sls deploy` print for container functions: where each one reads, writes and runs.
+import type { ResolvedBinding } from '@serverless-continuum/core/functions';
+import type { ResolvedContainerFunction } from '../config';
+
+function where(binding: ResolvedBinding): string {
+  const path = `s3://${binding.bucket}/${binding.prefix ? `${binding.prefix}/` : ''}`;
+  return binding.suffix.length ? `${path}*{${binding.suffix.join(',')}}` : path;
+}
+
+export function infoLines(functions: ResolvedContainerFunction[]): string[] {
+  return functions.map((fn) => {
+    const parts = [`${fn.name}: ${fn.execution}`];
+    if (fn.batch?.gpu) parts.push(`${fn.batch.gpu} GPU`);
+    if (fn.inputs.length) parts.push(`in ${fn.inputs.map(where).join(' ')}`);
+    if (fn.outputs.length) parts.push(`out ${fn.outputs.map(where).join(' ')}`);
+    if (fn.api) parts.push('HTTP');
+    return parts.join(', ');
+  });
+}
