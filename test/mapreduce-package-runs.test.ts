@@ -14,7 +14,7 @@ import { startDynalite, startS3rver, s3ClientConfig, type LocalService } from '.
 import { startLambdaWire, type LambdaWire } from './harness/lambda-wire';
 import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { referenceWordCount, sampleText } from '../plugins/mapreduce/test/cli';
-import { readZipEntry } from '../plugins/mapreduce/test/zip';
+import { readZipEntry } from './harness/zip';
 
 const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
 type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<unknown>;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
 import { packageService, packageServiceFails, type Framework } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
-import { readZipEntry } from '../plugins/mapreduce/test/zip';
+import { readZipEntry } from './harness/zip';
 
 const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
 const frameworks: Framework[] = ['serverless', 'osls'];

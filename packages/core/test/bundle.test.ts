@@ -13,8 +13,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { bundle, bundleZip } from '@serverless-continuum/core/bundle';
+import { readZip } from '../../../test/harness/zip';
 
 const roots: string[] = [];
 after(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
@@ -34,45 +34,6 @@ function project(files: Record<string, string>): string {
 function runHandler(file: string, input: unknown): unknown {
   const script = `require(${JSON.stringify(file)}).handler(${JSON.stringify(input)}).then((r) => process.stdout.write(JSON.stringify(r)))`;
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
-}
-
-interface ZipEntry {
-  name: string;
-  data: Buffer;
-  dosTime: number;
-  dosDate: number;
-  mode: number;
-}
-
-/** Reads a zip through its central directory, as Lambda's unzip would. */
-function readZip(zip: Buffer): ZipEntry[] {
-  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  assert.ok(eocd >= 0, 'zip has an end-of-central-directory record');
-  const count = zip.readUInt16LE(eocd + 10);
-  let at = zip.readUInt32LE(eocd + 16);
-  const entries: ZipEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    assert.equal(zip.readUInt32LE(at), 0x02014b50, 'central directory header');
-    const method = zip.readUInt16LE(at + 10);
-    const compressedSize = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extraLength = zip.readUInt16LE(at + 30);
-    const commentLength = zip.readUInt16LE(at + 32);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
-    assert.equal(zip.readUInt32LE(local), 0x04034b50, 'local file header');
-    const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const raw = zip.subarray(dataStart, dataStart + compressedSize);
-    entries.push({
-      name,
-      data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw),
-      dosTime: zip.readUInt16LE(at + 12),
-      dosDate: zip.readUInt16LE(at + 14),
-      mode: zip.readUInt32LE(at + 38) >>> 16,
-    });
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
 }
 
 const HANDLER_PROJECT = {
