@@ -24,22 +24,16 @@ const serverlessConfiguration: AWS = {
   service: 'continuum-example',
   frameworkVersion: '>=3',
   configValidationMode: 'error',
-  plugins: [
-    // PLUGINS (each plugin's issue adds its line here)
-    '@serverless-continuum/mapreduce',
-    '@serverless-continuum/container-lambda',
-  ],
+  plugins: ['@serverless-continuum/mapreduce', '@serverless-continuum/container-lambda'],
   provider: {
     name: 'aws',
     runtime: 'nodejs20.x',
     region: 'us-east-1',
   },
   functions: {
-    // FUNCTIONS
     grayify,
   },
   custom: {
-    // CUSTOM
     // The network of the Batch compute environments (placeholders: use your VPC's).
     containerLambda: {
       batch: { subnets: ['subnet-00000000000000000'], securityGroupIds: ['sg-00000000000000000'] },
