@@ -10,7 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { startDynalite, startS3rver, s3ClientConfig, type LocalService } from './harness/services';
 import { startLambdaWire, type LambdaWire, type WireHandler } from './harness/lambda-wire';
 import { createRunTable } from '../plugins/mapreduce/test/run-table';
-import type { JobRuntimeConfig } from '../plugins/mapreduce/src/runtime/contract';
+import { referenceWordCount, testJob, tsvCounts } from '../plugins/mapreduce/test/reference';
 import {
   createCoordinatorHandler,
   createMapperHandler,
@@ -19,22 +19,14 @@ import {
 import { runLocal } from '../plugins/mapreduce/src/local/run';
 import type { FailureReport, Mapper, Reducer, RunReport } from '../plugins/mapreduce/src/runtime/types';
 
-const job: JobRuntimeConfig = {
-  name: 'wordcount',
+const job = testJob({
   input: { bucket: 'corpus', prefix: 'texts/' },
   output: { bucket: 'results', prefix: 'wordcount/' },
   temp: { bucket: 'results', prefix: 'wordcount/_temporary/' },
-  records: 'lines',
-  outputFormat: 'tsv',
   chunkSize: 2000,
-  reducers: 3,
   concurrency: 4,
-  retries: 2,
   reducerMemoryBudget: 1024 * 1024,
-  stragglers: false,
-  mapperMemoryMb: 1769,
-  reducerMemoryMb: 3008,
-};
+});
 
 function corpus(): string {
   const words = ['Alpha', 'beta', 'gamma', 'delta', 'naïve', 'ZETA', 'eta', 'theta'];
@@ -43,21 +35,6 @@ function corpus(): string {
   );
   lines.splice(300, 0, 'fail-here');
   return `${lines.join('\r\n')}\r\n`;
-}
-
-function referenceCount(text: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return counts;
-}
-
-function parseTsv(texts: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of texts.join('').split('\n').filter(Boolean)) {
-    const [k, v] = line.split('\t');
-    counts.set(k!, Number(v));
-  }
-  return counts;
 }
 
 let s3rver: LocalService;
@@ -169,7 +146,7 @@ test('an upload runs the whole pipeline once, absorbs a failing mapper, and matc
     `${runPrefix}part-00002`,
   ]);
   const parts = await Promise.all([0, 1, 2].map((r) => getText('results', `${runPrefix}part-0000${r}`)));
-  assert.deepEqual(parseTsv(parts), referenceCount(text));
+  assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
 
   const report = JSON.parse(await getText('results', `${runPrefix}_SUCCESS.json`)) as RunReport;
   const splits = Math.ceil(size / job.chunkSize!);
@@ -234,7 +211,7 @@ test('objects under the output prefix and other buckets start no run', async () 
 });
 
 test('a split that fails on every retry fails the run with _FAILED.json, no _SUCCESS.json, and keeps the intermediates', async () => {
-  const poisonJob: JobRuntimeConfig = {
+  const poisonJob = {
     ...job,
     name: 'poisoned',
     input: { bucket: 'corpus', prefix: 'poison/' },
@@ -302,5 +279,5 @@ test('a retried coordinator (same request id) relaunches its mappers; the duplic
   const parts = await Promise.all(
     [0, 1, 2].map((r) => getText('results', `wordcount/${runId}/part-0000${r}`)),
   );
-  assert.deepEqual(parseTsv(parts), referenceCount(text));
+  assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
 });

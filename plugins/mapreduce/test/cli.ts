@@ -7,15 +7,7 @@ export {
   type PackageFailure as CliResult,
 } from '../../../test/harness/sls';
 
-/** The reference word count the fixtures' `wordcount` module computes, done the plain way. */
-export function referenceWordCount(text: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of text.split(/\r?\n/)) {
-    for (const word of line.toLowerCase().match(/[a-z]+/g) ?? [])
-      counts.set(word, (counts.get(word) ?? 0) + 1);
-  }
-  return counts;
-}
+export { referenceWordCount } from './reference';
 
 /** A deterministic text with a skewed vocabulary, CRLF and LF endings, empty lines and no final newline. */
 export function sampleText(lines: number, seed = 7): string {

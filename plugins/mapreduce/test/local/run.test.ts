@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobRuntimeConfig } from '../../src/runtime/contract';
+import { referenceWordCount, testJob as job, tsvCounts } from '../reference';
 import { runLocal } from '../../src/local/run';
 import { makeRunId } from '../../src/runtime/report';
 import type { FailureReport, RunReport } from '../../src/runtime/types';
@@ -20,43 +20,8 @@ const fixtures = join(__dirname, 'fixtures');
 const wordcount = join(fixtures, 'wordcount.ts');
 const jobs = join(fixtures, 'jobs.js');
 
-function job(overrides: Partial<JobRuntimeConfig> = {}): JobRuntimeConfig {
-  return {
-    name: 'wordcount',
-    input: { bucket: 'in', prefix: '' },
-    output: { bucket: 'out', prefix: '' },
-    temp: { bucket: 'out', prefix: '_temporary/' },
-    records: 'lines',
-    outputFormat: 'tsv',
-    chunkSize: 4096,
-    reducers: 3,
-    concurrency: 10,
-    retries: 2,
-    reducerMemoryBudget: 64 * 1024 * 1024,
-    stragglers: false,
-    mapperMemoryMb: 1769,
-    reducerMemoryMb: 3008,
-    ...overrides,
-  };
-}
-
-/** The expected word count, computed the plain way. */
-export function referenceCount(text: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return counts;
-}
-
-export function readTsvParts(parts: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const part of parts) {
-    for (const line of readFileSync(part, 'utf8').split('\n').filter(Boolean)) {
-      const [k, v] = line.split('\t');
-      assert.ok(!counts.has(k!), `key ${k} appears in two parts`);
-      counts.set(k!, Number(v));
-    }
-  }
-  return counts;
+function readTsvParts(parts: string[]): Map<string, number> {
+  return tsvCounts(parts.map((part) => readFileSync(part, 'utf8')));
 }
 
 export function sampleText(lines: number): string {
@@ -95,7 +60,7 @@ describe('runLocal', () => {
       workers: 2,
       onProgress: (p) => progress.push(`${p.phase} ${p.done}/${p.total}`),
     });
-    assert.deepEqual(readTsvParts(result.parts), referenceCount(text));
+    assert.deepEqual(readTsvParts(result.parts), referenceWordCount(text));
     assert.deepEqual(
       result.parts.map((p) => p.slice(p.lastIndexOf('/') + 1)),
       ['part-00000', 'part-00001', 'part-00002'],
@@ -106,7 +71,7 @@ describe('runLocal', () => {
     assert.equal(report.status, 'succeeded');
     assert.equal(report.input.size, Buffer.byteLength(text));
     assert.equal(report.records.in, 3000);
-    assert.equal(report.records.out, referenceCount(text).size);
+    assert.equal(report.records.out, referenceWordCount(text).size);
     assert.equal(report.splits, Math.ceil(Buffer.byteLength(text) / 4096));
     assert.equal(report.cost.region, 'us-east-1');
     assert.ok(report.cost.estimatedUsd > 0);
@@ -123,7 +88,7 @@ describe('runLocal', () => {
       workers: 2,
     });
     assert.ok(result.report.spills > 1, `spills: ${result.report.spills}`);
-    assert.deepEqual(readTsvParts(result.parts), referenceCount(text));
+    assert.deepEqual(readTsvParts(result.parts), referenceWordCount(text));
   });
 
   test('a mapper that fails once is retried and its split counted once', async () => {
@@ -142,7 +107,7 @@ describe('runLocal', () => {
       assert.equal(result.report.retries.map, 1);
       assert.equal(result.report.mappers, result.report.splits + 1);
       assert.equal(result.report.records.in, 6001);
-      assert.deepEqual(readTsvParts(result.parts), referenceCount(`${text}\nfail-here\n${text}`));
+      assert.deepEqual(readTsvParts(result.parts), referenceWordCount(`${text}\nfail-here\n${text}`));
     } finally {
       delete process.env.FAIL_ONCE_FILE;
     }
@@ -162,7 +127,7 @@ describe('runLocal', () => {
       });
       assert.ok(existsSync(process.env.CRASH_ONCE_FILE));
       assert.equal(result.report.retries.map, 1);
-      assert.deepEqual(readTsvParts(result.parts), referenceCount(`${text}\ncrash-here\n${text}`));
+      assert.deepEqual(readTsvParts(result.parts), referenceWordCount(`${text}\ncrash-here\n${text}`));
     } finally {
       delete process.env.CRASH_ONCE_FILE;
     }
@@ -181,7 +146,7 @@ describe('runLocal', () => {
     });
     assert.equal(result.report.backups, 1);
     assert.equal(result.report.mappers, result.report.splits + 1);
-    assert.deepEqual(readTsvParts(result.parts), referenceCount(`${text}\nslow-here\n${text}`));
+    assert.deepEqual(readTsvParts(result.parts), referenceWordCount(`${text}\nslow-here\n${text}`));
   });
 
   test('a split that keeps failing fails the run visibly with _FAILED.json and no _SUCCESS.json', async () => {
