@@ -175,6 +175,43 @@ async function failRun(
   log('run failed', { runId, phase: failure.phase, error: failure.error.message });
 }
 
+/**
+ * A map or reduce task that threw: recorded, then sent again as the next attempt while the job's retries
+ * allow; after that the run fails with `_FAILED.json`.
+ */
+async function retryOrFail(
+  rt: Runtime,
+  owner: string,
+  event: MapTaskEvent | ReduceTaskEvent,
+  error: unknown,
+): Promise<{ retried: true } | { failed: true }> {
+  const task =
+    event.kind === 'map'
+      ? { phase: 'map' as const, index: event.split.index, failure: { split: event.split } }
+      : { phase: 'reduce' as const, index: event.partition, failure: { partition: event.partition } };
+  const failures = await rt.store.recordFailure(event.runId, task.phase, task.index);
+  log(task.phase === 'map' ? 'split failed' : 'partition failed', {
+    runId: event.runId,
+    ...(task.phase === 'map' ? { split: task.index } : { partition: task.index }),
+    attempt: event.attempt,
+    error: (error as Error)?.message,
+  });
+  if (failures <= rt.job.retries) {
+    await invoke(rt, task.phase === 'map' ? rt.mapperFunction : rt.reducerFunction, {
+      ...event,
+      attempt: event.attempt + 1,
+    });
+    return { retried: true };
+  }
+  await failRun(rt, event.runId, owner, {
+    phase: task.phase,
+    ...task.failure,
+    attempts: failures,
+    error: errorJson(error),
+  });
+  return { failed: true };
+}
+
 /** S3 keys in events are URL-encoded with `+` for spaces. */
 function decodeKey(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, ' '));
@@ -330,24 +367,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
       await store.putSplitStats(runId, splitStats(split.index, result, written, started));
     } catch (error) {
       sink.close();
-      const failures = await store.recordFailure(runId, 'map', split.index);
-      log('split failed', {
-        runId,
-        split: split.index,
-        attempt: event.attempt,
-        error: (error as Error)?.message,
-      });
-      if (failures <= job.retries) {
-        await invoke(rt, rt.mapperFunction, { ...event, attempt: event.attempt + 1 });
-        return { retried: true };
-      }
-      await failRun(rt, runId, owner, {
-        phase: 'map',
-        split,
-        attempts: failures,
-        error: errorJson(error),
-      });
-      return { failed: true };
+      return await retryOrFail(rt, owner, event, error);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
@@ -412,19 +432,7 @@ export function createReducerHandler(options: ReducerHandlerOptions) {
       });
       await store.putPartStats(runId, { partition, ...result, durationMs: Date.now() - started });
     } catch (error) {
-      const failures = await store.recordFailure(runId, 'reduce', partition);
-      log('partition failed', { runId, partition, attempt: event.attempt, error: (error as Error)?.message });
-      if (failures <= job.retries) {
-        await invoke(rt, rt.reducerFunction, { ...event, attempt: event.attempt + 1 });
-        return { retried: true };
-      }
-      await failRun(rt, runId, owner, {
-        phase: 'reduce',
-        partition,
-        attempts: failures,
-        error: errorJson(error),
-      });
-      return { failed: true };
+      return await retryOrFail(rt, owner, event, error);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
