@@ -19,6 +19,17 @@ export const arn = {
   queue: (logicalId: string): CfnValue => ({ 'Fn::GetAtt': [logicalId, 'Arn'] }),
   table: (logicalId: string): CfnValue => ({ 'Fn::GetAtt': [logicalId, 'Arn'] }),
   lambda: (functionLogicalId: string): CfnValue => ({ 'Fn::GetAtt': [functionLogicalId, 'Arn'] }),
+  /**
+   * A function by its Lambda name: for a role its own functions depend on, where a `GetAtt` back to
+   * the function would be a dependency cycle.
+   */
+  lambdaByName: (functionName: string): CfnValue => ({
+    'Fn::Sub': `arn:${partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName}`,
+  }),
+  /** A function's log group `/aws/lambda/<name>` followed by `suffix` (`:*` streams, `:*:*` events). */
+  logGroup: (functionName: string, suffix = ''): CfnValue => ({
+    'Fn::Sub': `arn:${partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName}${suffix}`,
+  }),
 };
 
 export function s3ReadStatements(bucket: string, prefix = ''): PolicyStatement[] {

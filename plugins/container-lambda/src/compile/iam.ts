@@ -1,6 +1,7 @@
 // Least-privilege policy statements for one function: read its inputs, write its outputs, submit to its own
 // Batch queue, write its own logs. Every resource is an ARN built from a configured name.
 import {
+  arn,
   mergeStatements,
   s3DeleteStatements,
   s3ReadStatements,
@@ -28,20 +29,20 @@ export function storageStatements(fn: ResolvedContainerFunction): PolicyStatemen
  */
 export function selfInvokeStatements(fn: ResolvedContainerFunction): PolicyStatement[] {
   if (!fn.api) return [];
-  const arn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${fn.lambdaName}`;
-  return [{ Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [{ 'Fn::Sub': arn }] }];
+  return [
+    { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [arn.lambdaByName(fn.lambdaName)] },
+  ];
 }
 
 /** The log statements the framework gives its own role, for this function's log group only. */
 export function logStatements(lambdaName: string): PolicyStatement[] {
-  const group = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${lambdaName}`;
   return [
     {
       Effect: 'Allow',
       Action: ['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource'],
-      Resource: [{ 'Fn::Sub': `${group}:*` }],
+      Resource: [arn.logGroup(lambdaName, ':*')],
     },
-    { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: [{ 'Fn::Sub': `${group}:*:*` }] },
+    { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: [arn.logGroup(lambdaName, ':*:*')] },
   ];
 }
 

@@ -5,23 +5,10 @@ import {
   s3DeleteStatements,
   s3ReadStatements,
   s3WriteStatements,
-  type CfnValue,
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
 import { ROLES, overlaps, type ResolvedJob } from '../config';
 import { functionName, tableLogicalId, type ServiceContext } from './names';
-
-const sub = (template: string): CfnValue => ({ 'Fn::Sub': template });
-
-export function lambdaArn(name: string): CfnValue {
-  return sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`);
-}
-
-function logStreamsArn(name: string): CfnValue {
-  return sub(
-    `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${name}:*`,
-  );
-}
 
 /**
  * One role serves the job's three functions: the coordinator and mappers both start other functions of
@@ -35,7 +22,7 @@ export function jobStatements(ctx: ServiceContext, job: ResolvedJob): PolicyStat
     {
       Effect: 'Allow',
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: names.map(logStreamsArn),
+      Resource: names.map((name) => arn.logGroup(name, ':*')),
     },
     ...s3ReadStatements(input.bucket, input.prefix),
     // The default temp prefix lies inside the output prefix, whose read/write below already cover it.
@@ -50,8 +37,8 @@ export function jobStatements(ctx: ServiceContext, job: ResolvedJob): PolicyStat
       Effect: 'Allow',
       Action: ['lambda:InvokeFunction'],
       Resource: [
-        lambdaArn(functionName(ctx, job.name, 'mapper')),
-        lambdaArn(functionName(ctx, job.name, 'reducer')),
+        arn.lambdaByName(functionName(ctx, job.name, 'mapper')),
+        arn.lambdaByName(functionName(ctx, job.name, 'reducer')),
       ],
     },
     {
