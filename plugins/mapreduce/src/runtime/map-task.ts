@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeKey, encodeValue, partitionOfEncoded, partName } from './keys';
 import { readOwnedRecords, type RangeReader, type Split } from './splits';
+import { StringTable } from './string-table';
 import type { MapContext, Mapper, Reducer, SplitStats } from './types';
 
 /** Where a mapper's intermediate lines go, one stream per partition. */
@@ -79,12 +80,12 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
   // folded in pairwise as values arrive (as cheap as a hand-written counting loop). A combiner that returns
   // anything else (an object, a string that may grow, a promise) switches the task to batches of values per key.
   let eager = combine !== undefined;
-  const eagerGroups = new Map<string, unknown>();
+  const eagerGroups = new StringTable<unknown>(1 << 14);
   const pair: unknown[] = [undefined, undefined];
 
   const leaveEagerMode = (): void => {
     eager = false;
-    for (const [key, value] of eagerGroups) strGroups.set(key, [value]);
+    for (const [key, value] of eagerGroups.entries()) strGroups.set(key, [value]);
     eagerGroups.clear();
   };
 
@@ -107,26 +108,25 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
   const emit = (key: unknown, value: unknown): void => {
     emitted++;
     if (!eager || typeof key !== 'string') return emitBatched(key, value);
-    const prev = eagerGroups.get(key);
-    if (prev === undefined && !eagerGroups.has(key)) {
-      eagerGroups.set(key, value);
+    const slot = eagerGroups.find(key);
+    if (slot < 0) {
+      eagerGroups.insertAt(slot, key, value);
       buffered++;
       return;
     }
+    const prev = eagerGroups.valueAt(slot);
     pair[0] = prev;
     pair[1] = value;
     const combined = combine!(key, pair, combineCtx);
     const type = typeof combined;
     if (type === 'number' || type === 'boolean') {
-      eagerGroups.set(key, combined);
+      eagerGroups.setAt(slot, combined);
       return;
     }
     // Keep both values uncombined; the batched path will combine them again.
-    eagerGroups.delete(key);
-    buffered--;
     leaveEagerMode();
     strGroups.set(key, [prev, value]);
-    buffered += 2;
+    buffered++;
   };
 
   /** Replaces a group's values by their combination; returns a promise only for an async combiner. */
@@ -151,7 +151,7 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
       recordsOut += values.length;
     };
     const one: unknown[] = [undefined];
-    for (const [key, value] of eagerGroups) {
+    for (const [key, value] of eagerGroups.entries()) {
       one[0] = value;
       add(JSON.stringify(key), one);
     }
