@@ -1,5 +1,7 @@
 // The run store on DynamoDB (table key: `pk` S hash + `sk` S range). Idempotence comes from number sets with
 // conditional ADD; "exactly once" from conditional updates of the `phase` attribute.
+// Items of a run `run#<id>`: `run` (state, counters, the sets `doneSplits`, `doneParts`, `backupSplits`),
+// `split#NNNNNN` / `part#NNNNNN` (stats), `start#NNNNNN` (a split's first start, written only with stragglers).
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -11,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { RUN_TABLE_TTL_ATTRIBUTE } from './contract';
 import type { NewRun, Phase, RunState, RunStore } from './run-store';
+import type { RunningSplit } from './stragglers';
 import type { PartitionStats, SplitStats } from './types';
 
 const runKey = (runId: string): Record<string, AttributeValue> => ({
@@ -110,8 +113,8 @@ export class DynamoRunStore implements RunStore {
     return this.putStats(runId, `part#${pad(stats.partition)}`, stats);
   }
 
-  private async listStats<T>(runId: string, prefix: string): Promise<T[]> {
-    const out: T[] = [];
+  private async listItems(runId: string, prefix: string): Promise<Array<Record<string, AttributeValue>>> {
+    const out: Array<Record<string, AttributeValue>> = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(
@@ -123,10 +126,14 @@ export class DynamoRunStore implements RunStore {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const item of page.Items ?? []) out.push(JSON.parse(item.stats?.S ?? 'null') as T);
+      out.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
+  }
+
+  private async listStats<T>(runId: string, prefix: string): Promise<T[]> {
+    return (await this.listItems(runId, prefix)).map((item) => JSON.parse(item.stats?.S ?? 'null') as T);
   }
 
   listSplitStats(runId: string): Promise<SplitStats[]> {
@@ -223,5 +230,87 @@ export class DynamoRunStore implements RunStore {
 
   async countBackup(runId: string): Promise<void> {
     await this.add(runId, 'backups');
+  }
+
+  async markSplitStarted(runId: string, split: number, at: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: { S: `run#${runId}` },
+            sk: { S: `start#${pad(split)}` },
+            split: { N: String(split) },
+            startedAt: { N: String(at) },
+            ...expiry(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async listRunningSplits(runId: string): Promise<RunningSplit[]> {
+    const starts = await this.listItems(runId, 'start#');
+    // The run item is read after the starts, so a split finishing in between is seen done, not running.
+    const { Item: run } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: runKey(runId), ConsistentRead: true }),
+    );
+    if (!run) throw new Error(`run ${runId} does not exist`);
+    const done = new Set(run.doneSplits?.NS ?? []);
+    const backups = new Set(run.backupSplits?.NS ?? []);
+    return starts
+      .filter((item) => !done.has(item.split?.N ?? ''))
+      .map((item) => ({
+        split: num(item.split),
+        startedAt: num(item.startedAt),
+        backup: backups.has(item.split?.N ?? ''),
+      }));
+  }
+
+  async claimBackup(runId: string, split: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: runKey(runId),
+          // The claim and its count are one write: a crash cannot leave a backup uncounted.
+          UpdateExpression: 'ADD backupSplits :split, backups :one',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(backupSplits) OR NOT contains(backupSplits, :i))' +
+            ' AND (attribute_not_exists(doneSplits) OR NOT contains(doneSplits, :i))',
+          ExpressionAttributeValues: {
+            ':split': { NS: [String(split)] },
+            ':one': { N: '1' },
+            ':i': { N: String(split) },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async claimWatcher(runId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: runKey(runId),
+          UpdateExpression: 'SET #w = :true',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#w)',
+          ExpressionAttributeNames: { '#w': 'watcher' },
+          ExpressionAttributeValues: { ':true': { BOOL: true } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 }

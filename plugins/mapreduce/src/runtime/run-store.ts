@@ -1,5 +1,6 @@
 // Run state: which splits and partitions are done, counted idempotently, and the phase transitions that must
 // happen exactly once. One interface, two adapters: DynamoDB (cloud) and memory (the local engine).
+import type { RunningSplit } from './stragglers';
 import type { PartitionStats, SplitStats } from './types';
 
 export type Phase = 'map' | 'reduce' | 'finalizing' | 'done' | 'failed';
@@ -57,6 +58,17 @@ export interface RunStore {
   /** Counts a failed attempt of a split or partition and returns the attempts failed so far. */
   recordFailure(runId: string, phase: 'map' | 'reduce', index: number): Promise<number>;
   countBackup(runId: string): Promise<void>;
+  /** Records that an attempt of `split` started at `at` (epoch ms); only the first start of a split is kept. */
+  markSplitStarted(runId: string, split: number, at: number): Promise<void>;
+  /** The splits that have started and are not done, in split order. */
+  listRunningSplits(runId: string): Promise<RunningSplit[]>;
+  /**
+   * Claims the one backup a split may get: true for exactly one caller per split, never for a done split;
+   * a successful claim is counted in the run's `backups`.
+   */
+  claimBackup(runId: string, split: number): Promise<boolean>;
+  /** Claims the run's straggler watcher: true for exactly one caller per run. */
+  claimWatcher(runId: string): Promise<boolean>;
 }
 
 interface MemoryRun extends RunState {
@@ -66,6 +78,9 @@ interface MemoryRun extends RunState {
   owners: Map<string, string>;
   splitStats: Map<number, SplitStats>;
   partStats: Map<number, PartitionStats>;
+  startedAt: Map<number, number>;
+  backupSet: Set<number>;
+  watcher: boolean;
 }
 
 /** The local engine's store: the same semantics as the DynamoDB one, in one process. */
@@ -93,6 +108,9 @@ export class MemoryRunStore implements RunStore {
       owners: new Map(),
       splitStats: new Map(),
       partStats: new Map(),
+      startedAt: new Map(),
+      backupSet: new Set(),
+      watcher: false,
     });
     return true;
   }
@@ -178,5 +196,33 @@ export class MemoryRunStore implements RunStore {
 
   async countBackup(runId: string): Promise<void> {
     this.run(runId).backups++;
+  }
+
+  async markSplitStarted(runId: string, split: number, at: number): Promise<void> {
+    const run = this.run(runId);
+    if (!run.startedAt.has(split)) run.startedAt.set(split, at);
+  }
+
+  async listRunningSplits(runId: string): Promise<RunningSplit[]> {
+    const run = this.run(runId);
+    return [...run.startedAt]
+      .filter(([split]) => !run.doneSplitSet.has(split))
+      .sort(([a], [b]) => a - b)
+      .map(([split, startedAt]) => ({ split, startedAt, backup: run.backupSet.has(split) }));
+  }
+
+  async claimBackup(runId: string, split: number): Promise<boolean> {
+    const run = this.run(runId);
+    if (run.backupSet.has(split) || run.doneSplitSet.has(split)) return false;
+    run.backupSet.add(split);
+    await this.countBackup(runId);
+    return true;
+  }
+
+  async claimWatcher(runId: string): Promise<boolean> {
+    const run = this.run(runId);
+    if (run.watcher) return false;
+    run.watcher = true;
+    return true;
   }
 }

@@ -82,6 +82,43 @@ function runStoreSpec(name: string, store: () => RunStore): void {
         ],
       );
     });
+
+    test('only the first start of a split is kept; running splits are the started ones not done', async () => {
+      await store().createRun(newRun('r6'));
+      await Promise.all([store().markSplitStarted('r6', 2, 2000), store().markSplitStarted('r6', 0, 1000)]);
+      await store().markSplitStarted('r6', 1, 1500);
+      // A retry or a backup of split 0 starts later; its first start stays.
+      await store().markSplitStarted('r6', 0, 9000);
+      await store().markSplitDone('r6', 1);
+      assert.deepEqual(await store().listRunningSplits('r6'), [
+        { split: 0, startedAt: 1000, backup: false },
+        { split: 2, startedAt: 2000, backup: false },
+      ]);
+    });
+
+    test('of many concurrent backup claims for a split exactly one wins and is counted; a done split gets none', async () => {
+      await store().createRun(newRun('r7'));
+      await store().markSplitStarted('r7', 0, 1000);
+      await store().markSplitStarted('r7', 1, 1000);
+      const claims = await Promise.all([0, 0, 0, 0, 1].map((s) => store().claimBackup('r7', s)));
+      assert.equal(claims.filter(Boolean).length, 2);
+      assert.equal(claims.slice(0, 4).filter(Boolean).length, 1);
+      assert.equal(await store().claimBackup('r7', 0), false);
+      await store().markSplitDone('r7', 2);
+      assert.equal(await store().claimBackup('r7', 2), false);
+      assert.equal((await store().getRun('r7'))?.backups, 2);
+      assert.deepEqual(await store().listRunningSplits('r7'), [
+        { split: 0, startedAt: 1000, backup: true },
+        { split: 1, startedAt: 1000, backup: true },
+      ]);
+    });
+
+    test('a run has one straggler watcher, whoever asks first', async () => {
+      await store().createRun(newRun('r8'));
+      const claims = await Promise.all([1, 2, 3].map(() => store().claimWatcher('r8')));
+      assert.equal(claims.filter(Boolean).length, 1);
+      assert.equal(await store().claimWatcher('r8'), false);
+    });
   });
 }
 
