@@ -6,9 +6,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startDynalite, startS3rver, s3ClientConfig, type LocalService } from './harness/services';
-import { startLambdaWire, type LambdaWire, type WireHandler } from './harness/lambda-wire';
+import {
+  dynamoClientConfig,
+  startDynalite,
+  startS3rver,
+  s3ClientConfig,
+  type LocalService,
+} from './harness/services';
+import {
+  startLambdaWire,
+  type LambdaWire,
+  type WireHandler,
+  type WireInvocation,
+} from './harness/lambda-wire';
 import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { referenceWordCount, testJob, tsvCounts } from '../plugins/mapreduce/test/reference';
 import {
@@ -17,6 +29,8 @@ import {
   createReducerHandler,
 } from '../plugins/mapreduce/src/runtime/handlers';
 import { runLocal } from '../plugins/mapreduce/src/local/run';
+import type { MapTaskEvent, StragglerWatchEvent } from '../plugins/mapreduce/src/runtime/contract';
+import { DynamoRunStore } from '../plugins/mapreduce/src/runtime/dynamo-run-store';
 import type { FailureReport, Mapper, Reducer, RunReport } from '../plugins/mapreduce/src/runtime/types';
 
 const job = testJob({
@@ -280,4 +294,137 @@ test('a retried coordinator (same request id) relaunches its mappers; the duplic
     [0, 1, 2].map((r) => getText('results', `wordcount/${runId}/part-0000${r}`)),
   );
   assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
+});
+
+const stragglerJob = {
+  ...job,
+  name: 'stragglers',
+  input: { bucket: 'corpus', prefix: 'slow/' },
+  output: { bucket: 'results', prefix: 'stragglers/' },
+  temp: { bucket: 'results', prefix: 'stragglers/_temporary/' },
+  stragglers: true,
+};
+
+const mapperEvents = (): Array<MapTaskEvent | StragglerWatchEvent> =>
+  lambda.invocations
+    .filter((i: WireInvocation) => i.fn === env.MAPREDUCE_MAPPER_FUNCTION)
+    .map((i) => i.payload as MapTaskEvent | StragglerWatchEvent);
+const backupsOf = (runId: string, split: number): MapTaskEvent[] =>
+  mapperEvents().filter(
+    (e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId && !!e.backup && e.split.index === split,
+  );
+
+test('with stragglers, a slow split gets one backup mapper, the run still matches the reference, and nothing is left behind', async () => {
+  process.env.MAPREDUCE_JOB = JSON.stringify(stragglerJob);
+  // The first copy of split 0 stalls on its first record until its backup has been launched (at most 10 s),
+  // so the backup comes from the rule, whichever of the two then finishes first.
+  let stalled = false;
+  const slowMap: Mapper<string, number> = async (record, emit, ctx) => {
+    if (ctx.split.index === 0 && !stalled) {
+      stalled = true;
+      for (let waited = 0; waited < 10_000 && !backupsOf(ctx.runId, 0).length; waited += 20)
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const w of record.toLowerCase().match(/[a-z]+/g) ?? []) emit(w, 1);
+  };
+  try {
+    // A new deployment of the job's functions (handlers read their job on first use).
+    handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map: slowMap, combine: count }) as never;
+    handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+    const text = corpus().replace('fail-here', 'no failure this time');
+    const key = 'slow/tail.txt';
+    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+    const coordinator = createCoordinatorHandler();
+    const { started } = (await coordinator(
+      uploadEvent(key, Buffer.byteLength(text), '"5109"', '0062E5C1A1B2C3D4F2'),
+      { awsRequestId: randomUUID() } as never,
+    )) as { started: string[] };
+    await lambda.quiescent();
+    const runId = started[0]!;
+
+    assert.equal(backupsOf(runId, 0).length, 1);
+    // One watcher per run, started by the first mapper that found no split left to launch.
+    assert.equal(mapperEvents().filter((e) => e.kind === 'watch' && e.runId === runId).length, 1);
+    const parts = await Promise.all(
+      [0, 1, 2].map((r) => getText('results', `stragglers/${runId}/part-0000${r}`)),
+    );
+    assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
+    const report = JSON.parse(await getText('results', `stragglers/${runId}/_SUCCESS.json`)) as RunReport;
+    assert.ok(report.backups >= 1);
+    assert.equal(report.mappers, report.splits + report.backups);
+    assert.equal(report.records.in, 601);
+    // Whichever copy lost wrote its intermediates again; they are gone all the same.
+    assert.deepEqual(await listKeys('results', `stragglers/_temporary/${runId}/`), []);
+  } finally {
+    process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
+    handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
+    handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+  }
+});
+
+test('the straggler watcher backs up a split that crosses the limit after the last completion, and hands over before its Lambda time runs out', async () => {
+  process.env.MAPREDUCE_JOB = JSON.stringify(stragglerJob);
+  const client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
+  const launched: unknown[] = [];
+  try {
+    // A run of two splits: split 1 finished in 400 ms, split 0 started just now (the limit is 800 ms).
+    const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
+    const runId = `watched-${randomUUID()}`;
+    const input = { bucket: 'corpus', key: 'slow/watched.txt', size: 3000 };
+    await store.createRun({
+      runId,
+      job: stragglerJob.name,
+      input,
+      splits: 2,
+      reducers: 3,
+      launched: 2,
+      createdAt: new Date().toISOString(),
+      phase: 'map',
+    });
+    await store.markSplitStarted(runId, 1, Date.now() - 400);
+    await store.putSplitStats(runId, {
+      split: 1,
+      recordsIn: 1,
+      recordsOut: 1,
+      bytesRead: 1000,
+      bytesOut: 10,
+      partitions: [0],
+      durationMs: 400,
+    });
+    await store.markSplitDone(runId, 1);
+    await store.markSplitStarted(runId, 0, Date.now());
+    // What the watcher launches is recorded, not run.
+    handlers[env.MAPREDUCE_MAPPER_FUNCTION] = (async (event: unknown) => {
+      launched.push(event);
+    }) as never;
+    const watcher = createMapperHandler({ map, combine: count });
+    const watch: StragglerWatchEvent = { kind: 'watch', runId, input };
+
+    // Too little Lambda time left to sleep until split 0 crosses the limit: a fresh watcher takes over.
+    const tired = await watcher(watch, {
+      awsRequestId: randomUUID(),
+      getRemainingTimeInMillis: () => 60,
+    } as never);
+    assert.deepEqual(tired, { watched: true, handedOver: true });
+    await lambda.quiescent();
+    assert.deepEqual(launched, [watch]);
+
+    const fresh = await watcher(watch, { awsRequestId: randomUUID() } as never);
+    assert.deepEqual(fresh, { watched: true });
+    await lambda.quiescent();
+    assert.equal(launched.length, 2);
+    assert.deepEqual(launched[1], {
+      kind: 'map',
+      runId,
+      input,
+      split: { index: 0, start: 0, end: 2000 },
+      attempt: 1,
+      backup: true,
+    });
+    assert.equal((await store.getRun(runId))?.backups, 1);
+  } finally {
+    client.destroy();
+    process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
+    handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
+  }
 });

@@ -46,6 +46,19 @@ export interface MapTaskEvent {
   split: { index: number; start: number; end: number };
   /** 1 for the first attempt. */
   attempt: number;
+  /** A straggler's backup copy, running beside the original (`stragglers: true`); the first to finish wins. */
+  backup?: boolean;
+}
+
+/**
+ * The mapper function's other payload (`stragglers: true`): watch the run's running splits and launch their
+ * backups when they cross the limit; sent once per run, then by the watcher to itself when its time runs out.
+ */
+export interface StragglerWatchEvent {
+  kind: 'watch';
+  runId: string;
+  /** The run's input, for the backups' map events. */
+  input: MapTaskEvent['input'];
 }
 
 /** The payload sent to the reducer function, one per partition. */

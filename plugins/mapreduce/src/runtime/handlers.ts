@@ -10,13 +10,20 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createS3Storage } from '@serverless-continuum/core/storage';
 import type { Storage } from '@serverless-continuum/core/storage';
-import { ENV, type JobRuntimeConfig, type MapTaskEvent, type ReduceTaskEvent } from './contract';
+import {
+  ENV,
+  type JobRuntimeConfig,
+  type MapTaskEvent,
+  type ReduceTaskEvent,
+  type StragglerWatchEvent,
+} from './contract';
 import { DynamoRunStore } from './dynamo-run-store';
 import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys, makeRunId } from './report';
 import type { RunStore } from './run-store';
 import { planSplits } from './splits';
+import { planBackups } from './stragglers';
 import type { FailureReport, Mapper, Reducer } from './types';
 
 // @middy/core 6 is ESM-only: handlers are always bundled (esbuild) or run under tsx, both of which load it here.
@@ -27,7 +34,18 @@ export const FETCH_SIZE = 8 * 1024 * 1024;
 
 interface LambdaContextLike {
   awsRequestId?: string;
+  /** Lambda's; absent where handlers run outside Lambda (tests), and then the straggler watcher never hands over. */
+  getRemainingTimeInMillis?: () => number;
 }
+
+/** The straggler watcher's longest sleep: a bound on how late it notices a change nobody told it about. */
+const WATCH_POLL_MS = 30_000;
+/** Its shortest sleep, so that a split crossing the limit right now does not make it spin. */
+const WATCH_MIN_SLEEP_MS = 100;
+/** The Lambda time a watcher keeps back to hand over to a fresh watcher before its timeout. */
+const WATCH_MARGIN_MS = 15_000;
+/** A run still mapping this long after it started is stuck; its watcher stops rather than hand over forever. */
+const WATCH_MAX_MS = 12 * 3600 * 1000;
 
 interface S3EventRecord {
   eventSource?: string;
@@ -94,7 +112,7 @@ function log(message: string, fields: Record<string, unknown> = {}): void {
 async function invoke(
   rt: Runtime,
   functionName: string,
-  payload: MapTaskEvent | ReduceTaskEvent,
+  payload: MapTaskEvent | ReduceTaskEvent | StragglerWatchEvent,
 ): Promise<void> {
   if (!functionName)
     throw new Error('no function to invoke: the mapper/reducer function name is not configured');
@@ -122,10 +140,11 @@ function mapEvent(
   job: JobRuntimeConfig,
   index: number,
   attempt: number,
+  backup = false,
 ) {
   const split = planSplits(input.size, planOf(job))[index];
   if (!split) return undefined;
-  return { kind: 'map', runId, input, split, attempt } satisfies MapTaskEvent;
+  return { kind: 'map', runId, input, split, attempt, ...(backup ? { backup } : {}) } satisfies MapTaskEvent;
 }
 
 function planOf(job: JobRuntimeConfig): { chunkSize?: number; mappers?: number } {
@@ -313,11 +332,15 @@ export interface MapperHandlerOptions {
   combine?: Reducer<any, any, any>;
 }
 
-/** Mapper: maps one split into one intermediate object per partition, then records the split done (once). */
+/**
+ * Mapper: maps one split into one intermediate object per partition, then records the split done (once).
+ * The same function runs a run's straggler watcher (`stragglers: true`).
+ */
 export function createMapperHandler(options: MapperHandlerOptions) {
   const runtime = runtimeOnce();
-  return middy(async (event: MapTaskEvent, context: LambdaContextLike) => {
+  return middy(async (event: MapTaskEvent | StragglerWatchEvent, context: LambdaContextLike) => {
     const rt = runtime();
+    if (event.kind === 'watch') return watchStragglers(rt, event, context);
     const { job, store } = rt;
     const { runId, split, input } = event;
     const owner = context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}`;
@@ -327,8 +350,11 @@ export function createMapperHandler(options: MapperHandlerOptions) {
       return { skipped: true };
     }
     const started = Date.now();
+    if (job.stragglers) await store.markSplitStarted(runId, split.index, started);
+    if (event.backup) log('backup started', { runId, split: split.index });
     const workDir = join(tmpdir(), 'mapreduce', runId, `map-${split.index}-${owner}`);
     const sink = new FilePartitionSink(workDir);
+    let partitions: number[] = [];
     try {
       const result = await runMapTask({
         read: async (start, end) => {
@@ -357,6 +383,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
         fetchSize: FETCH_SIZE,
       });
       const written = sink.close();
+      partitions = written.map((w) => w.partition);
       for (const w of written) {
         await rt.storage.put(
           job.temp.bucket,
@@ -367,15 +394,23 @@ export function createMapperHandler(options: MapperHandlerOptions) {
       await store.putSplitStats(runId, splitStats(split.index, result, written, started));
     } catch (error) {
       sink.close();
+      // The original is still running and retried on failure as usual; a failed backup only gives up.
+      if (event.backup) {
+        log('backup failed', { runId, split: split.index, error: (error as Error)?.message });
+        return { split: split.index, backupFailed: true };
+      }
       return await retryOrFail(rt, owner, event, error);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
     const { first, done } = await store.markSplitDone(runId, split.index);
+    if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
+    if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
     if (first) {
       const next = await store.claimNextSplit(runId);
       const nextEvent = mapEvent(runId, input, job, next, 1);
       if (nextEvent) await invoke(rt, rt.mapperFunction, nextEvent);
+      else if (job.stragglers && done < run.splits) await watchTail(rt, runId, input);
     }
     if (done === run.splits && (await store.transition(runId, 'map', 'reduce', owner))) {
       log('map phase done', { runId, splits: run.splits });
@@ -383,6 +418,97 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     }
     return { split: split.index, first, done };
   });
+}
+
+/**
+ * A duplicate completion (a straggler's slower copy, a retried coordinator's second mapper) rewrote its
+ * intermediates; if the run has published meanwhile, its cleanup may have listed them already, so the
+ * duplicate removes them itself. Before that, the cleanup's list still sees them (S3 lists are consistent).
+ */
+async function dropLateIntermediates(
+  rt: Runtime,
+  runId: string,
+  split: number,
+  partitions: number[],
+): Promise<void> {
+  const phase = (await rt.store.getRun(runId))?.phase;
+  if ((phase !== 'finalizing' && phase !== 'done') || !partitions.length) return;
+  for (const p of partitions)
+    await rt.storage.delete(rt.job.temp.bucket, keys.intermediate(rt.job, runId, split, p));
+  log('late duplicate: intermediates removed', { runId, split });
+}
+
+/**
+ * Every split is launched and some still run: back up those past the limit now, and start the run's
+ * watcher (once), because a completion is the only other moment anyone looks.
+ */
+async function watchTail(rt: Runtime, runId: string, input: MapTaskEvent['input']): Promise<void> {
+  await launchDueBackups(rt, runId, input);
+  if (await rt.store.claimWatcher(runId)) {
+    log('straggler watch started', { runId });
+    await invoke(rt, rt.mapperFunction, { kind: 'watch', runId, input });
+  }
+}
+
+/** Launches one backup for each running split past twice the median duration of the finished ones. */
+async function launchDueBackups(rt: Runtime, runId: string, input: MapTaskEvent['input']) {
+  const [running, finished] = await Promise.all([
+    rt.store.listRunningSplits(runId),
+    rt.store.listSplitStats(runId),
+  ]);
+  const now = Date.now();
+  const plan = planBackups({ now, durations: finished.map((s) => s.durationMs), running });
+  for (const split of plan.due) {
+    const event = mapEvent(runId, input, rt.job, split, 1, true);
+    if (!event || !(await rt.store.claimBackup(runId, split))) continue;
+    const runningMs = now - (running.find((r) => r.split === split)?.startedAt ?? now);
+    log('backup launched', { runId, split, runningMs, limitMs: plan.limit });
+    await invoke(rt, rt.mapperFunction, event);
+  }
+  return { ...plan, running };
+}
+
+/**
+ * The straggler watcher: looks again whenever a running split would cross the limit, launches its backup,
+ * and stops when the map phase ends or every split is done or backed up. Before its own Lambda timeout it
+ * sends its event again to a fresh watcher.
+ */
+async function watchStragglers(rt: Runtime, event: StragglerWatchEvent, context: LambdaContextLike) {
+  const { runId, input } = event;
+  if (!rt.job.stragglers) return { watched: false };
+  const remaining = context?.getRemainingTimeInMillis?.();
+  const deadline =
+    remaining === undefined ? Infinity : Date.now() + remaining - Math.min(WATCH_MARGIN_MS, remaining / 2);
+  for (;;) {
+    const run = await rt.store.getRun(runId);
+    if (!run || run.phase !== 'map') {
+      log('straggler watch ended: the run is not mapping', { runId, phase: run?.phase });
+      return { watched: true };
+    }
+    if (Date.now() - Date.parse(run.createdAt) > WATCH_MAX_MS) {
+      log('straggler watch ended: the run has been mapping too long', { runId, createdAt: run.createdAt });
+      return { watched: true };
+    }
+    const plan = await launchDueBackups(rt, runId, input);
+    // Launched but not started yet (an invoke still queued): neither done nor running.
+    const waiting = run.splits - run.doneSplits - plan.running.length;
+    const covered = plan.running.every((r) => r.backup || plan.due.includes(r.split));
+    if (waiting <= 0 && covered) {
+      log('straggler watch ended: every split is done or backed up', { runId });
+      return { watched: true };
+    }
+    const now = Date.now();
+    let wakeAt = Math.min(plan.nextAt ?? Infinity, now + WATCH_POLL_MS);
+    // A split starting now crosses the limit one limit from now at the earliest.
+    if (waiting > 0 && plan.limit !== undefined) wakeAt = Math.min(wakeAt, now + plan.limit);
+    wakeAt = Math.max(wakeAt, now + WATCH_MIN_SLEEP_MS);
+    if (wakeAt > deadline) {
+      await invoke(rt, rt.mapperFunction, event);
+      log('straggler watch handed over', { runId });
+      return { watched: true, handedOver: true };
+    }
+    await new Promise((resolve) => setTimeout(resolve, wakeAt - now));
+  }
 }
 
 export interface ReducerHandlerOptions {

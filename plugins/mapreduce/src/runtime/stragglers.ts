@@ -11,6 +11,8 @@ export interface RunningSplit {
 }
 
 export interface BackupPlan {
+  /** Twice the median duration of the finished splits, ms; absent before any split has finished. */
+  limit?: number;
   /** Splits past the limit that have no backup yet, in split order. */
   due: number[];
   /** The earliest time (epoch ms) another running split crosses the limit; absent when none will. */
@@ -38,5 +40,5 @@ export function planBackups(input: {
     if (input.now - r.startedAt > limit) due.push(r.split);
     else nextAt = Math.min(nextAt ?? Infinity, r.startedAt + limit + 1);
   }
-  return { due: due.sort((a, b) => a - b), ...(nextAt !== undefined ? { nextAt } : {}) };
+  return { limit, due: due.sort((a, b) => a - b), ...(nextAt !== undefined ? { nextAt } : {}) };
 }

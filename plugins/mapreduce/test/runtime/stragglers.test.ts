@@ -18,13 +18,13 @@ test('a split running longer than twice the median of finished splits is due for
     ],
   });
   // limit 400 ms: split 4 (1000 ms) and split 2 (500 ms) are past it; split 3 (400 ms) is not yet.
-  assert.deepEqual(plan, { due: [2, 4], nextAt: 10_001 });
+  assert.deepEqual(plan, { limit: 400, due: [2, 4], nextAt: 10_001 });
 });
 
 test('a split that already has a backup is never due again and schedules nothing', () => {
   assert.deepEqual(
     planBackups({ now: 10_000, durations: [10], running: [{ split: 0, startedAt: 0, backup: true }] }),
-    { due: [] },
+    { limit: 20, due: [] },
   );
 });
 
