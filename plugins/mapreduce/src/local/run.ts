@@ -19,6 +19,7 @@ import { partName } from '../runtime/keys';
 import { buildReport, makeRunId } from '../runtime/report';
 import { MemoryRunStore } from '../runtime/run-store';
 import { planSplits, type Split } from '../runtime/splits';
+import { median } from '../runtime/stragglers';
 import type { FailureReport, PartitionStats, RunReport, SplitStats } from '../runtime/types';
 import { bundleWorker } from './bundle-worker';
 import type { LocalMapTask, LocalReduceTask, LocalTask } from './tasks';
@@ -65,12 +66,6 @@ class TaskFailed extends Error {
   ) {
     super(cause.message);
   }
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**
