@@ -31,7 +31,6 @@ import {
 import type { ServiceContext } from './compile/names';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/context';
-import { logsCommand } from './commands/logs';
 import type { JobRuntimeConfig } from './runtime/contract';
 import type * as runtimeTypes from './runtime/types';
 
@@ -62,7 +61,8 @@ class MapreducePlugin {
         (require('./commands/status') as typeof import('./commands/status')).statusCommand(
           this.commandContext(),
         ),
-      'mapreduce:logs:logs': () => logsCommand(this.commandContext()),
+      'mapreduce:logs:logs': () =>
+        (require('./commands/logs') as typeof import('./commands/logs')).logsCommand(this.commandContext()),
     });
   }
 

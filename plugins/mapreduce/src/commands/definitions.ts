@@ -44,11 +44,20 @@ export const commands = {
         },
       },
       logs: {
-        usage: "Show logs of a job's function (coordinator, mapper or reducer)",
+        usage: "Show a job's CloudWatch logs: coordinator, mappers and reducers merged by time",
         lifecycleEvents: ['logs'],
         options: {
           job: { usage: 'Job name under custom.mapreduce', type: 'string', shortcut: 'j', required: true },
-          role: { usage: 'coordinator | mapper | reducer (default coordinator)', type: 'string' },
+          run: {
+            usage: 'Run id: only the lines of this run (`sls mapreduce status` lists them)',
+            type: 'string',
+          },
+          role: { usage: 'coordinator | mapper | reducer (default: all three)', type: 'string' },
+          since: {
+            usage: 'From when: a duration back (30m, 1h, 2d) or an ISO date (default 1h)',
+            type: 'string',
+          },
+          tail: { usage: 'Keep printing new lines every 2 s until Ctrl-C', type: 'boolean', shortcut: 't' },
         },
       },
     },
