@@ -248,8 +248,8 @@ describe('reading log groups (loopback CloudWatch Logs)', () => {
         onMissing: () => undefined,
       }),
       {
-        name: 'LogsError',
-        code: 'CONTINUUM_LOGS',
+        name: 'ContinuumError',
+        code: 'CONTINUUM_AWS',
         message:
           'reading the reducer logs from /t/denied failed: not authorized to perform logs:FilterLogEvents',
       },

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'CONTINUUM_RUN_FAILED'
   | 'CONTINUUM_BUNDLE'
   | 'CONTINUUM_OSCAR_HTTP'
+  /** An AWS API call from a command (not a deployment) failed for a reason the command does not handle. */
+  | 'CONTINUUM_AWS'
   | 'CONTINUUM_UNSUPPORTED';
 
 export class ContinuumError extends Error {

@@ -2,22 +2,11 @@
 // run's only, once or followed with --tail.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { ConfigError } from '@serverless-continuum/core/errors';
+import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import { awsClientConfig } from '@serverless-continuum/core/serverless';
 import { ROLES, type Role } from '../config';
 import { functionName, type ServiceContext } from '../compile/names';
 import { selectJob, stringOption, type CommandContext } from './context';
-
-/** A CloudWatch Logs call that failed for another reason than a missing log group. */
-export class LogsError extends Error {
-  // Core's codes are about config and storage; this one marks the error for the framework's clean display.
-  readonly code = 'CONTINUUM_LOGS';
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LogsError';
-  }
-}
 
 export interface LogSource {
   role: Role;
@@ -186,7 +175,8 @@ async function filterEvents(
   } catch (error) {
     if (signal?.aborted) throw error;
     if ((error as Error).name === 'ResourceNotFoundException') return undefined;
-    throw new LogsError(
+    throw new ContinuumError(
+      'CONTINUUM_AWS',
       `reading the ${source.role} logs from ${source.logGroup} failed: ${(error as Error).message}`,
       { cause: error },
     );
