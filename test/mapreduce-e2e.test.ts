@@ -428,3 +428,77 @@ test('the straggler watcher backs up a split that crosses the limit after the la
     handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
   }
 });
+
+test('a mapper that dies after recording its split is retried with the same request id and launches the same next split', async () => {
+  const crashJob = {
+    ...job,
+    name: 'crashing',
+    input: { bucket: 'corpus', prefix: 'crash/' },
+    output: { bucket: 'results', prefix: 'crashing/' },
+    temp: { bucket: 'results', prefix: 'crashing/_temporary/' },
+    // Fewer mappers at once than splits: every split past the first two is launched by a completion.
+    concurrency: 2,
+  };
+  process.env.MAPREDUCE_JOB = JSON.stringify(crashJob);
+  const text = corpus().replace('fail-here', 'no failure this time');
+  const splits = Math.ceil(Buffer.byteLength(text) / crashJob.chunkSize!);
+  assert.ok(splits >= 5);
+  // Split 1 waits until split 0 has died, so split 0 finishes first and launches split 2.
+  let releaseSplit1!: () => void;
+  const split0Died = new Promise<void>((resolve) => (releaseSplit1 = resolve));
+  const gatedMap: Mapper<string, number> = async (record, emit, ctx) => {
+    if (ctx.split.index === 1) await split0Died;
+    for (const w of record.toLowerCase().match(/[a-z]+/g) ?? []) emit(w, 1);
+  };
+  const mapper = createMapperHandler({ map: gatedMap, combine: count });
+  // A mapper "dies" by throwing after its handler returned; what it invoked before dying is dropped at the
+  // wire, as if never sent. The wire then retries the same event with the same request id, as Lambda does.
+  let droppedSuccessor = false;
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = (async (event: MapTaskEvent, context: never) => {
+    if (event.split.index === 2 && !droppedSuccessor) {
+      droppedSuccessor = true;
+      return { dropped: true };
+    }
+    const result = (await mapper(event, context)) as { first?: boolean; done?: number };
+    if (event.split.index === 0 && event.attempt === 1 && result.first) {
+      releaseSplit1();
+      throw new Error('split 0 died after recording its completion');
+    }
+    return result;
+  }) as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+  try {
+    const key = 'crash/text.txt';
+    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+    const coordinator = createCoordinatorHandler();
+    const { started } = (await coordinator(
+      uploadEvent(key, Buffer.byteLength(text), '"c0ffee"', '0062E5C1A1B2C3D4F3'),
+      { awsRequestId: randomUUID() } as never,
+    )) as { started: string[] };
+    await lambda.quiescent();
+    const runId = started[0]!;
+
+    assert.ok(droppedSuccessor);
+    // Split 2 was launched twice (the first launch lost), every other split once.
+    const launchedSplits = mapperEvents()
+      .filter((e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId)
+      .map((e) => e.split.index);
+    const everySplit = Array.from({ length: splits }, (_, i) => i);
+    assert.deepEqual(
+      launchedSplits.sort((a, b) => a - b),
+      [...everySplit, 2].sort((a, b) => a - b),
+    );
+    const parts = await Promise.all(
+      [0, 1, 2].map((r) => getText('results', `crashing/${runId}/part-0000${r}`)),
+    );
+    assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
+    const report = JSON.parse(await getText('results', `crashing/${runId}/_SUCCESS.json`)) as RunReport;
+    assert.equal(report.splits, splits);
+    assert.equal(report.records.in, 601);
+    assert.deepEqual(await listKeys('results', `crashing/_temporary/${runId}/`), []);
+  } finally {
+    process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
+    handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
+    handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+  }
+});

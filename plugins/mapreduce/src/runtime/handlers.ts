@@ -343,7 +343,8 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     if (event.kind === 'watch') return watchStragglers(rt, event, context);
     const { job, store } = rt;
     const { runId, split, input } = event;
-    const owner = context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}`;
+    const owner =
+      context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}${event.backup ? '-backup' : ''}`;
     const run = await store.getRun(runId);
     if (!run || run.phase !== 'map') {
       log('split skipped: the run is not mapping', { runId, split: split.index, phase: run?.phase });
@@ -403,12 +404,14 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
-    const { first, done } = await store.markSplitDone(runId, split.index);
+    const { first, done, ordinal, sameOwner } = await store.markSplitDone(runId, split.index, owner);
     if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
     if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
-    if (first) {
-      const next = await store.claimNextSplit(runId);
-      const nextEvent = mapEvent(runId, input, job, next, 1);
+    // The k-th split to finish launches split `launched + k - 1`. A Lambda retry of this invocation (same
+    // request id) after a crash learns the same k and launches the same split again; another copy of the
+    // split (a backup, a duplicated event) launches nothing.
+    if (first || sameOwner) {
+      const nextEvent = mapEvent(runId, input, job, run.launched + ordinal - 1, 1);
       if (nextEvent) await invoke(rt, rt.mapperFunction, nextEvent);
       else if (job.stragglers && done < run.splits) await watchTail(rt, runId, input);
     }

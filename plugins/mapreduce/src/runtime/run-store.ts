@@ -18,7 +18,10 @@ export interface NewRun {
   input: RunInput;
   splits: number;
   reducers: number;
-  /** Map tasks launched by the coordinator (the rest are launched one per completion). */
+  /**
+   * Map tasks launched by the coordinator: splits 0..launched-1. The k-th split to finish (k = 1, 2, ...)
+   * launches split `launched + k - 1`.
+   */
   launched: number;
   createdAt: string;
   /** When there is nothing to map (an empty object), the run starts in `reduce`. */
@@ -36,6 +39,18 @@ export interface RunState extends Omit<NewRun, 'phase'> {
   backups: number;
 }
 
+/** What recording a finished split says. */
+export interface SplitCompletion {
+  /** False for a retried or duplicated completion. */
+  first: boolean;
+  /** Splits done so far. */
+  done: number;
+  /** The split's place in the order splits finished (1 for the first), fixed by its first completion. */
+  ordinal: number;
+  /** True when the caller's owner is the one that recorded the first completion (a retry of it). */
+  sameOwner: boolean;
+}
+
 export interface RunStore {
   /** Creates the run; `false` when it already exists (a duplicated trigger). */
   createRun(run: NewRun): Promise<boolean>;
@@ -45,11 +60,12 @@ export interface RunStore {
   putPartStats(runId: string, stats: PartitionStats): Promise<void>;
   listSplitStats(runId: string): Promise<SplitStats[]>;
   listPartStats(runId: string): Promise<PartitionStats[]>;
-  /** Records a finished split once; `first` is false for a retried or duplicated completion. */
-  markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }>;
+  /**
+   * Records a finished split once, with its ordinal and `owner` (e.g. a Lambda request id, which async
+   * retries keep), so that a retry of the first completion learns the same ordinal again.
+   */
+  markSplitDone(runId: string, split: number, owner?: string): Promise<SplitCompletion>;
   markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }>;
-  /** Claims the next split to launch; the index may be past the last split (then nothing is left). */
-  claimNextSplit(runId: string): Promise<number>;
   /**
    * Moves the run from `from` to `to`; true for exactly one caller (and for a retry of that caller:
    * the same `owner`, e.g. a Lambda request id, which async retries keep).
@@ -73,6 +89,8 @@ export interface RunStore {
 
 interface MemoryRun extends RunState {
   doneSplitSet: Set<number>;
+  /** Split -> its ordinal and the owner of its first completion. */
+  completions: Map<number, { ordinal: number; owner: string | undefined }>;
   donePartSet: Set<number>;
   failures: Map<string, number>;
   owners: Map<string, string>;
@@ -103,6 +121,7 @@ export class MemoryRunStore implements RunStore {
       backups: 0,
       ...(run.phase === 'reduce' ? { reduceStartedAt: run.createdAt } : {}),
       doneSplitSet: new Set(),
+      completions: new Map(),
       donePartSet: new Set(),
       failures: new Map(),
       owners: new Map(),
@@ -153,12 +172,17 @@ export class MemoryRunStore implements RunStore {
     return [...this.run(runId).partStats.values()].sort((a, b) => a.partition - b.partition);
   }
 
-  async markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
+  async markSplitDone(runId: string, split: number, owner?: string): Promise<SplitCompletion> {
     const run = this.run(runId);
-    const first = !run.doneSplitSet.has(split);
+    const recorded = run.completions.get(split);
+    if (recorded) {
+      const sameOwner = owner !== undefined && recorded.owner === owner;
+      return { first: false, done: run.doneSplits, ordinal: recorded.ordinal, sameOwner };
+    }
     run.doneSplitSet.add(split);
     run.doneSplits = run.doneSplitSet.size;
-    return { first, done: run.doneSplits };
+    run.completions.set(split, { ordinal: run.doneSplits, owner });
+    return { first: true, done: run.doneSplits, ordinal: run.doneSplits, sameOwner: true };
   }
 
   async markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {
@@ -167,12 +191,6 @@ export class MemoryRunStore implements RunStore {
     run.donePartSet.add(partition);
     run.doneParts = run.donePartSet.size;
     return { first, done: run.doneParts };
-  }
-
-  async claimNextSplit(runId: string): Promise<number> {
-    const run = this.run(runId);
-    run.launched++;
-    return run.launched - 1;
   }
 
   async transition(runId: string, from: Phase, to: Phase, owner: string, at?: string): Promise<boolean> {

@@ -32,11 +32,50 @@ function runStoreSpec(name: string, store: () => RunStore): void {
 
     test('a split finished twice is counted once', async () => {
       await store().createRun(newRun('r2'));
-      assert.deepEqual(await store().markSplitDone('r2', 0), { first: true, done: 1 });
-      assert.deepEqual(await store().markSplitDone('r2', 0), { first: false, done: 1 });
-      const results = await Promise.all([1, 1, 2, 2].map((s) => store().markSplitDone('r2', s)));
+      assert.deepEqual(await store().markSplitDone('r2', 0, 'a'), {
+        first: true,
+        done: 1,
+        ordinal: 1,
+        sameOwner: true,
+      });
+      assert.deepEqual(await store().markSplitDone('r2', 0, 'b'), {
+        first: false,
+        done: 1,
+        ordinal: 1,
+        sameOwner: false,
+      });
+      const results = await Promise.all([1, 1, 2, 2].map((s, i) => store().markSplitDone('r2', s, `c${i}`)));
       assert.equal(results.filter((r) => r.first).length, 2);
       assert.equal((await store().getRun('r2'))?.doneSplits, 3);
+    });
+
+    test('concurrent first completions get the ordinals 1..n, one each', async () => {
+      await store().createRun({ ...newRun('r9'), splits: 8 });
+      const splits = [3, 0, 7, 1, 6, 2, 5, 4];
+      const results = await Promise.all(splits.map((s) => store().markSplitDone('r9', s, `owner-${s}`)));
+      assert.ok(results.every((r) => r.first && r.sameOwner));
+      assert.deepEqual(
+        results.map((r) => r.ordinal).sort((a, b) => a - b),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      assert.equal((await store().getRun('r9'))?.doneSplits, 8);
+    });
+
+    test('a repeated completion learns the ordinal of the first; only the same owner is told it is the one', async () => {
+      await store().createRun(newRun('r10'));
+      await store().markSplitDone('r10', 2, 'request-a');
+      const first = await store().markSplitDone('r10', 0, 'request-b');
+      assert.deepEqual(first, { first: true, done: 2, ordinal: 2, sameOwner: true });
+      // A Lambda retry of the same invocation (same request id), a backup copy, and a caller with no owner.
+      assert.deepEqual(await store().markSplitDone('r10', 0, 'request-b'), { ...first, first: false });
+      assert.deepEqual(await store().markSplitDone('r10', 0, 'request-c'), {
+        ...first,
+        first: false,
+        sameOwner: false,
+      });
+      assert.deepEqual(await store().markSplitDone('r10', 0), { ...first, first: false, sameOwner: false });
+      // Another split's completion after the repeats still gets the next ordinal.
+      assert.equal((await store().markSplitDone('r10', 1, 'request-d')).ordinal, 3);
     });
 
     test('of many concurrent transitions exactly one wins; a retry of the winner (same owner) wins again', async () => {
@@ -50,10 +89,8 @@ function runStoreSpec(name: string, store: () => RunStore): void {
       assert.equal((await store().getRun('r3'))?.phase, 'reduce');
     });
 
-    test('splits are claimed one by one after the first launches; failures are counted per split', async () => {
+    test('failures are counted per split', async () => {
       await store().createRun(newRun('r4'));
-      const claims = await Promise.all([store().claimNextSplit('r4'), store().claimNextSplit('r4')]);
-      assert.deepEqual(claims.sort(), [2, 3]);
       assert.equal(await store().recordFailure('r4', 'map', 1), 1);
       assert.equal(await store().recordFailure('r4', 'map', 1), 2);
       assert.equal(await store().recordFailure('r4', 'map', 2), 1);
