@@ -429,7 +429,7 @@ test('the straggler watcher backs up a split that crosses the limit after the la
   }
 });
 
-test('a mapper that dies after recording its split is retried with the same request id and launches the same next split', async () => {
+test('a mapper that dies after recording its split is retried with the same request id and launches the same next split; one that dies after ending the map phase starts the reducers again', async () => {
   const crashJob = {
     ...job,
     name: 'crashing',
@@ -451,9 +451,12 @@ test('a mapper that dies after recording its split is retried with the same requ
     for (const w of record.toLowerCase().match(/[a-z]+/g) ?? []) emit(w, 1);
   };
   const mapper = createMapperHandler({ map: gatedMap, combine: count });
+  const reducer = createReducerHandler({ reduce: count });
   // A mapper "dies" by throwing after its handler returned; what it invoked before dying is dropped at the
   // wire, as if never sent. The wire then retries the same event with the same request id, as Lambda does.
   let droppedSuccessor = false;
+  let diedAfterMapPhase = false;
+  let droppedReducers = 0;
   handlers[env.MAPREDUCE_MAPPER_FUNCTION] = (async (event: MapTaskEvent, context: never) => {
     if (event.split.index === 2 && !droppedSuccessor) {
       droppedSuccessor = true;
@@ -464,9 +467,20 @@ test('a mapper that dies after recording its split is retried with the same requ
       releaseSplit1();
       throw new Error('split 0 died after recording its completion');
     }
+    if (result.first && result.done === splits && !diedAfterMapPhase) {
+      diedAfterMapPhase = true;
+      throw new Error('the last split died after ending the map phase');
+    }
     return result;
   }) as never;
-  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = (async (event: never, context: never) => {
+    // The first reducers launched, by the mapper that ended the map phase, are lost with it.
+    if (droppedReducers < crashJob.reducers) {
+      droppedReducers++;
+      return { dropped: true };
+    }
+    return reducer(event, context);
+  }) as never;
   try {
     const key = 'crash/text.txt';
     await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
@@ -478,7 +492,8 @@ test('a mapper that dies after recording its split is retried with the same requ
     await lambda.quiescent();
     const runId = started[0]!;
 
-    assert.ok(droppedSuccessor);
+    assert.ok(droppedSuccessor && diedAfterMapPhase);
+    assert.equal(droppedReducers, crashJob.reducers);
     // Split 2 was launched twice (the first launch lost), every other split once.
     const launchedSplits = mapperEvents()
       .filter((e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId)

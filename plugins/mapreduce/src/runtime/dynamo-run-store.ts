@@ -242,7 +242,8 @@ export class DynamoRunStore implements RunStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: runKey(runId),
-          UpdateExpression: `SET phase = :to, #owner = :owner${to === 'reduce' ? ', reduceStartedAt = :at' : ''}`,
+          // A retry of the winner (same owner) passes the condition again; the first start time stays.
+          UpdateExpression: `SET phase = :to, #owner = :owner${to === 'reduce' ? ', reduceStartedAt = if_not_exists(reduceStartedAt, :at)' : ''}`,
           ConditionExpression: 'phase = :from OR (phase = :to AND #owner = :owner)',
           ExpressionAttributeNames: { '#owner': `owner_${to}` },
           ExpressionAttributeValues: {

@@ -347,6 +347,12 @@ export function createMapperHandler(options: MapperHandlerOptions) {
       context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}${event.backup ? '-backup' : ''}`;
     const run = await store.getRun(runId);
     if (!run || run.phase !== 'map') {
+      // A retry of the mapper that ended the map phase (same owner) may have died before starting the reducers.
+      if (run?.phase === 'reduce' && (await store.transition(runId, 'map', 'reduce', owner))) {
+        log('map phase done (retried)', { runId, splits: run.splits });
+        await startReducers(rt, runId);
+        return { split: split.index, reducing: true };
+      }
       log('split skipped: the run is not mapping', { runId, split: split.index, phase: run?.phase });
       return { skipped: true };
     }

@@ -84,7 +84,10 @@ function runStoreSpec(name: string, store: () => RunStore): void {
       const won = await Promise.all(owners.map((o) => store().transition('r3', 'map', 'reduce', o)));
       assert.equal(won.filter(Boolean).length, 1);
       const winner = owners[won.indexOf(true)]!;
-      assert.equal(await store().transition('r3', 'map', 'reduce', winner), true);
+      const reduceStartedAt = (await store().getRun('r3'))?.reduceStartedAt;
+      assert.equal(await store().transition('r3', 'map', 'reduce', winner, '2099-01-01T00:00:00.000Z'), true);
+      // The retry does not move the reduce phase's start.
+      assert.equal((await store().getRun('r3'))?.reduceStartedAt, reduceStartedAt);
       assert.equal(await store().transition('r3', 'map', 'reduce', 'z'), false);
       assert.equal((await store().getRun('r3'))?.phase, 'reduce');
     });
