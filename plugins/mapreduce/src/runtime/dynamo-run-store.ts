@@ -1,8 +1,9 @@
 // The run store on DynamoDB (table key: `pk` S hash + `sk` S range). Idempotence comes from number sets with
 // conditional ADD; "exactly once" from conditional updates of the `phase` attribute.
-// Items of a run `run#<id>`: `run` (state, counters, the sets `doneSplits`, `doneParts`, `backupSplits`, and per
-// done split its ordinal `ord_<i>` and the owner of its first completion `own_<i>`),
-// `split#NNNNNN` / `part#NNNNNN` (stats), `start#NNNNNN` (a split's first start, written only with stragglers).
+// Items of a run `run#<id>`: `run` (state, counters, the sets `doneSplits`, `doneParts`, `backupSplits`),
+// `split#NNNNNN` / `part#NNNNNN` (stats), `start#NNNNNN` (a split's first start, written only with stragglers),
+// `launch#NNNNNN` (who launched a split). Per-split data beyond the number sets stays out of the run item: one
+// item holds at most 400 KB, and a run may have 100,000 splits.
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -13,7 +14,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { RUN_TABLE_TTL_ATTRIBUTE } from './contract';
-import type { NewRun, Phase, RunState, RunStore, SplitCompletion } from './run-store';
+import type { LaunchClaim, NewRun, Phase, RunState, RunStore } from './run-store';
 import type { RunningSplit } from './stragglers';
 import type { PartitionStats, SplitStats } from './types';
 
@@ -145,79 +146,39 @@ export class DynamoRunStore implements RunStore {
     return this.listStats<PartitionStats>(runId, 'part#');
   }
 
-  async markSplitDone(runId: string, split: number, owner?: string): Promise<SplitCompletion> {
-    const ord = `ord_${split}`;
-    const own = `own_${split}`;
+  private async markDone(
+    runId: string,
+    attr: string,
+    index: number,
+  ): Promise<{ first: boolean; done: number }> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: runKey(runId),
-          // The done mark, the ordinal and the owner are one write: a crash cannot leave a split done without
-          // the ordinal its retry needs. Both SET operands read `doneCount` as it was before this update.
-          UpdateExpression:
-            'ADD doneSplits :split SET doneCount = if_not_exists(doneCount, :zero) + :one, ' +
-            `#ord = if_not_exists(doneCount, :zero) + :one${owner !== undefined ? ', #own = :owner' : ''}`,
+          UpdateExpression: 'ADD #set :one',
           ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(doneSplits) OR NOT contains(doneSplits, :i))',
-          ExpressionAttributeNames: { '#ord': ord, ...(owner !== undefined ? { '#own': own } : {}) },
-          ExpressionAttributeValues: {
-            ':split': { NS: [String(split)] },
-            ':i': { N: String(split) },
-            ':zero': { N: '0' },
-            ':one': { N: '1' },
-            ...(owner !== undefined ? { ':owner': { S: owner } } : {}),
-          },
+            'attribute_exists(pk) AND (attribute_not_exists(#set) OR NOT contains(#set, :i))',
+          ExpressionAttributeNames: { '#set': attr },
+          ExpressionAttributeValues: { ':one': { NS: [String(index)] }, ':i': { N: String(index) } },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return {
-        first: true,
-        done: Attributes?.doneSplits?.NS?.length ?? 0,
-        ordinal: num(Attributes?.[ord]),
-        sameOwner: true,
-      };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const { Item: item } = await this.client.send(
-        new GetItemCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          ConsistentRead: true,
-          ProjectionExpression: 'pk, doneSplits, #ord, #own',
-          ExpressionAttributeNames: { '#ord': ord, '#own': own },
-        }),
-      );
-      if (!item) throw new Error(`run ${runId} does not exist`);
-      return {
-        first: false,
-        done: item.doneSplits?.NS?.length ?? 0,
-        ordinal: num(item[ord]),
-        sameOwner: owner !== undefined && item[own]?.S === owner,
-      };
-    }
-  }
-
-  async markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          UpdateExpression: 'ADD doneParts :part',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(doneParts) OR NOT contains(doneParts, :i))',
-          ExpressionAttributeValues: { ':part': { NS: [String(partition)] }, ':i': { N: String(partition) } },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return { first: true, done: Attributes?.doneParts?.NS?.length ?? 0 };
+      return { first: true, done: Attributes?.[attr]?.NS?.length ?? 0 };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const run = await this.getRun(runId);
       if (!run) throw new Error(`run ${runId} does not exist`);
-      return { first: false, done: run.doneParts };
+      return { first: false, done: attr === 'doneSplits' ? run.doneSplits : run.doneParts };
     }
+  }
+
+  markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
+    return this.markDone(runId, 'doneSplits', split);
+  }
+
+  markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {
+    return this.markDone(runId, 'doneParts', partition);
   }
 
   private async add(runId: string, attr: string): Promise<number> {
@@ -350,5 +311,26 @@ export class DynamoRunStore implements RunStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {
+    const key = { pk: { S: `run#${runId}` }, sk: { S: `launch#${pad(split)}` } };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { ...key, owner: { S: owner }, ...expiry() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const { Item: item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+    );
+    if (!item?.owner?.S) throw new Error(`launch claim of split ${split} of run ${runId} has no owner`);
+    return item.owner.S === owner ? 'mine' : 'taken';
   }
 }

@@ -410,16 +410,19 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
-    const { first, done, ordinal, sameOwner } = await store.markSplitDone(runId, split.index, owner);
+    const { first, done } = await store.markSplitDone(runId, split.index);
     if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
     if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
-    // The k-th split to finish launches split `launched + k - 1`. A Lambda retry of this invocation (same
-    // request id) after a crash learns the same k and launches the same split again; another copy of the
-    // split (a backup, a duplicated event) launches nothing.
-    if (first || sameOwner) {
-      const nextEvent = mapEvent(runId, input, job, run.launched + ordinal - 1, 1);
+    // Split i launches split i + launched (past the last split, with stragglers: watches the tail instead,
+    // under the claim of that index). The claim is made whether or not this completion was the first: a Lambda
+    // retry of the invocation that claimed it (same request id) may have died before launching and launches
+    // again; another copy of split i (a backup, a duplicated event) finds the claim taken and does nothing.
+    const next = split.index + run.launched;
+    const nextEvent = mapEvent(runId, input, job, next, 1);
+    const watch = !nextEvent && job.stragglers && done < run.splits;
+    if ((nextEvent || watch) && (await store.claimLaunch(runId, next, owner)) !== 'taken') {
       if (nextEvent) await invoke(rt, rt.mapperFunction, nextEvent);
-      else if (job.stragglers && done < run.splits) await watchTail(rt, runId, input);
+      else await watchTail(rt, runId, input);
     }
     if (done === run.splits && (await store.transition(runId, 'map', 'reduce', owner))) {
       log('map phase done', { runId, splits: run.splits });
@@ -448,8 +451,9 @@ async function dropLateIntermediates(
 }
 
 /**
- * Every split is launched and some still run: back up those past the limit now, and start the run's
- * watcher (once), because a completion is the only other moment anyone looks.
+ * A split with no successor finished (its chain of `i + launched` ends) and some splits still run or are yet
+ * to be launched by the other chains: back up those past the limit now, and start the run's watcher (once),
+ * because a completion is the only other moment anyone looks.
  */
 async function watchTail(rt: Runtime, runId: string, input: MapTaskEvent['input']): Promise<void> {
   await launchDueBackups(rt, runId, input);

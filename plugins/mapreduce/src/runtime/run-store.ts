@@ -19,8 +19,8 @@ export interface NewRun {
   splits: number;
   reducers: number;
   /**
-   * Map tasks launched by the coordinator: splits 0..launched-1. The k-th split to finish (k = 1, 2, ...)
-   * launches split `launched + k - 1`.
+   * Map tasks launched by the coordinator: splits 0..launched-1. Split `i` then launches split `i + launched`,
+   * so every later split has exactly one predecessor and at most `launched` splits run at once.
    */
   launched: number;
   createdAt: string;
@@ -39,17 +39,11 @@ export interface RunState extends Omit<NewRun, 'phase'> {
   backups: number;
 }
 
-/** What recording a finished split says. */
-export interface SplitCompletion {
-  /** False for a retried or duplicated completion. */
-  first: boolean;
-  /** Splits done so far. */
-  done: number;
-  /** The split's place in the order splits finished (1 for the first), fixed by its first completion. */
-  ordinal: number;
-  /** True when the caller's owner is the one that recorded the first completion (a retry of it). */
-  sameOwner: boolean;
-}
+/**
+ * What claiming a split's launch says: `claimed` (first claim), `mine` (claimed before by the same owner: a
+ * retry of the claiming invocation, which must launch again in case it died before) or `taken` (by another).
+ */
+export type LaunchClaim = 'claimed' | 'mine' | 'taken';
 
 export interface RunStore {
   /** Creates the run; `false` when it already exists (a duplicated trigger). */
@@ -60,11 +54,8 @@ export interface RunStore {
   putPartStats(runId: string, stats: PartitionStats): Promise<void>;
   listSplitStats(runId: string): Promise<SplitStats[]>;
   listPartStats(runId: string): Promise<PartitionStats[]>;
-  /**
-   * Records a finished split once, with its ordinal and `owner` (e.g. a Lambda request id, which async
-   * retries keep), so that a retry of the first completion learns the same ordinal again.
-   */
-  markSplitDone(runId: string, split: number, owner?: string): Promise<SplitCompletion>;
+  /** Records a finished split once; `first` is false for a retried or duplicated completion. */
+  markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }>;
   markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }>;
   /**
    * Moves the run from `from` to `to`; true for exactly one caller (and for a retry of that caller:
@@ -85,12 +76,15 @@ export interface RunStore {
   claimBackup(runId: string, split: number): Promise<boolean>;
   /** Claims the run's straggler watcher: true for exactly one caller per run. */
   claimWatcher(runId: string): Promise<boolean>;
+  /**
+   * Claims the launch of `split` for `owner` (e.g. a Lambda request id, which async retries keep), once per
+   * split, kept apart from the run item so that a run of many splits does not grow it.
+   */
+  claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim>;
 }
 
 interface MemoryRun extends RunState {
   doneSplitSet: Set<number>;
-  /** Split -> its ordinal and the owner of its first completion. */
-  completions: Map<number, { ordinal: number; owner: string | undefined }>;
   donePartSet: Set<number>;
   failures: Map<string, number>;
   owners: Map<string, string>;
@@ -99,6 +93,8 @@ interface MemoryRun extends RunState {
   startedAt: Map<number, number>;
   backupSet: Set<number>;
   watcher: boolean;
+  /** Split -> the owner of its launch claim. */
+  launches: Map<number, string>;
 }
 
 /** The local engine's store: the same semantics as the DynamoDB one, in one process. */
@@ -121,7 +117,7 @@ export class MemoryRunStore implements RunStore {
       backups: 0,
       ...(run.phase === 'reduce' ? { reduceStartedAt: run.createdAt } : {}),
       doneSplitSet: new Set(),
-      completions: new Map(),
+      launches: new Map(),
       donePartSet: new Set(),
       failures: new Map(),
       owners: new Map(),
@@ -172,17 +168,12 @@ export class MemoryRunStore implements RunStore {
     return [...this.run(runId).partStats.values()].sort((a, b) => a.partition - b.partition);
   }
 
-  async markSplitDone(runId: string, split: number, owner?: string): Promise<SplitCompletion> {
+  async markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
     const run = this.run(runId);
-    const recorded = run.completions.get(split);
-    if (recorded) {
-      const sameOwner = owner !== undefined && recorded.owner === owner;
-      return { first: false, done: run.doneSplits, ordinal: recorded.ordinal, sameOwner };
-    }
+    const first = !run.doneSplitSet.has(split);
     run.doneSplitSet.add(split);
     run.doneSplits = run.doneSplitSet.size;
-    run.completions.set(split, { ordinal: run.doneSplits, owner });
-    return { first: true, done: run.doneSplits, ordinal: run.doneSplits, sameOwner: true };
+    return { first, done: run.doneSplits };
   }
 
   async markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {
@@ -242,5 +233,15 @@ export class MemoryRunStore implements RunStore {
     if (run.watcher) return false;
     run.watcher = true;
     return true;
+  }
+
+  async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {
+    const launches = this.run(runId).launches;
+    const claimed = launches.get(split);
+    if (claimed === undefined) {
+      launches.set(split, owner);
+      return 'claimed';
+    }
+    return claimed === owner ? 'mine' : 'taken';
   }
 }

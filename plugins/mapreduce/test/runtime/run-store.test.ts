@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createRunTable } from '../run-table';
 import { startDynalite, dynamoClientConfig, type LocalService } from '../../../../test/harness/services';
 import { DynamoRunStore } from '../../src/runtime/dynamo-run-store';
@@ -32,50 +33,25 @@ function runStoreSpec(name: string, store: () => RunStore): void {
 
     test('a split finished twice is counted once', async () => {
       await store().createRun(newRun('r2'));
-      assert.deepEqual(await store().markSplitDone('r2', 0, 'a'), {
-        first: true,
-        done: 1,
-        ordinal: 1,
-        sameOwner: true,
-      });
-      assert.deepEqual(await store().markSplitDone('r2', 0, 'b'), {
-        first: false,
-        done: 1,
-        ordinal: 1,
-        sameOwner: false,
-      });
-      const results = await Promise.all([1, 1, 2, 2].map((s, i) => store().markSplitDone('r2', s, `c${i}`)));
+      assert.deepEqual(await store().markSplitDone('r2', 0), { first: true, done: 1 });
+      assert.deepEqual(await store().markSplitDone('r2', 0), { first: false, done: 1 });
+      const results = await Promise.all([1, 1, 2, 2].map((s) => store().markSplitDone('r2', s)));
       assert.equal(results.filter((r) => r.first).length, 2);
       assert.equal((await store().getRun('r2'))?.doneSplits, 3);
     });
 
-    test('concurrent first completions get the ordinals 1..n, one each', async () => {
-      await store().createRun({ ...newRun('r9'), splits: 8 });
-      const splits = [3, 0, 7, 1, 6, 2, 5, 4];
-      const results = await Promise.all(splits.map((s) => store().markSplitDone('r9', s, `owner-${s}`)));
-      assert.ok(results.every((r) => r.first && r.sameOwner));
-      assert.deepEqual(
-        results.map((r) => r.ordinal).sort((a, b) => a - b),
-        [1, 2, 3, 4, 5, 6, 7, 8],
-      );
-      assert.equal((await store().getRun('r9'))?.doneSplits, 8);
-    });
-
-    test('a repeated completion learns the ordinal of the first; only the same owner is told it is the one', async () => {
-      await store().createRun(newRun('r10'));
-      await store().markSplitDone('r10', 2, 'request-a');
-      const first = await store().markSplitDone('r10', 0, 'request-b');
-      assert.deepEqual(first, { first: true, done: 2, ordinal: 2, sameOwner: true });
-      // A Lambda retry of the same invocation (same request id), a backup copy, and a caller with no owner.
-      assert.deepEqual(await store().markSplitDone('r10', 0, 'request-b'), { ...first, first: false });
-      assert.deepEqual(await store().markSplitDone('r10', 0, 'request-c'), {
-        ...first,
-        first: false,
-        sameOwner: false,
-      });
-      assert.deepEqual(await store().markSplitDone('r10', 0), { ...first, first: false, sameOwner: false });
-      // Another split's completion after the repeats still gets the next ordinal.
-      assert.equal((await store().markSplitDone('r10', 1, 'request-d')).ordinal, 3);
+    test('of many concurrent launch claims for a split exactly one is claimed; its owner again is told mine', async () => {
+      await store().createRun(newRun('r9'));
+      const owners = ['a', 'b', 'c', 'd', 'e'];
+      const claims = await Promise.all(owners.map((o) => store().claimLaunch('r9', 2, o)));
+      assert.deepEqual([...claims].sort(), ['claimed', 'taken', 'taken', 'taken', 'taken']);
+      const winner = owners[claims.indexOf('claimed')]!;
+      // A Lambda retry of the claiming invocation (same request id) and another copy (a backup, a duplicate).
+      assert.equal(await store().claimLaunch('r9', 2, winner), 'mine');
+      assert.equal(await store().claimLaunch('r9', 2, `${winner}-backup`), 'taken');
+      // Each split has its own claim.
+      assert.equal(await store().claimLaunch('r9', 3, `${winner}-backup`), 'claimed');
+      assert.equal(await store().claimLaunch('r9', 3, winner), 'taken');
     });
 
     test('of many concurrent transitions exactly one wins; a retry of the winner (same owner) wins again', async () => {
@@ -184,3 +160,34 @@ after(async () => {
   await dynalite?.close();
 });
 runStoreSpec('DynamoDB (dynalite)', () => dynamoStore);
+
+test('DynamoDB (dynalite): a run of 100,000 splits fits its run item; completions and launch claims add nothing to it but the split number', async () => {
+  const splits = 100_000;
+  const viaStore = 20;
+  const runId = 'big';
+  const key = { pk: { S: `run#${runId}` }, sk: { S: 'run' } };
+  await dynamoStore.createRun({ ...newRun(runId), splits, launched: 1_000 });
+  // Most splits are marked done in one write (what the store writes for them is checked below, on the rest).
+  await client.send(
+    new UpdateItemCommand({
+      TableName: 'runs',
+      Key: key,
+      UpdateExpression: 'ADD doneSplits :s',
+      ExpressionAttributeValues: {
+        ':s': { NS: Array.from({ length: splits - viaStore }, (_, i) => String(i)) },
+      },
+    }),
+  );
+  const attributes = async () =>
+    Object.keys((await client.send(new GetItemCommand({ TableName: 'runs', Key: key }))).Item ?? {}).sort();
+  const before = await attributes();
+  // The last splits as a mapper completes them: done mark and successor claim, each with a 36-character
+  // request id. dynalite refuses a write that takes an item past 400 KB, as DynamoDB does.
+  for (let i = splits - viaStore; i < splits; i++) {
+    const owner = randomUUID();
+    assert.equal((await dynamoStore.markSplitDone(runId, i)).first, true);
+    assert.equal(await dynamoStore.claimLaunch(runId, i + 1_000, owner), 'claimed');
+  }
+  assert.deepEqual(await attributes(), before);
+  assert.equal((await dynamoStore.getRun(runId))?.doneSplits, splits);
+});
