@@ -443,7 +443,8 @@ test('a mapper that dies after recording its split is retried with the same requ
   const text = corpus().replace('fail-here', 'no failure this time');
   const splits = Math.ceil(Buffer.byteLength(text) / crashJob.chunkSize!);
   assert.ok(splits >= 5);
-  // Split 1 waits until split 0 has died, so split 0 finishes first and launches split 2.
+  // Split 0 launches split 2 (its index plus the concurrency). Split 1 waits until split 0 has died, so split
+  // 0's death, its duplicate and its retry all happen while split 1 still runs.
   let releaseSplit1!: () => void;
   const split0Died = new Promise<void>((resolve) => (releaseSplit1 = resolve));
   const gatedMap: Mapper<string, number> = async (record, emit, ctx) => {
@@ -464,6 +465,8 @@ test('a mapper that dies after recording its split is retried with the same requ
     }
     const result = (await mapper(event, context)) as { first?: boolean; done?: number };
     if (event.split.index === 0 && event.attempt === 1 && result.first) {
+      // A duplicated event for split 0 (another request id) finds the launch of split 2 taken.
+      await mapper(event, { awsRequestId: randomUUID() } as never);
       releaseSplit1();
       throw new Error('split 0 died after recording its completion');
     }
@@ -494,7 +497,8 @@ test('a mapper that dies after recording its split is retried with the same requ
 
     assert.ok(droppedSuccessor && diedAfterMapPhase);
     assert.equal(droppedReducers, crashJob.reducers);
-    // Split 2 was launched twice (the first launch lost), every other split once.
+    // Split 2 was launched twice (the first launch lost, then by split 0's retry, not by its duplicate),
+    // every other split once.
     const launchedSplits = mapperEvents()
       .filter((e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId)
       .map((e) => e.split.index);
