@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listenLoopback, readBody } from './harness/loopback';
 import { REPO_ROOT, runSls } from '../plugins/mapreduce/test/cli';
 
 const dir = join(REPO_ROOT, '.tmp', 'fixtures', `mapreduce-deploy-${randomBytes(4).toString('hex')}`);
@@ -22,10 +22,8 @@ test('deploy --package uses the packaged per-role zips (no service-wide zip is e
   // Every AWS call goes to this server, which refuses it: the deploy must get as far as asking.
   const actions: string[] = [];
   const aws = createServer((req, res) => {
-    const body: Buffer[] = [];
-    req.on('data', (c: Buffer) => body.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(body).toString('utf8');
+    void readBody(req).then((raw) => {
+      const text = raw.toString('utf8');
       actions.push(/Action=([A-Za-z]+)/.exec(text)?.[1] ?? String(req.headers['x-amz-target'] ?? req.url));
       res
         .writeHead(400, { 'content-type': 'text/xml' })
@@ -34,9 +32,8 @@ test('deploy --package uses the packaged per-role zips (no service-wide zip is e
         );
     });
   });
-  await new Promise<void>((resolve) => aws.listen(0, '127.0.0.1', resolve));
+  const { endpoint, close } = await listenLoopback(aws);
   try {
-    const endpoint = `http://127.0.0.1:${(aws.address() as AddressInfo).port}`;
     const deployed = await runSls('osls', ['deploy', '--package', 'pkg'], {
       cwd: dir,
       env: { AWS_ENDPOINT_URL: endpoint },
@@ -46,7 +43,6 @@ test('deploy --package uses the packaged per-role zips (no service-wide zip is e
     assert.doesNotMatch(output, /file found in the package path/);
     assert.ok(actions.length > 0, `the deploy reached AWS (output: ${output})`);
   } finally {
-    aws.closeAllConnections();
-    await new Promise<void>((resolve) => aws.close(() => resolve()));
+    await close();
   }
 });

@@ -3,7 +3,7 @@
 // retried twice with the same request id when it throws.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback, readBody } from './loopback';
 
 export type WireHandler = (event: never, context: never) => Promise<unknown>;
 
@@ -32,9 +32,7 @@ export async function startLambdaWire(handlers: Record<string, WireHandler>): Pr
   const inFlight = new Set<Promise<unknown>>();
   const server = createServer((req, res) => {
     const fn = decodeURIComponent(INVOKE_PATH.exec(req.url ?? '')?.[1] ?? '');
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    void readBody(req).then((raw) => {
       const handler = handlers[fn];
       if (req.method !== 'POST' || !handler) {
         res
@@ -43,7 +41,7 @@ export async function startLambdaWire(handlers: Record<string, WireHandler>): Pr
         return;
       }
       const type = req.headers['x-amz-invocation-type'] as string | undefined;
-      const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      const payload = JSON.parse(raw.toString('utf8')) as unknown;
       invocations.push({ fn, type, payload });
       res.writeHead(202).end();
       const context = { awsRequestId: randomUUID() };
@@ -60,9 +58,9 @@ export async function startLambdaWire(handlers: Record<string, WireHandler>): Pr
       void run.finally(() => inFlight.delete(run));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { endpoint, close } = await listenLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint,
     invocations,
     async quiescent() {
       for (;;) {
@@ -71,6 +69,6 @@ export async function startLambdaWire(handlers: Record<string, WireHandler>): Pr
         if (!inFlight.size) return;
       }
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close,
   };
 }

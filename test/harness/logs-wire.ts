@@ -2,7 +2,7 @@
 // log groups: events at or after `startTime`, `pageSize` a page with a `nextToken`, and
 // ResourceNotFoundException for a group that is not there. Filter patterns are recorded, not evaluated.
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback, readBody } from './loopback';
 
 export interface CannedEvent {
   eventId: string;
@@ -50,10 +50,8 @@ function answer(res: ServerResponse, status: number, body: unknown, errorType?: 
 export async function startLogsWire(groups: Record<string, CannedGroup>): Promise<LogsWire> {
   const requests: LogsWireRequest[] = [];
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
+    void readBody(req).then((raw) => {
+      const text = raw.toString('utf8');
       const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
       const target = req.headers['x-amz-target'] as string | undefined;
       requests.push({
@@ -103,10 +101,6 @@ export async function startLogsWire(groups: Record<string, CannedGroup>): Promis
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const { endpoint, close } = await listenLoopback(server);
+  return { endpoint, requests, close };
 }

@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { listenLoopback } from './loopback';
 
 export interface LocalService {
   /** `http://127.0.0.1:<port>` */
@@ -127,25 +127,8 @@ type DynaliteFactory = (options: Record<string, unknown>) => DynaliteServer;
 export async function startDynalite(): Promise<LocalService> {
   const dynalite: DynaliteFactory = require('dynalite');
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close() {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-      return closed;
-    },
-  };
+  const { endpoint, close } = await listenLoopback(server);
+  return { endpoint, close };
 }
 
 /** AWS SDK v3 S3 client config for a local endpoint: path-style, dummy credentials, us-east-1. */

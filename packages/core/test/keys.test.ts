@@ -2,7 +2,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -18,6 +17,7 @@ import {
   parseStoragePath,
   safeJoin,
 } from '@serverless-continuum/core/storage';
+import { listenLoopback } from '../../../test/harness/loopback';
 import { s3ClientConfig } from '../../../test/harness/services';
 
 const roots: string[] = [];
@@ -163,10 +163,9 @@ describe('downloads of hostile keys', () => {
       response.statusCode = body === undefined ? 404 : 200;
       response.end(body ?? '');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const loopback = await listenLoopback(server);
     try {
-      const { port } = server.address() as AddressInfo;
-      const storage = createS3Storage({ client: new S3Client(s3ClientConfig(`http://127.0.0.1:${port}`)) });
+      const storage = createS3Storage({ client: new S3Client(s3ClientConfig(loopback.endpoint)) });
       const root = tempRoot();
       const target = join(root, 'inputs');
       mkdirSync(target);
@@ -187,8 +186,7 @@ describe('downloads of hostile keys', () => {
         ['GET /shared-inputs/good/a.txt?x-id=GetObject'],
       );
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await loopback.close();
     }
   });
 });

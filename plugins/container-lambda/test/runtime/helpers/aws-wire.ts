@@ -1,7 +1,7 @@
 // Loopback endpoints that receive what the AWS SDK sends to Batch (SubmitJob) and Lambda (Invoke), check the
 // request line and signature header, record the JSON bodies and answer like AWS does.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback, readBody } from '../../../../../test/harness/loopback';
 
 export interface WireRequest {
   method: string;
@@ -25,14 +25,12 @@ async function startEndpoint(
   const requests: WireRequest[] = [];
   const violations: string[] = [];
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    void readBody(req).then((raw) => {
       const request: WireRequest = {
         method: req.method ?? '',
         path: req.url ?? '',
         headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
+        body: raw.toString('utf8'),
       };
       requests.push(request);
       if (request.method !== expect.method || !expect.path.test(request.path)) {
@@ -46,17 +44,8 @@ async function startEndpoint(
       res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    violations,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const { endpoint, close } = await listenLoopback(server);
+  return { endpoint, requests, violations, close };
 }
 
 /** Batch's REST-JSON SubmitJob: `POST /v1/submitjob`, answered with a job id derived from the job name. */

@@ -2,7 +2,7 @@
 // out queued events with the real headers, records responses and errors, and notes every request that breaks the
 // documented paths, methods or headers (tests assert that list is empty).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback, readBody } from '../../../../../test/harness/loopback';
 
 export interface QueuedInvocation {
   requestId: string;
@@ -52,14 +52,6 @@ export async function startRuntimeApi(): Promise<FakeRuntimeApi> {
     });
     res.end(JSON.stringify(item.event));
   };
-
-  const readBody = (req: http.IncomingMessage): Promise<Buffer> =>
-    new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
 
   const parseErrorBody = (raw: Buffer, where: string) => {
     let body: unknown;
@@ -131,11 +123,10 @@ export async function startRuntimeApi(): Promise<FakeRuntimeApi> {
       res.writeHead(404).end();
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const loopback = await listenLoopback(server);
 
   return {
-    address: `127.0.0.1:${port}`,
+    address: `127.0.0.1:${loopback.port}`,
     initErrors,
     violations,
     invoke(event, invocation) {
@@ -149,8 +140,7 @@ export async function startRuntimeApi(): Promise<FakeRuntimeApi> {
     },
     async close() {
       for (const res of waiting.splice(0)) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await loopback.close();
     },
   };
 }
