@@ -69,6 +69,11 @@ function measure(label, argv, options = {}) {
   return { seconds, cpu, rssMb: rss ? Number(rss[1]) / 1024 : undefined, stdout: out.stdout };
 }
 
+/** The arguments of (a): `sls mapreduce run --job wordcount --local` on one input. */
+const cliArgs = (input, output) => [
+  cliBin,
+  ...['mapreduce', 'run', '--job', 'wordcount', '--local', '--input', input, '--output', output],
+];
 const outA = join(work, 'a');
 const outB = join(work, 'b.tsv');
 const outC = join(work, 'c.txt');
@@ -79,18 +84,7 @@ function cliWorks() {
     return 'the plugin is not built (npm run build)';
   const tiny = join(work, 'tiny.txt');
   writeFileSync(tiny, 'a tiny corpus\n');
-  const argv = [
-    'mapreduce',
-    'run',
-    '--job',
-    'wordcount',
-    '--local',
-    '--input',
-    tiny,
-    '--output',
-    join(work, 'tiny'),
-  ];
-  const out = spawnSync(process.execPath, [cliBin, ...argv], {
+  const out = spawnSync(process.execPath, cliArgs(tiny, join(work, 'tiny')), {
     cwd: join(here, 'service'),
     env: slsEnv,
     encoding: 'utf8',
@@ -107,19 +101,7 @@ const variants = {
   a: cliBuilt
     ? {
         name: `(a) sls mapreduce run --local (${cliName})`,
-        argv: [
-          process.execPath,
-          cliBin,
-          'mapreduce',
-          'run',
-          '--job',
-          'wordcount',
-          '--local',
-          '--input',
-          corpus,
-          '--output',
-          outA,
-        ],
+        argv: [process.execPath, ...cliArgs(corpus, outA)],
         options: { cwd: join(here, 'service'), env: slsEnv },
       }
     : {
