@@ -44,35 +44,42 @@ export class DynamoRunStore implements RunStore {
     private readonly table: string,
   ) {}
 
-  async createRun(run: NewRun): Promise<boolean> {
+  /** Sends a conditional write; false when its condition failed (someone got there first), not an error. */
+  private async sendIf(command: PutItemCommand | UpdateItemCommand): Promise<boolean> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            ...runKey(run.runId),
-            job: { S: run.job },
-            input: { S: JSON.stringify(run.input) },
-            splits: { N: String(run.splits) },
-            reducers: { N: String(run.reducers) },
-            launched: { N: String(run.launched) },
-            createdAt: { S: run.createdAt },
-            phase: { S: run.phase },
-            ...(run.owner ? { owner: { S: run.owner } } : {}),
-            ...(run.phase === 'reduce' ? { reduceStartedAt: { S: run.createdAt } } : {}),
-            mapRetries: { N: '0' },
-            reduceRetries: { N: '0' },
-            backups: { N: '0' },
-            ...expiry(),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      // Two calls because the SDK's `send` is typed per command.
+      if (command instanceof PutItemCommand) await this.client.send(command);
+      else await this.client.send(command);
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async createRun(run: NewRun): Promise<boolean> {
+    return this.sendIf(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          ...runKey(run.runId),
+          job: { S: run.job },
+          input: { S: JSON.stringify(run.input) },
+          splits: { N: String(run.splits) },
+          reducers: { N: String(run.reducers) },
+          launched: { N: String(run.launched) },
+          createdAt: { S: run.createdAt },
+          phase: { S: run.phase },
+          ...(run.owner ? { owner: { S: run.owner } } : {}),
+          ...(run.phase === 'reduce' ? { reduceStartedAt: { S: run.createdAt } } : {}),
+          mapRetries: { N: '0' },
+          reduceRetries: { N: '0' },
+          backups: { N: '0' },
+          ...expiry(),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async getRun(runId: string): Promise<RunState | undefined> {
@@ -198,28 +205,22 @@ export class DynamoRunStore implements RunStore {
 
   async transition(runId: string, from: Phase, to: Phase, owner: string, at?: string): Promise<boolean> {
     const when = at ?? new Date().toISOString();
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          // A retry of the winner (same owner) passes the condition again; the first start time stays.
-          UpdateExpression: `SET phase = :to, #owner = :owner${to === 'reduce' ? ', reduceStartedAt = if_not_exists(reduceStartedAt, :at)' : ''}`,
-          ConditionExpression: 'phase = :from OR (phase = :to AND #owner = :owner)',
-          ExpressionAttributeNames: { '#owner': `owner_${to}` },
-          ExpressionAttributeValues: {
-            ':from': { S: from },
-            ':to': { S: to },
-            ':owner': { S: owner },
-            ...(to === 'reduce' ? { ':at': { S: when } } : {}),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.sendIf(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        // A retry of the winner (same owner) passes the condition again; the first start time stays.
+        UpdateExpression: `SET phase = :to, #owner = :owner${to === 'reduce' ? ', reduceStartedAt = if_not_exists(reduceStartedAt, :at)' : ''}`,
+        ConditionExpression: 'phase = :from OR (phase = :to AND #owner = :owner)',
+        ExpressionAttributeNames: { '#owner': `owner_${to}` },
+        ExpressionAttributeValues: {
+          ':from': { S: from },
+          ':to': { S: to },
+          ':owner': { S: owner },
+          ...(to === 'reduce' ? { ':at': { S: when } } : {}),
+        },
+      }),
+    );
   }
 
   async recordFailure(runId: string, phase: 'map' | 'reduce', index: number): Promise<number> {
@@ -232,23 +233,19 @@ export class DynamoRunStore implements RunStore {
   }
 
   async markSplitStarted(runId: string, split: number, at: number): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            pk: { S: `run#${runId}` },
-            sk: { S: `start#${pad(split)}` },
-            split: { N: String(split) },
-            startedAt: { N: String(at) },
-            ...expiry(),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.sendIf(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: { S: `run#${runId}` },
+          sk: { S: `start#${pad(split)}` },
+          split: { N: String(split) },
+          startedAt: { N: String(at) },
+          ...expiry(),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async listRunningSplits(runId: string): Promise<RunningSplit[]> {
@@ -270,63 +267,49 @@ export class DynamoRunStore implements RunStore {
   }
 
   async claimBackup(runId: string, split: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          // The claim and its count are one write: a crash cannot leave a backup uncounted.
-          UpdateExpression: 'ADD backupSplits :split, backups :one',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(backupSplits) OR NOT contains(backupSplits, :i))' +
-            ' AND (attribute_not_exists(doneSplits) OR NOT contains(doneSplits, :i))',
-          ExpressionAttributeValues: {
-            ':split': { NS: [String(split)] },
-            ':one': { N: '1' },
-            ':i': { N: String(split) },
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.sendIf(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        // The claim and its count are one write: a crash cannot leave a backup uncounted.
+        UpdateExpression: 'ADD backupSplits :split, backups :one',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(backupSplits) OR NOT contains(backupSplits, :i))' +
+          ' AND (attribute_not_exists(doneSplits) OR NOT contains(doneSplits, :i))',
+        ExpressionAttributeValues: {
+          ':split': { NS: [String(split)] },
+          ':one': { N: '1' },
+          ':i': { N: String(split) },
+        },
+      }),
+    );
   }
 
   async claimWatcher(runId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          UpdateExpression: 'SET #w = :true',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#w)',
-          ExpressionAttributeNames: { '#w': 'watcher' },
-          ExpressionAttributeValues: { ':true': { BOOL: true } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.sendIf(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        UpdateExpression: 'SET #w = :true',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#w)',
+        ExpressionAttributeNames: { '#w': 'watcher' },
+        ExpressionAttributeValues: { ':true': { BOOL: true } },
+      }),
+    );
   }
 
   async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {
     const key = { pk: { S: `run#${runId}` }, sk: { S: `launch#${pad(split)}` } };
-    try {
-      await this.client.send(
+    if (
+      await this.sendIf(
         new PutItemCommand({
           TableName: this.table,
           Item: { ...key, owner: { S: owner }, ...expiry() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
+      )
+    )
       return 'claimed';
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
     const { Item: item } = await this.client.send(
       new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
     );
