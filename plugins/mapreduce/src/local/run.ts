@@ -19,7 +19,7 @@ import { partName } from '../runtime/keys';
 import { buildReport, makeRunId } from '../runtime/report';
 import { MemoryRunStore } from '../runtime/run-store';
 import { planSplits, type Split } from '../runtime/splits';
-import { median } from '../runtime/stragglers';
+import { planBackups } from '../runtime/stragglers';
 import type { FailureReport, PartitionStats, RunReport, SplitStats } from '../runtime/types';
 import { bundleWorker } from './bundle-worker';
 import type { LocalMapTask, LocalReduceTask, LocalTask } from './tasks';
@@ -138,15 +138,18 @@ async function runPhase<R>(options: {
       while (pending.length && pool.idle > 0) launch(pending.shift()!);
       if (done.size === tasks.length) finish();
     };
+    // The cloud's straggler rule, on the tasks this pool runs; a task with two copies running has its backup.
     const checkStragglers = (): void => {
-      if (failed || pending.length || pool.idle === 0 || durations.length === 0) return;
-      const limit = 2 * median(durations);
-      const now = Date.now();
-      for (const [index, s] of running) {
-        if (s.copies === 1 && now - s.since > limit && pool.idle > 0) {
-          void options.onBackup();
-          launch(tasks.find((t) => t.index === index)!);
-        }
+      if (failed || pending.length || pool.idle === 0) return;
+      const { due } = planBackups({
+        now: Date.now(),
+        durations,
+        running: [...running].map(([split, s]) => ({ split, startedAt: s.since, backup: s.copies > 1 })),
+      });
+      for (const index of due) {
+        if (pool.idle === 0) break;
+        void options.onBackup();
+        launch(tasks.find((t) => t.index === index)!);
       }
     };
     if (options.stragglers) {
