@@ -1,4 +1,5 @@
 // A typed facade over the framework plugin API that behaves the same under serverless@3 and osls 4.
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { ContinuumError, isContinuumError } from '../errors';
 import { PLUGIN_METADATA_KEY, type CfnResource, type CfnTemplate } from '../cfn/types';
 import type {
@@ -170,6 +171,20 @@ export async function awsClientConfig(
     process.env.AWS_REGION ||
     'us-east-1';
   return { ...(fromFramework ?? {}), region };
+}
+
+/** Credentials as every AWS SDK v3 client takes them (their configs share one type). */
+export type SdkCredentials = S3ClientConfig['credentials'];
+
+/** What an SDK v3 client's constructor needs of an `awsClientConfig`: its region, and its credentials if any. */
+export function sdkClientSettings(config: { region: string; credentials?: unknown }): {
+  region: string;
+  credentials?: SdkCredentials;
+} {
+  return {
+    region: config.region,
+    ...(config.credentials ? { credentials: config.credentials as SdkCredentials } : {}),
+  };
 }
 
 /** Region and stage as the framework resolves them (CLI flags win). */

@@ -2,6 +2,7 @@
 import { basename, join, relative, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ContinuumError } from '@serverless-continuum/core/errors';
+import { sdkClientSettings } from '@serverless-continuum/core/serverless';
 import {
   createS3Storage,
   downloadToFile,
@@ -18,8 +19,7 @@ import { ENV } from '../runtime/contract';
 export function commandStorage(clientConfig: { region: string; credentials?: unknown }): Storage {
   const endpoint = process.env[ENV.s3Endpoint];
   return createS3Storage({
-    region: clientConfig.region,
-    ...(clientConfig.credentials ? { credentials: clientConfig.credentials as never } : {}),
+    ...sdkClientSettings(clientConfig),
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   });
 }

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
-import { awsClientConfig } from '@serverless-continuum/core/serverless';
+import { awsClientConfig, sdkClientSettings } from '@serverless-continuum/core/serverless';
 import { ROLES, type Role } from '../config';
 import { functionName, type ServiceContext } from '../compile/names';
 import { selectJob, stringOption, type CommandContext } from './context';
@@ -259,11 +259,9 @@ export async function logsCommand(ctx: CommandContext): Promise<void> {
   const tail = ctx.options.tail === true;
   const sources = roles.map((role) => ({ role, logGroup: logGroupName(ctx.service, job.name, role) }));
 
-  const config = await awsClientConfig(ctx.serverless, ctx.options);
-  const client = new CloudWatchLogsClient({
-    region: config.region,
-    ...(config.credentials ? { credentials: config.credentials as never } : {}),
-  });
+  const client = new CloudWatchLogsClient(
+    sdkClientSettings(await awsClientConfig(ctx.serverless, ctx.options)),
+  );
   const what = `${runId ? `run ${runId} of ` : ''}job ${job.name}`;
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();

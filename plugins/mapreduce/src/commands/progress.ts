@@ -1,6 +1,7 @@
 // Progress of a cloud run, read from the job's run table when the caller may read it (splits mapped,
 // partitions reduced). Best effort: without access the CLI still follows the run through its output markers.
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { sdkClientSettings, type SdkCredentials } from '@serverless-continuum/core/serverless';
 import { DynamoRunStore } from '../runtime/dynamo-run-store';
 import type { RunState } from '../runtime/run-store';
 
@@ -15,13 +16,12 @@ export function runTableProgress(options: {
   table: string;
   job: string;
   region: string;
-  credentials?: unknown;
+  credentials?: SdkCredentials;
   onUnavailable?: (error: Error) => void;
 }): RunProgressSource {
   const endpoint = process.env.MAPREDUCE_DYNAMODB_ENDPOINT || undefined;
   const client = new DynamoDBClient({
-    region: options.region,
-    ...(options.credentials ? { credentials: options.credentials as never } : {}),
+    ...sdkClientSettings(options),
     ...(endpoint ? { endpoint } : {}),
   });
   const store = new DynamoRunStore(client, options.table);

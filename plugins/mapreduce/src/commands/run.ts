@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
-import { awsClientConfig } from '@serverless-continuum/core/serverless';
+import { awsClientConfig, sdkClientSettings } from '@serverless-continuum/core/serverless';
 import { downloadIntoFolder, parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedJob, StorageLocation } from '../config';
 import { tableName } from '../compile/names';
@@ -174,8 +174,7 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
   const table = runTableProgress({
     table: tableName(ctx.service, job.name),
     job: job.name,
-    region: config.region,
-    ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...sdkClientSettings(config),
     onUnavailable: (error) =>
       ctx.utils.log.verbose(`Run table not readable, following the output only: ${error.message}`),
   });

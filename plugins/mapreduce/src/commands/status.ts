@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import { awsClientConfig } from '@serverless-continuum/core/serverless';
+import { awsClientConfig, sdkClientSettings } from '@serverless-continuum/core/serverless';
 import { createS3Storage, type Storage } from '@serverless-continuum/core/storage';
 import type { StorageLocation } from '../config';
 import { s3Endpoint, selectJob, stringOption, type CommandContext } from './context';
@@ -14,8 +14,7 @@ export async function jobStorage(ctx: CommandContext): Promise<Storage> {
   const endpoint = s3Endpoint();
   const config = await awsClientConfig(ctx.serverless, ctx.options);
   return createS3Storage({
-    region: config.region,
-    ...(config.credentials ? { credentials: config.credentials as never } : {}),
+    ...sdkClientSettings(config),
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   });
 }
