@@ -65,17 +65,6 @@ export class StringTable<V> {
     if (++this.count * 2 > this.keys.length) this.grow();
   }
 
-  get(key: string): V | undefined {
-    const slot = this.find(key);
-    return slot < 0 ? undefined : this.valueAt(slot);
-  }
-
-  set(key: string, value: V): void {
-    const slot = this.find(key);
-    if (slot < 0) this.insertAt(slot, key, value);
-    else this.vals[slot] = value;
-  }
-
   *entries(): IterableIterator<[string, V]> {
     const { keys, vals } = this;
     for (let i = 0; i < keys.length; i++) {
