@@ -1,5 +1,6 @@
-// The straggler rule of the cloud map phase: a split running longer than twice the median duration of the
-// finished splits gets one backup copy. Pure: the handlers feed it the run store's view and launch what it names.
+// The straggler rule of the map phase: a split running longer than twice the median duration of the finished
+// splits gets one backup copy. Pure: the Lambda handlers (from the run store) and the local engine (from its
+// pool) feed it what runs, and launch what it names.
 
 /** A split that has started and is not done yet. */
 export interface RunningSplit {
