@@ -225,7 +225,18 @@ export class DynamoRunStore implements RunStore {
 
   async recordFailure(runId: string, phase: 'map' | 'reduce', index: number): Promise<number> {
     await this.add(runId, `${phase}Retries`);
-    return this.add(runId, `fail_${phase}_${index}`);
+    // One item per failing split or partition, so that many failures do not grow the run item.
+    const { Attributes } = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: `run#${runId}` }, sk: { S: `fail#${phase}#${pad(index)}` } },
+        UpdateExpression: 'ADD attempts :one SET #ttl = if_not_exists(#ttl, :ttl)',
+        ExpressionAttributeNames: { '#ttl': RUN_TABLE_TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':one': { N: '1' }, ':ttl': expiry()[RUN_TABLE_TTL_ATTRIBUTE]! },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return num(Attributes?.attempts);
   }
 
   async countBackup(runId: string): Promise<void> {

@@ -161,7 +161,7 @@ after(async () => {
 });
 runStoreSpec('DynamoDB (dynalite)', () => dynamoStore);
 
-test('DynamoDB (dynalite): a run of 100,000 splits fits its run item; completions and launch claims add nothing to it but the split number', async () => {
+test('DynamoDB (dynalite): a run of 100,000 splits fits its run item; completions, launch claims and failures add nothing to it but the split number', async () => {
   const splits = 100_000;
   const viaStore = 20;
   const runId = 'big';
@@ -187,7 +187,11 @@ test('DynamoDB (dynalite): a run of 100,000 splits fits its run item; completion
     const owner = randomUUID();
     assert.equal((await dynamoStore.markSplitDone(runId, i)).first, true);
     assert.equal(await dynamoStore.claimLaunch(runId, i + 1_000, owner), 'claimed');
+    // Failed attempts are counted per split apart from the run item, which only counts the retries.
+    assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 1);
+    assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 2);
   }
   assert.deepEqual(await attributes(), before);
+  assert.equal((await dynamoStore.getRun(runId))?.retries.map, 2 * viaStore);
   assert.equal((await dynamoStore.getRun(runId))?.doneSplits, splits);
 });
