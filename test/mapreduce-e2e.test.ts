@@ -21,6 +21,7 @@ import {
   type WireHandler,
   type WireInvocation,
 } from './harness/lambda-wire';
+import { startFaultProxy } from './harness/fault-proxy';
 import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { referenceWordCount, testJob, tsvCounts } from '../plugins/mapreduce/test/reference';
 import {
@@ -29,7 +30,11 @@ import {
   createReducerHandler,
 } from '../plugins/mapreduce/src/runtime/handlers';
 import { runLocal } from '../plugins/mapreduce/src/local/run';
-import type { MapTaskEvent, StragglerWatchEvent } from '../plugins/mapreduce/src/runtime/contract';
+import type {
+  MapTaskEvent,
+  ReduceTaskEvent,
+  StragglerWatchEvent,
+} from '../plugins/mapreduce/src/runtime/contract';
 import { DynamoRunStore } from '../plugins/mapreduce/src/runtime/dynamo-run-store';
 import type { FailureReport, Mapper, Reducer, RunReport } from '../plugins/mapreduce/src/runtime/types';
 
@@ -76,6 +81,9 @@ const env = {
   MAPREDUCE_MAPPER_FUNCTION: 'svc-wordcount-mapper',
   MAPREDUCE_REDUCER_FUNCTION: 'svc-wordcount-reducer',
 };
+const COORDINATOR_FUNCTION = 'svc-wordcount-coordinator';
+/** As the plugin deploys them (`taskFailureHandling`): no Lambda retries, uncaught failures to the coordinator. */
+const taskInvokeConfig = { maximumRetryAttempts: 0, onFailure: COORDINATOR_FUNCTION };
 
 before(async () => {
   [s3rver, dynalite] = await Promise.all([startS3rver({ buckets: ['corpus', 'results'] }), startDynalite()]);
@@ -86,7 +94,11 @@ before(async () => {
   const reducer = createReducerHandler({ reduce: count });
   handlers[env.MAPREDUCE_MAPPER_FUNCTION] = mapper as never;
   handlers[env.MAPREDUCE_REDUCER_FUNCTION] = reducer as never;
-  lambda = await startLambdaWire(handlers);
+  handlers[COORDINATOR_FUNCTION] = createCoordinatorHandler() as never;
+  lambda = await startLambdaWire(handlers, {
+    [env.MAPREDUCE_MAPPER_FUNCTION]: taskInvokeConfig,
+    [env.MAPREDUCE_REDUCER_FUNCTION]: taskInvokeConfig,
+  });
   Object.assign(process.env, env, {
     MAPREDUCE_S3_ENDPOINT: s3rver.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
@@ -429,7 +441,7 @@ test('the straggler watcher backs up a split that crosses the limit after the la
   }
 });
 
-test('a mapper that dies after recording its split is retried with the same request id and launches the same next split; one that dies after ending the map phase starts the reducers again', async () => {
+test('a mapper that dies after recording its split is retried through the coordinator as the same owner and launches the same next split; one that dies after ending the map phase starts the reducers again', async () => {
   const crashJob = {
     ...job,
     name: 'crashing',
@@ -454,7 +466,7 @@ test('a mapper that dies after recording its split is retried with the same requ
   const mapper = createMapperHandler({ map: gatedMap, combine: count });
   const reducer = createReducerHandler({ reduce: count });
   // A mapper "dies" by throwing after its handler returned; what it invoked before dying is dropped at the
-  // wire, as if never sent. The wire then retries the same event with the same request id, as Lambda does.
+  // wire, as if never sent. The wire then sends Lambda's failure record to the coordinator, which retries.
   let droppedSuccessor = false;
   let diedAfterMapPhase = false;
   let droppedReducers = 0;
@@ -498,15 +510,33 @@ test('a mapper that dies after recording its split is retried with the same requ
     assert.ok(droppedSuccessor && diedAfterMapPhase);
     assert.equal(droppedReducers, crashJob.reducers);
     // Split 2 was launched twice (the first launch lost, then by split 0's retry, not by its duplicate),
-    // every other split once.
-    const launchedSplits = mapperEvents()
-      .filter((e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId)
-      .map((e) => e.split.index);
+    // every other split once; the two dead mappers were retried once each, as their first attempt's owner.
+    const mapEvents = mapperEvents().filter((e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId);
+    const launchedSplits = mapEvents.filter((e) => e.attempt === 1).map((e) => e.split.index);
     const everySplit = Array.from({ length: splits }, (_, i) => i);
     assert.deepEqual(
       launchedSplits.sort((a, b) => a - b),
       [...everySplit, 2].sort((a, b) => a - b),
     );
+    const retries = mapEvents.filter((e) => e.attempt === 2);
+    assert.deepEqual(
+      retries.map((e) => e.split.index).sort((a, b) => a - b),
+      [0, splits - 1].sort((a, b) => a - b),
+    );
+    const failureRecords = lambda.invocations.filter(
+      (i) =>
+        i.fn === COORDINATOR_FUNCTION &&
+        (i.payload as { requestPayload?: MapTaskEvent }).requestPayload?.runId === runId,
+    );
+    assert.equal(failureRecords.length, 2);
+    assert.ok(failureRecords.every((i) => i.type === 'OnFailure'));
+    for (const retry of retries) {
+      const record = failureRecords.find(
+        (i) =>
+          (i.payload as { requestPayload: MapTaskEvent }).requestPayload.split.index === retry.split.index,
+      )!.payload as { requestContext: { requestId: string } };
+      assert.equal(retry.owner, record.requestContext.requestId);
+    }
     const parts = await Promise.all(
       [0, 1, 2].map((r) => getText('results', `crashing/${runId}/part-0000${r}`)),
     );
@@ -514,10 +544,127 @@ test('a mapper that dies after recording its split is retried with the same requ
     const report = JSON.parse(await getText('results', `crashing/${runId}/_SUCCESS.json`)) as RunReport;
     assert.equal(report.splits, splits);
     assert.equal(report.records.in, 601);
+    assert.equal(report.retries.map, 2);
     assert.deepEqual(await listKeys('results', `crashing/_temporary/${runId}/`), []);
   } finally {
     process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
     handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
     handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+  }
+});
+
+/** A job of its own, under its own prefixes, deployed as fresh handlers (they read their job on first use). */
+function deployJob(name: string, overrides: Partial<typeof job> = {}) {
+  const deployed = {
+    ...job,
+    name,
+    input: { bucket: 'corpus', prefix: `${name}-in/` },
+    output: { bucket: 'results', prefix: `${name}/` },
+    temp: { bucket: 'results', prefix: `${name}/_temporary/` },
+    ...overrides,
+  };
+  process.env.MAPREDUCE_JOB = JSON.stringify(deployed);
+  const coordinator = createCoordinatorHandler();
+  handlers[COORDINATOR_FUNCTION] = coordinator as never;
+  return {
+    job: deployed,
+    mapper: createMapperHandler({ map, combine: count }),
+    reducer: createReducerHandler({ reduce: count }),
+    async upload(text: string, eTag: string): Promise<string> {
+      const key = `${name}-in/text.txt`;
+      await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+      const { started } = (await coordinator(
+        uploadEvent(key, Buffer.byteLength(text), `"${eTag}"`, `00${eTag}`),
+        { awsRequestId: randomUUID() } as never,
+      )) as { started: string[] };
+      await lambda.quiescent();
+      return started[0]!;
+    },
+  };
+}
+
+function restoreDefaultJob(): void {
+  process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
+  process.env.MAPREDUCE_S3_ENDPOINT = s3rver.endpoint;
+  handlers[COORDINATOR_FUNCTION] = createCoordinatorHandler() as never;
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+}
+
+test('a mapper that Lambda reports failed on every attempt (a timeout) fails the run with _FAILED.json instead of stalling it', async () => {
+  const deployed = deployJob('timeouts', { retries: 1 });
+  // Split 1 never finishes: Lambda ends it at its timeout, and the handler never gets to say so.
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = (async (event: MapTaskEvent, context: never) => {
+    if (event.kind === 'map' && event.split.index === 1) {
+      const error = new Error('Task timed out after 300.00 seconds');
+      error.name = 'Sandbox.Timedout';
+      throw error;
+    }
+    return deployed.mapper(event, context);
+  }) as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = deployed.reducer as never;
+  try {
+    const runId = await deployed.upload(corpus().replace('fail-here', 'no failure'), 'a1a1');
+    assert.deepEqual(await listKeys('results', `timeouts/${runId}/`), [`timeouts/${runId}/_FAILED.json`]);
+    const failed = JSON.parse(await getText('results', `timeouts/${runId}/_FAILED.json`)) as FailureReport;
+    assert.equal(failed.phase, 'map');
+    assert.equal(failed.split?.index, 1);
+    // The first attempt and the one retry `retries: 1` allows, each run once: Lambda itself retries nothing.
+    assert.equal(failed.attempts, 2);
+    assert.equal(failed.error.name, 'Sandbox.Timedout');
+    assert.match(
+      failed.error.message,
+      /^the mapper invocation [0-9a-f-]{36} failed \(RetriesExhausted\): Task timed out after 300\.00 seconds$/,
+    );
+    const split1 = mapperEvents().filter(
+      (e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId && e.split.index === 1,
+    );
+    assert.deepEqual(
+      split1.map((e) => e.attempt),
+      [1, 2],
+    );
+    assert.ok((await listKeys('results', `timeouts/_temporary/${runId}/`)).length > 0);
+  } finally {
+    restoreDefaultJob();
+  }
+});
+
+test('a reducer that dies while publishing is retried through the coordinator as the same owner and publishes', async () => {
+  // `_SUCCESS.json`'s first PUT is refused: the reducer that ended the reduce phase throws after the
+  // transition, which only a retry under its owner may carry on.
+  const proxy = await startFaultProxy(s3rver.endpoint, (req) =>
+    req.method === 'PUT' && req.url?.split('?')[0]?.endsWith('/_SUCCESS.json') && !proxy.faulted.length
+      ? {
+          status: 403,
+          headers: { 'content-type': 'application/xml' },
+          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+        }
+      : undefined,
+  );
+  process.env.MAPREDUCE_S3_ENDPOINT = proxy.endpoint;
+  const deployed = deployJob('publishing');
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = deployed.mapper as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = deployed.reducer as never;
+  try {
+    const text = corpus().replace('fail-here', 'no failure');
+    const runId = await deployed.upload(text, 'b2b2');
+    assert.equal(proxy.faulted.length, 1);
+    assert.match(proxy.faulted[0]!, new RegExp(`^PUT /results/publishing/${runId}/_SUCCESS\\.json`));
+    const report = JSON.parse(await getText('results', `publishing/${runId}/_SUCCESS.json`)) as RunReport;
+    assert.equal(report.retries.reduce, 1);
+    const parts = await Promise.all(
+      [0, 1, 2].map((r) => getText('results', `publishing/${runId}/part-0000${r}`)),
+    );
+    assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
+    const retries = lambda.invocations
+      .filter((i) => i.fn === env.MAPREDUCE_REDUCER_FUNCTION)
+      .map((i) => i.payload as ReduceTaskEvent)
+      .filter((e) => e.runId === runId && e.attempt === 2);
+    assert.equal(retries.length, 1);
+    assert.ok(retries[0]!.owner);
+    assert.deepEqual(await listKeys('results', `publishing/_temporary/${runId}/`), []);
+  } finally {
+    await proxy.close();
+    restoreDefaultJob();
   }
 });

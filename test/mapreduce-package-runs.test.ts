@@ -11,7 +11,7 @@ import type { CfnTemplate } from '@serverless-continuum/core/cfn';
 import { packageService } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
 import { startDynalite, startS3rver, s3ClientConfig, type LocalService } from './harness/services';
-import { startLambdaWire, type LambdaWire } from './harness/lambda-wire';
+import { invokeConfigsOf, startLambdaWire, type LambdaWire } from './harness/lambda-wire';
 import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { referenceWordCount, sampleText } from '../plugins/mapreduce/test/cli';
 import { readZipEntry } from './harness/zip';
@@ -48,7 +48,8 @@ before(async () => {
   assert.deepEqual(variables.MAPREDUCE_TABLE, { Ref: 'WordcountMapreduceRunTable' });
   await createRunTable(dynalite.endpoint, table);
 
-  lambda = await startLambdaWire(handlers);
+  // Lambda's async behaviour as the template configures it: the mapper's and reducer's failures go to the coordinator.
+  lambda = await startLambdaWire(handlers, invokeConfigsOf(template));
   Object.assign(process.env, {
     ...(variables as Record<string, string>),
     MAPREDUCE_TABLE: table,
@@ -70,6 +71,7 @@ before(async () => {
     return (require(file) as { handler: Handler }).handler;
   };
   coordinator = load('coordinator');
+  handlers[fn(template, 'coordinator').FunctionName as string] = coordinator;
   handlers[fn(template, 'mapper').FunctionName as string] = load('mapper');
   handlers[fn(template, 'reducer').FunctionName as string] = load('reducer');
 });
@@ -119,4 +121,54 @@ test('an upload under the input prefix, through the packaged functions, gives th
   const report = JSON.parse(await text('results-bucket', `wordcount/${runId}/_SUCCESS.json`));
   assert.equal(report.splits, Math.ceil(size / (64 * 1024)));
   assert.equal(report.reducers, 8);
+});
+
+test('a packaged mapper that times out once is retried by the packaged coordinator, its failure destination', async () => {
+  const before = lambda.invocations.length;
+  const mapperName = Object.keys(handlers).find((name) => name.endsWith('-mapper'))!;
+  const packagedMapper = handlers[mapperName]!;
+  let timedOut = 0;
+  handlers[mapperName] = async (event, context) => {
+    const task = event as { kind: string; split?: { index: number }; attempt?: number };
+    if (task.kind === 'map' && task.split?.index === 1 && task.attempt === 1) {
+      timedOut++;
+      throw Object.assign(new Error('Task timed out after 300.00 seconds'), { name: 'Sandbox.Timedout' });
+    }
+    return packagedMapper(event, context);
+  };
+  try {
+    const corpus = sampleText(5_000);
+    const key = 'texts/2026/timeout.txt';
+    await s3.send(new PutObjectCommand({ Bucket: 'corpus-bucket', Key: key, Body: corpus }));
+    const size = Buffer.byteLength(corpus);
+    const event = {
+      Records: [
+        {
+          eventSource: 'aws:s3',
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: 'corpus-bucket' }, object: { key, size, eTag: '"def"', sequencer: '00A2' } },
+        },
+      ],
+    };
+    const { started } = (await coordinator(event, { awsRequestId: randomUUID() })) as { started: string[] };
+    await lambda.quiescent();
+    const runId = started[0]!;
+    assert.equal(timedOut, 1);
+    const delivered = lambda.invocations.slice(before).filter((i) => i.type === 'OnFailure');
+    assert.equal(delivered.length, 1);
+    assert.match(delivered[0]!.fn, /-wordcount-mr-coordinator$/);
+    const report = JSON.parse(await text('results-bucket', `wordcount/${runId}/_SUCCESS.json`));
+    assert.equal(report.retries.map, 1);
+    const counts = new Map<string, number>();
+    for (const r of Array.from({ length: 8 }, (_, i) => i)) {
+      const part = await text('results-bucket', `wordcount/${runId}/part-${String(r).padStart(5, '0')}`);
+      for (const line of part.split('\n').filter(Boolean)) {
+        const [word, n] = line.split('\t');
+        counts.set(word!, Number(n));
+      }
+    }
+    assert.deepEqual(new Map([...counts].sort()), new Map([...referenceWordCount(corpus)].sort()));
+  } finally {
+    handlers[mapperName] = packagedMapper;
+  }
 });

@@ -114,6 +114,24 @@ for (const framework of frameworks) {
       assert.equal(buckets.filter((b) => JSON.stringify(b).includes('measurements-bucket')).length, 1);
     });
 
+    test('sends uncaught mapper and reducer failures to the coordinator, with no Lambda retries of their own', () => {
+      const configs = Object.values(template.Resources).filter(
+        (r) => r.Type === 'AWS::Lambda::EventInvokeConfig',
+      ) as unknown as Array<{ Properties: Record<string, unknown> }>;
+      const byFunction = new Map(configs.map((c) => [(c.Properties.FunctionName as { Ref: string }).Ref, c]));
+      assert.equal(byFunction.has('WordcountDashmrDashcoordinatorLambdaFunction'), false);
+      for (const role of ['mapper', 'reducer']) {
+        const config = byFunction.get(`WordcountDashmrDash${role}LambdaFunction`);
+        assert.ok(config, role);
+        assert.equal(config.Properties.MaximumRetryAttempts, 0);
+        assert.deepEqual(config.Properties.DestinationConfig, {
+          OnFailure: {
+            Destination: { 'Fn::GetAtt': ['WordcountDashmrDashcoordinatorLambdaFunction', 'Arn'] },
+          },
+        });
+      }
+    });
+
     test('creates a run table per job, marked as the mapreduce plugin’s', () => {
       const table = resource(template, 'WordcountMapreduceRunTable');
       assert.equal(table.Type, 'AWS::DynamoDB::Table');
@@ -140,6 +158,9 @@ for (const framework of frameworks) {
         sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*'),
       ]);
       assert.deepEqual(on('lambda:InvokeFunction'), [
+        sub(
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-coordinator',
+        ),
         sub(
           'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-mapper',
         ),

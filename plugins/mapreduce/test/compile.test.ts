@@ -70,6 +70,17 @@ describe('compileFunctions', () => {
     assert.deepEqual(functions['wordcount-mr-mapper']!.events, []);
   });
 
+  test('sends uncaught mapper and reducer failures to the coordinator, without Lambda retries of its own', () => {
+    for (const role of ['mapper', 'reducer']) {
+      const fn = functions[`wordcount-mr-${role}`]!;
+      assert.equal(fn.maximumRetryAttempts, 0, role);
+      assert.deepEqual(fn.destinations, { onFailure: 'wordcount-mr-coordinator' }, role);
+    }
+    const coordinator = functions['wordcount-mr-coordinator']!;
+    assert.equal(coordinator.destinations, undefined);
+    assert.equal(coordinator.maximumRetryAttempts, undefined);
+  });
+
   test('uses the plain s3 event when this service creates the input bucket', () => {
     const created = compileFunctions({ ...functionsCtx, inputBucketCreatedHere: true }, job);
     assert.deepEqual(created['wordcount-mr-coordinator']!.events, [
@@ -166,9 +177,13 @@ describe('compileResources', () => {
     assert.deepEqual(inputList?.Condition, { StringLike: { 's3:prefix': ['texts/*', 'texts'] } });
   });
 
-  test('lets the job invoke only its own mapper and reducer, and use only its own table', () => {
+  test('lets the job invoke only its own three functions, and use only its own table', () => {
     const statements = jobStatements(ctx, job);
     assert.deepEqual(statements.find((s) => s.Action.includes('lambda:InvokeFunction'))?.Resource, [
+      {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-dev-wordcount-mr-coordinator',
+      },
       {
         'Fn::Sub':
           'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-dev-wordcount-mr-mapper',

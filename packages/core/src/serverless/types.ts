@@ -10,6 +10,10 @@ export interface ServerlessFunctionConfig {
   environment?: Record<string, unknown>;
   events?: Array<Record<string, unknown>>;
   package?: { artifact?: string; individually?: boolean; patterns?: string[] };
+  /** Lambda's retries of a failed asynchronous invocation (0-2; Lambda's default is 2). */
+  maximumRetryAttempts?: number;
+  /** Where Lambda sends records of asynchronous invocations: a function key of this service, or an ARN. */
+  destinations?: { onSuccess?: string; onFailure?: string };
   [key: string]: unknown;
 }
 

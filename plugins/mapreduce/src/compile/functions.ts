@@ -45,6 +45,18 @@ export function environment(ctx: ServiceContext, job: ResolvedJob): Record<strin
   };
 }
 
+/**
+ * Mappers and reducers are invoked asynchronously. A failure their handler catches is retried by the handler
+ * (the job's `retries`); one it cannot catch (a crash, a timeout, out of memory) is sent by Lambda, without
+ * Lambda's own retries, to the coordinator, which retries it the same way. So every failure counts once
+ * against `retries`, and the last one always ends in `_FAILED.json` instead of a run that silently stalls.
+ */
+export function taskFailureHandling(
+  job: ResolvedJob,
+): Pick<ServerlessFunctionConfig, 'destinations' | 'maximumRetryAttempts'> {
+  return { maximumRetryAttempts: 0, destinations: { onFailure: functionKey(job.name, 'coordinator') } };
+}
+
 export function compileFunctions(
   ctx: FunctionsContext,
   job: ResolvedJob,
@@ -76,6 +88,7 @@ export function compileFunctions(
       role: roleLogicalId(job.name),
       environment: environment(ctx, job),
       events: role === 'coordinator' ? [inputTrigger(job, ctx.inputBucketCreatedHere)] : [],
+      ...(role === 'coordinator' ? {} : taskFailureHandling(job)),
       // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
       package: { individually: true, artifact: artifactPath(job.name, role) },
     };

@@ -36,7 +36,10 @@ export function jobStatements(ctx: ServiceContext, job: ResolvedJob): PolicyStat
     {
       Effect: 'Allow',
       Action: ['lambda:InvokeFunction'],
+      // The coordinator too: it is the mappers' and reducers' on-failure destination, which Lambda invokes
+      // with their (this) role.
       Resource: [
+        arn.lambdaByName(functionName(ctx, job.name, 'coordinator')),
         arn.lambdaByName(functionName(ctx, job.name, 'mapper')),
         arn.lambdaByName(functionName(ctx, job.name, 'reducer')),
       ],

@@ -48,6 +48,13 @@ export interface MapTaskEvent {
   attempt: number;
   /** A straggler's backup copy, running beside the original (`stragglers: true`); the first to finish wins. */
   backup?: boolean;
+  /**
+   * Set on a retry of an attempt that Lambda reported failed (a crash, a timeout): that attempt's owner (its
+   * Lambda request id). The retry claims and transitions as the dead attempt did, so it carries on whatever
+   * that one had claimed (launching the next split, starting the reducers, publishing) instead of finding it
+   * taken. Absent otherwise: the owner is the invocation's own request id.
+   */
+  owner?: string;
 }
 
 /**
@@ -67,4 +74,34 @@ export interface ReduceTaskEvent {
   runId: string;
   partition: number;
   attempt: number;
+  /** As on `MapTaskEvent`. */
+  owner?: string;
+}
+
+/**
+ * What Lambda sends to the on-failure destination (the coordinator) of the mapper and reducer functions when
+ * an asynchronous invocation failed and no retry is left (the plugin sets Lambda's own retries to 0, so the job's
+ * `retries` count every failure once). See "Configuring destinations for asynchronous invocation" in the Lambda
+ * developer guide.
+ */
+export interface FailedInvocationRecord {
+  version?: string;
+  timestamp?: string;
+  requestContext: {
+    requestId: string;
+    functionArn?: string;
+    /** `RetriesExhausted` or `EventAgeExceeded` (the event waited too long, e.g. throttled). */
+    condition: string;
+    approximateInvokeCount?: number;
+  };
+  requestPayload: MapTaskEvent | ReduceTaskEvent | StragglerWatchEvent;
+  responseContext?: { statusCode?: number; executedVersion?: string; functionError?: string };
+  /** The function's error: `{ errorType, errorMessage }` (a timeout's errorMessage says "Task timed out after ..."). */
+  responsePayload?: { errorType?: string; errorMessage?: string } | null;
+}
+
+/** True for an on-failure destination record rather than an S3 event. */
+export function isFailedInvocationRecord(event: unknown): event is FailedInvocationRecord {
+  const e = event as Partial<FailedInvocationRecord> | null;
+  return typeof e?.requestContext?.requestId === 'string' && typeof e.requestPayload === 'object';
 }

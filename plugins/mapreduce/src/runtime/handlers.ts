@@ -12,6 +12,8 @@ import { createS3Storage } from '@serverless-continuum/core/storage';
 import type { Storage } from '@serverless-continuum/core/storage';
 import {
   ENV,
+  isFailedInvocationRecord,
+  type FailedInvocationRecord,
   type JobRuntimeConfig,
   type MapTaskEvent,
   type ReduceTaskEvent,
@@ -231,6 +233,45 @@ async function retryOrFail(
   return { failed: true };
 }
 
+/**
+ * The coordinator is the mapper's and reducer's on-failure destination: Lambda reports here an invocation
+ * that failed without the handler catching it (a crash, a timeout, running out of memory) or that waited past
+ * its maximum event age. A map or reduce task then counts one failed attempt and is retried as the same owner
+ * (see `MapTaskEvent.owner`) or fails the run, as a caught failure would; a failed backup or straggler watcher
+ * is only logged, because the original split still runs.
+ */
+async function retryFailedInvocation(
+  rt: Runtime,
+  record: FailedInvocationRecord,
+  requestId: string | undefined,
+) {
+  const { requestContext: request, requestPayload: task, responsePayload: response } = record;
+  const what = `${task.kind === 'reduce' ? 'reducer' : 'mapper'} invocation ${request.requestId}`;
+  const cause = response?.errorMessage ?? response?.errorType ?? 'no error message';
+  const error = new Error(
+    request.condition === 'EventAgeExceeded'
+      ? `the ${what} was not run before its maximum event age (${cause})`
+      : `the ${what} failed (${request.condition}): ${cause}`,
+  );
+  if (response?.errorType) error.name = response.errorType;
+  if (task.kind === 'watch' || (task.kind === 'map' && task.backup)) {
+    log(task.kind === 'watch' ? 'straggler watch failed' : 'backup failed', {
+      runId: task.runId,
+      ...(task.kind === 'map' ? { split: task.split.index } : {}),
+      error: error.message,
+    });
+    return { failedInvocation: request.requestId, retried: false };
+  }
+  const phase = (await rt.store.getRun(task.runId))?.phase;
+  if (phase === undefined || phase === 'done' || phase === 'failed') {
+    log('failed invocation ignored: the run is over', { runId: task.runId, phase, error: error.message });
+    return { failedInvocation: request.requestId, retried: false };
+  }
+  const owner = task.owner ?? request.requestId;
+  const outcome = await retryOrFail(rt, requestId ?? owner, { ...task, owner }, error);
+  return { failedInvocation: request.requestId, ...outcome };
+}
+
 /** S3 keys in events are URL-encoded with `+` for spaces. */
 function decodeKey(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, ' '));
@@ -240,89 +281,95 @@ function isUnder(bucket: string, key: string, location: { bucket: string; prefix
   return bucket === location.bucket && key.startsWith(location.prefix);
 }
 
-/** Coordinator: one run per uploaded object version; plans splits and launches the first `concurrency` mappers. */
+/**
+ * Coordinator: one run per uploaded object version; plans splits and launches the first `concurrency` mappers.
+ * It is also where Lambda reports mapper and reducer invocations that failed uncaught (`retryFailedInvocation`).
+ */
 export function createCoordinatorHandler() {
   const runtime = runtimeOnce();
-  return middy(async (event: { Records?: S3EventRecord[] }, context: LambdaContextLike) => {
-    const rt = runtime();
-    const owner = context?.awsRequestId;
-    const { job } = rt;
-    const started: string[] = [];
-    const skipped: Array<{ key: string; reason: string }> = [];
-    for (const record of event.Records ?? []) {
-      const bucket = record.s3?.bucket?.name ?? '';
-      const key = decodeKey(record.s3?.object?.key ?? '');
-      const skip = (reason: string): void => {
-        skipped.push({ key, reason });
-        log('skipped', { bucket, key, reason });
-      };
-      if (!isUnder(bucket, key, job.input)) {
-        skip('not under the job input');
-        continue;
-      }
-      if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
-        skip('under the job output');
-        continue;
-      }
-      if (key.endsWith('/')) {
-        skip('a folder marker');
-        continue;
-      }
-      const object = record.s3?.object ?? {};
-      let size = object.size;
-      if (size === undefined) {
-        const head = await rt.storage.head(bucket, key);
-        if (!head) {
-          skip('the object no longer exists');
+  return middy(
+    async (event: { Records?: S3EventRecord[] } | FailedInvocationRecord, context: LambdaContextLike) => {
+      const rt = runtime();
+      const owner = context?.awsRequestId;
+      if (isFailedInvocationRecord(event)) return retryFailedInvocation(rt, event, owner);
+      const { job } = rt;
+      const started: string[] = [];
+      const skipped: Array<{ key: string; reason: string }> = [];
+      for (const record of (event as { Records?: S3EventRecord[] }).Records ?? []) {
+        const bucket = record.s3?.bucket?.name ?? '';
+        const key = decodeKey(record.s3?.object?.key ?? '');
+        const skip = (reason: string): void => {
+          skipped.push({ key, reason });
+          log('skipped', { bucket, key, reason });
+        };
+        if (!isUnder(bucket, key, job.input)) {
+          skip('not under the job input');
           continue;
         }
-        size = head.size;
+        if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
+          skip('under the job output');
+          continue;
+        }
+        if (key.endsWith('/')) {
+          skip('a folder marker');
+          continue;
+        }
+        const object = record.s3?.object ?? {};
+        let size = object.size;
+        if (size === undefined) {
+          const head = await rt.storage.head(bucket, key);
+          if (!head) {
+            skip('the object no longer exists');
+            continue;
+          }
+          size = head.size;
+        }
+        const etag = object.eTag?.replace(/"/g, '');
+        const runId = makeRunId({
+          bucket,
+          key,
+          ...(object.versionId ? { versionId: object.versionId } : {}),
+          ...(etag ? { etag } : {}),
+          ...(object.sequencer ? { sequencer: object.sequencer } : {}),
+          size,
+        });
+        const splits = planSplits(size, planOf(job));
+        const launched = Math.min(job.concurrency, splits.length);
+        const input: MapTaskEvent['input'] = {
+          bucket,
+          key,
+          size,
+          ...(object.versionId ? { versionId: object.versionId } : {}),
+          ...(etag ? { etag } : {}),
+        };
+        const created = await rt.store.createRun({
+          runId,
+          job: job.name,
+          input,
+          splits: splits.length,
+          reducers: job.reducers,
+          launched,
+          createdAt: new Date().toISOString(),
+          phase: splits.length ? 'map' : 'reduce',
+          ...(owner ? { owner } : {}),
+        });
+        // Lambda retries a failed invocation with the same request id: that retry finishes launching its run
+        // (launches are idempotent); any other invocation for the same object version is a duplicated event.
+        if (!created && !(owner && (await rt.store.getRun(runId))?.owner === owner)) {
+          skip(`run ${runId} already exists (a duplicated event)`);
+          continue;
+        }
+        log('run started', { runId, bucket, key, size, splits: splits.length, reducers: job.reducers });
+        started.push(runId);
+        if (!splits.length) await startReducers(rt, runId);
+        else
+          await forEachLimited(splits.slice(0, launched), 50, (s) =>
+            invoke(rt, rt.mapperFunction, { kind: 'map', runId, input, split: s, attempt: 1 }),
+          );
       }
-      const etag = object.eTag?.replace(/"/g, '');
-      const runId = makeRunId({
-        bucket,
-        key,
-        ...(object.versionId ? { versionId: object.versionId } : {}),
-        ...(etag ? { etag } : {}),
-        ...(object.sequencer ? { sequencer: object.sequencer } : {}),
-        size,
-      });
-      const splits = planSplits(size, planOf(job));
-      const launched = Math.min(job.concurrency, splits.length);
-      const input: MapTaskEvent['input'] = {
-        bucket,
-        key,
-        size,
-        ...(object.versionId ? { versionId: object.versionId } : {}),
-        ...(etag ? { etag } : {}),
-      };
-      const created = await rt.store.createRun({
-        runId,
-        job: job.name,
-        input,
-        splits: splits.length,
-        reducers: job.reducers,
-        launched,
-        createdAt: new Date().toISOString(),
-        phase: splits.length ? 'map' : 'reduce',
-        ...(owner ? { owner } : {}),
-      });
-      // Lambda retries a failed invocation with the same request id: that retry finishes launching its run
-      // (launches are idempotent); any other invocation for the same object version is a duplicated event.
-      if (!created && !(owner && (await rt.store.getRun(runId))?.owner === owner)) {
-        skip(`run ${runId} already exists (a duplicated event)`);
-        continue;
-      }
-      log('run started', { runId, bucket, key, size, splits: splits.length, reducers: job.reducers });
-      started.push(runId);
-      if (!splits.length) await startReducers(rt, runId);
-      else
-        await forEachLimited(splits.slice(0, launched), 50, (s) =>
-          invoke(rt, rt.mapperFunction, { kind: 'map', runId, input, split: s, attempt: 1 }),
-        );
-    }
-    return { started, skipped };
-  });
+      return { started, skipped };
+    },
+  );
 }
 
 export interface MapperHandlerOptions {
@@ -343,8 +390,9 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     if (event.kind === 'watch') return watchStragglers(rt, event, context);
     const { job, store } = rt;
     const { runId, split, input } = event;
-    const owner =
+    const requestId =
       context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}${event.backup ? '-backup' : ''}`;
+    const owner = event.owner ?? requestId;
     const run = await store.getRun(runId);
     if (!run || run.phase !== 'map') {
       // A retry of the mapper that ended the map phase (same owner) may have died before starting the reducers.
@@ -359,7 +407,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     const started = Date.now();
     if (job.stragglers) await store.markSplitStarted(runId, split.index, started);
     if (event.backup) log('backup started', { runId, split: split.index });
-    const workDir = join(tmpdir(), 'mapreduce', runId, `map-${split.index}-${owner}`);
+    const workDir = join(tmpdir(), 'mapreduce', runId, `map-${split.index}-${requestId}`);
     const sink = new FilePartitionSink(workDir);
     let partitions: number[] = [];
     try {
@@ -414,9 +462,9 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
     if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
     // Split i launches split i + launched (past the last split, with stragglers: watches the tail instead,
-    // under the claim of that index). The claim is made whether or not this completion was the first: a Lambda
-    // retry of the invocation that claimed it (same request id) may have died before launching and launches
-    // again; another copy of split i (a backup, a duplicated event) finds the claim taken and does nothing.
+    // under the claim of that index). The claim is made whether or not this completion was the first: the
+    // attempt that claimed it may have died before launching, and its retry (same owner) launches again;
+    // another copy of split i (a backup, a duplicated event) finds the claim taken and does nothing.
     const next = split.index + run.launched;
     const nextEvent = mapEvent(runId, input, job, next, 1);
     const watch = !nextEvent && job.stragglers && done < run.splits;
@@ -536,14 +584,21 @@ export function createReducerHandler(options: ReducerHandlerOptions) {
     const rt = runtime();
     const { job, store, storage } = rt;
     const { runId, partition } = event;
-    const owner = context?.awsRequestId ?? `${runId}-reduce-${partition}-${event.attempt}`;
+    const requestId = context?.awsRequestId ?? `${runId}-reduce-${partition}-${event.attempt}`;
+    const owner = event.owner ?? requestId;
     const run = await store.getRun(runId);
     if (!run || run.phase !== 'reduce') {
+      // A retry of the reducer that ended the reduce phase (same owner) may have died before publishing.
+      if (run?.phase === 'finalizing' && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
+        log('reduce phase done (retried)', { runId, partitions: job.reducers });
+        await finalize(rt, runId, owner);
+        return { partition, publishing: true };
+      }
       log('partition skipped: the run is not reducing', { runId, partition, phase: run?.phase });
       return { skipped: true };
     }
     const started = Date.now();
-    const workDir = join(tmpdir(), 'mapreduce', runId, `reduce-${partition}-${owner}`);
+    const workDir = join(tmpdir(), 'mapreduce', runId, `reduce-${partition}-${requestId}`);
     mkdirSync(workDir, { recursive: true });
     try {
       const splits = await store.listSplitStats(runId);

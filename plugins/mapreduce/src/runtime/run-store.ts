@@ -59,7 +59,7 @@ export interface RunStore {
   markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }>;
   /**
    * Moves the run from `from` to `to`; true for exactly one caller (and for a retry of that caller:
-   * the same `owner`, e.g. a Lambda request id, which async retries keep).
+   * the same `owner`: a Lambda request id, which a retry of a dead task inherits, see `MapTaskEvent.owner`).
    */
   transition(runId: string, from: Phase, to: Phase, owner: string, at?: string): Promise<boolean>;
   /** Counts a failed attempt of a split or partition and returns the attempts failed so far. */
@@ -77,7 +77,7 @@ export interface RunStore {
   /** Claims the run's straggler watcher: true for exactly one caller per run. */
   claimWatcher(runId: string): Promise<boolean>;
   /**
-   * Claims the launch of `split` for `owner` (e.g. a Lambda request id, which async retries keep), once per
+   * Claims the launch of `split` for `owner` (a Lambda request id, inherited by retries of a dead task), once per
    * split, kept apart from the run item so that a run of many splits does not grow it.
    */
   claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim>;
