@@ -13,7 +13,14 @@ export interface Split {
 export type RangeReader = (start: number, end: number) => Promise<Buffer>;
 
 /**
- * Plans the splits of an object of `size` bytes: fixed `chunkSize` pieces, or `mappers` near-equal pieces.
+ * The most splits a run has. The run table's item holds the set of done splits (one number each), which
+ * DynamoDB caps at 400 KB: 100,000 splits fit with room to spare (tested on dynalite).
+ */
+export const MAX_SPLITS = 100_000;
+
+/**
+ * Plans the splits of an object of `size` bytes: fixed `chunkSize` pieces, or `mappers` near-equal pieces,
+ * with pieces made larger where that would give more than `MAX_SPLITS`.
  * No split is empty and none starts at the end of the object; an empty object has no splits.
  */
 export function planSplits(size: number, plan: { chunkSize?: number; mappers?: number }): Split[] {
@@ -26,6 +33,7 @@ export function planSplits(size: number, plan: { chunkSize?: number; mappers?: n
   else throw new RangeError('either chunkSize or mappers is required');
   if (!Number.isSafeInteger(chunk) || chunk < 1)
     throw new RangeError(`chunk size must be at least 1 byte, got ${chunk}`);
+  chunk = Math.max(chunk, Math.ceil(size / MAX_SPLITS));
   const splits: Split[] = [];
   for (let start = 0, index = 0; start < size; start += chunk, index++) {
     splits.push({ index, start, end: Math.min(start + chunk, size) });

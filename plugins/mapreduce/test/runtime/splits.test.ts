@@ -1,7 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { forEachLine, planSplits, readOwnedRecords, type RangeReader } from '../../src/runtime/splits';
+import {
+  MAX_SPLITS,
+  forEachLine,
+  planSplits,
+  readOwnedRecords,
+  type RangeReader,
+} from '../../src/runtime/splits';
 
 /** What the records of a file are, by definition: `\n`-separated lines, one trailing `\r` dropped, no record after a final `\n`. */
 function referenceRecords(text: string): string[] {
@@ -71,6 +77,18 @@ describe('planSplits', () => {
         }
       }),
     );
+  });
+
+  test('makes the pieces larger rather than plan more than MAX_SPLITS (the run item holds the done set)', () => {
+    const size = 1024 ** 4; // 1 TiB in 1 MiB chunks would be 1,048,576 splits
+    const splits = planSplits(size, { chunkSize: 1024 ** 2 });
+    assert.equal(splits.length, MAX_SPLITS);
+    assert.equal(splits[0]!.end, Math.ceil(size / MAX_SPLITS));
+    assert.equal(splits.at(-1)!.end, size);
+    for (let i = 1; i < splits.length; i++) assert.equal(splits[i]!.start, splits[i - 1]!.end);
+    // At the limit and under it, the chunk size stands.
+    assert.equal(planSplits(MAX_SPLITS * 10, { chunkSize: 10 }).length, MAX_SPLITS);
+    assert.equal(planSplits(MAX_SPLITS * 10, { chunkSize: 10 })[0]!.end, 10);
   });
 
   test('rejects a chunk size under one byte', () => {
