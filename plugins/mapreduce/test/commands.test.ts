@@ -55,6 +55,26 @@ describe('run report summary', () => {
     ]);
   });
 
+  test('a run with a straggler watcher says how long it watched', () => {
+    const lines = summarizeRun({
+      runId: 'a.txt-1',
+      job: 'wordcount',
+      status: 'succeeded',
+      input: { bucket: 'corpus', key: 'texts/a.txt', size: MB },
+      splits: 3,
+      mappers: 4,
+      reducers: 2,
+      records: { in: 1, emitted: 1, mapOutput: 1, reduceInput: 1, out: 1 },
+      bytes: { read: MB, intermediate: 1, output: 1 },
+      times: { startedAt: '', finishedAt: '', mapMs: 1, reduceMs: 1, totalMs: 2 },
+      retries: { map: 0, reduce: 0 },
+      backups: 1,
+      watcher: { invocations: 2, ms: 61_500 },
+      spills: 0,
+    });
+    assert.equal(lines[1], '  splits    3 (map tasks 4, retries 0, backups 1, straggler watcher 61.50 s)');
+  });
+
   test('a _FAILED.json names the split and keeps the error', () => {
     const lines = summarizeRun({
       status: 'failed',

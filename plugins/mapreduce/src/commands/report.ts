@@ -58,7 +58,7 @@ export function summarizeRun(report: unknown): string[] {
     const { records, bytes, times, input } = r as RunReport;
     const lines = [
       `  input     ${input.bucket ? `s3://${input.bucket}/` : ''}${input.key} (${formatBytes(input.size)})`,
-      `  splits    ${count(r.splits ?? 0)} (map tasks ${count(r.mappers ?? 0)}, retries ${count(r.retries?.map ?? 0)}, backups ${count(r.backups ?? 0)})`,
+      `  splits    ${count(r.splits ?? 0)} (map tasks ${count(r.mappers ?? 0)}, retries ${count(r.retries?.map ?? 0)}, backups ${count(r.backups ?? 0)}${r.watcher ? `, straggler watcher ${seconds(r.watcher.ms)}` : ''})`,
       `  reducers  ${count(r.reducers ?? 0)} (retries ${count(r.retries?.reduce ?? 0)}, spills ${count(r.spills ?? 0)})`,
       `  records   ${count(records.in)} in, ${count(records.emitted)} emitted, ${count(records.mapOutput)} after combine, ${count(records.out)} out`,
       `  bytes     ${formatBytes(bytes.read)} read, ${formatBytes(bytes.intermediate)} intermediate, ${formatBytes(bytes.output)} output`,

@@ -102,6 +102,7 @@ export class DynamoRunStore implements RunStore {
       ...(item.reduceStartedAt?.S ? { reduceStartedAt: item.reduceStartedAt.S } : {}),
       retries: { map: num(item.mapRetries), reduce: num(item.reduceRetries) },
       backups: num(item.backups),
+      watcher: { invocations: num(item.watchers), ms: num(item.watchMs) },
     };
   }
 
@@ -237,6 +238,18 @@ export class DynamoRunStore implements RunStore {
       }),
     );
     return num(Attributes?.attempts);
+  }
+
+  async countWatcher(runId: string, ms: number): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        UpdateExpression: 'ADD watchers :one, watchMs :ms',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': { N: '1' }, ':ms': { N: String(Math.round(ms)) } },
+      }),
+    );
   }
 
   async countBackup(runId: string): Promise<void> {

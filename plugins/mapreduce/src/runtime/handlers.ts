@@ -535,8 +535,18 @@ async function launchDueBackups(rt: Runtime, runId: string, input: MapTaskEvent[
  * sends its event again to a fresh watcher.
  */
 async function watchStragglers(rt: Runtime, event: StragglerWatchEvent, context: LambdaContextLike) {
-  const { runId, input } = event;
   if (!rt.job.stragglers) return { watched: false };
+  const started = Date.now();
+  try {
+    return await watchUntilDone(rt, event, context);
+  } finally {
+    // Its time is billed as the mapper function's: counted for the report's cost estimate.
+    await rt.store.countWatcher(event.runId, Date.now() - started);
+  }
+}
+
+async function watchUntilDone(rt: Runtime, event: StragglerWatchEvent, context: LambdaContextLike) {
+  const { runId, input } = event;
   const remaining = context?.getRemainingTimeInMillis?.();
   const deadline =
     remaining === undefined ? Infinity : Date.now() + remaining - Math.min(WATCH_MARGIN_MS, remaining / 2);

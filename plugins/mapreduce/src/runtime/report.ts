@@ -66,15 +66,18 @@ export function estimateCost(input: {
   splits: SplitStats[];
   parts: PartitionStats[];
   mapTasks: number;
+  /** The straggler watcher, billed as the mapper function. */
+  watcher?: { invocations: number; ms: number };
   /** Bytes per ranged GET (the mapper's fetch size). */
   fetchSize: number;
   basis: CostEstimate['basis'];
 }): CostEstimate {
   const { job, splits, parts } = input;
-  const mapSeconds = splits.reduce((n, s) => n + s.durationMs, 0) / 1000;
+  const watcher = input.watcher ?? { invocations: 0, ms: 0 };
+  const mapSeconds = (splits.reduce((n, s) => n + s.durationMs, 0) + watcher.ms) / 1000;
   const reduceSeconds = parts.reduce((n, p) => n + p.durationMs, 0) / 1000;
   const lambdaGbSeconds = (mapSeconds * job.mapperMemoryMb + reduceSeconds * job.reducerMemoryMb) / 1024;
-  const lambdaRequests = 1 + input.mapTasks + parts.length;
+  const lambdaRequests = 1 + input.mapTasks + watcher.invocations + parts.length;
   const intermediates = splits.reduce((n, s) => n + s.partitions.length, 0);
   const rangedGets = splits.reduce((n, s) => n + Math.max(1, Math.ceil(s.bytesRead / input.fetchSize)), 0);
   const s3Requests = {
@@ -120,6 +123,7 @@ export function buildReport(input: {
   const reduceStarted = run.reduceStartedAt ? Date.parse(run.reduceStartedAt) : started;
   const finished = input.finishedAt.getTime();
   const mapTasks = run.splits + run.retries.map + run.backups;
+  const watcher = run.watcher.invocations ? run.watcher : undefined;
   return {
     runId: run.runId,
     job: job.name,
@@ -155,7 +159,16 @@ export function buildReport(input: {
     },
     retries: run.retries,
     backups: run.backups,
+    ...(watcher ? { watcher } : {}),
     spills: parts.reduce((n, p) => n + p.spills, 0),
-    cost: estimateCost({ job, splits, parts, mapTasks, fetchSize: input.fetchSize, basis: input.basis }),
+    cost: estimateCost({
+      job,
+      splits,
+      parts,
+      mapTasks,
+      ...(watcher ? { watcher } : {}),
+      fetchSize: input.fetchSize,
+      basis: input.basis,
+    }),
   };
 }

@@ -37,6 +37,8 @@ export interface RunState extends Omit<NewRun, 'phase'> {
   reduceStartedAt?: string;
   retries: { map: number; reduce: number };
   backups: number;
+  /** The straggler watcher's invocations and their summed time, see `RunReport.watcher`. */
+  watcher: { invocations: number; ms: number };
 }
 
 /**
@@ -76,6 +78,8 @@ export interface RunStore {
   claimBackup(runId: string, split: number): Promise<boolean>;
   /** Claims the run's straggler watcher: true for exactly one caller per run. */
   claimWatcher(runId: string): Promise<boolean>;
+  /** Counts one straggler-watcher invocation that ran for `ms`. */
+  countWatcher(runId: string, ms: number): Promise<void>;
   /**
    * Claims the launch of `split` for `owner` (a Lambda request id, inherited by retries of a dead task), once per
    * split, kept apart from the run item so that a run of many splits does not grow it.
@@ -92,7 +96,7 @@ interface MemoryRun extends RunState {
   partStats: Map<number, PartitionStats>;
   startedAt: Map<number, number>;
   backupSet: Set<number>;
-  watcher: boolean;
+  watcherClaimed: boolean;
   /** Split -> the owner of its launch claim. */
   launches: Map<number, string>;
 }
@@ -115,6 +119,7 @@ export class MemoryRunStore implements RunStore {
       doneParts: 0,
       retries: { map: 0, reduce: 0 },
       backups: 0,
+      watcher: { invocations: 0, ms: 0 },
       ...(run.phase === 'reduce' ? { reduceStartedAt: run.createdAt } : {}),
       doneSplitSet: new Set(),
       launches: new Map(),
@@ -125,7 +130,7 @@ export class MemoryRunStore implements RunStore {
       partStats: new Map(),
       startedAt: new Map(),
       backupSet: new Set(),
-      watcher: false,
+      watcherClaimed: false,
     });
     return true;
   }
@@ -148,6 +153,7 @@ export class MemoryRunStore implements RunStore {
       ...(run.reduceStartedAt ? { reduceStartedAt: run.reduceStartedAt } : {}),
       retries: run.retries,
       backups: run.backups,
+      watcher: { ...run.watcher },
     };
     return structuredClone(state);
   }
@@ -230,9 +236,15 @@ export class MemoryRunStore implements RunStore {
 
   async claimWatcher(runId: string): Promise<boolean> {
     const run = this.run(runId);
-    if (run.watcher) return false;
-    run.watcher = true;
+    if (run.watcherClaimed) return false;
+    run.watcherClaimed = true;
     return true;
+  }
+
+  async countWatcher(runId: string, ms: number): Promise<void> {
+    const { watcher } = this.run(runId);
+    watcher.invocations++;
+    watcher.ms += ms;
   }
 
   async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {

@@ -103,6 +103,11 @@ export interface RunReport {
   times: { startedAt: string; finishedAt: string; mapMs: number; reduceMs: number; totalMs: number };
   retries: { map: number; reduce: number };
   backups: number;
+  /**
+   * The straggler watcher (`stragglers: true`, in Lambda): its invocations (one, plus one per hand-over) and
+   * their time, billed as the mapper function and counted in `cost`. Absent when no watcher ran.
+   */
+  watcher?: { invocations: number; ms: number };
   spills: number;
   cost: CostEstimate;
 }
