@@ -132,6 +132,14 @@ for (const framework of frameworks) {
       }
     });
 
+    test('lets the coordinator and mapper run in the long Lambda-to-Lambda chains a run makes (RecursiveLoop)', () => {
+      const loop = (role: string) =>
+        resource(template, `WordcountDashmrDash${role}LambdaFunction`).Properties.RecursiveLoop;
+      assert.equal(loop('coordinator'), 'Allow');
+      assert.equal(loop('mapper'), 'Allow');
+      assert.equal(loop('reducer'), undefined);
+    });
+
     test('creates a run table per job, marked as the mapreduce plugin’s', () => {
       const table = resource(template, 'WordcountMapreduceRunTable');
       assert.equal(table.Type, 'AWS::DynamoDB::Table');

@@ -7,6 +7,7 @@ import {
   defineFunctionProperties,
   mergeOutputs,
   mergeResources,
+  setFunctionProperties,
   pluginUtils,
   regionAndStage,
   serviceDir,
@@ -182,6 +183,25 @@ describe('template merging', () => {
     assert.throws(() => mergeResources(serverless, 'x', { Existing: sqsQueue({}) }), {
       code: 'CONTINUUM_INVALID_CONFIG',
       message: 'resource Existing is already defined in the template',
+    });
+  });
+
+  test('setFunctionProperties sets properties on a compiled function found by the framework naming', () => {
+    const { serverless } = fakeServerless({
+      provider: {
+        naming: { getLambdaLogicalId: (key) => `${key}LambdaFunction`, getStackName: () => 'stack' },
+      },
+    });
+    const template = compiledTemplate(serverless);
+    template.Resources.workLambdaFunction = { Type: 'AWS::Lambda::Function', Properties: { Timeout: 6 } };
+    setFunctionProperties(serverless, 'work', { RecursiveLoop: 'Allow' });
+    assert.deepEqual(template.Resources.workLambdaFunction.Properties, {
+      Timeout: 6,
+      RecursiveLoop: 'Allow',
+    });
+    assert.throws(() => setFunctionProperties(serverless, 'missing', {}), {
+      code: 'CONTINUUM_INVALID_CONFIG',
+      message: 'function missing is not in the compiled template',
     });
   });
 

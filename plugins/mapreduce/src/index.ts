@@ -8,6 +8,7 @@ import {
   pluginUtils,
   regionAndStage,
   serviceDir,
+  setFunctionProperties,
   wrapHooks,
   type CliOptions,
   type PluginUtils,
@@ -27,6 +28,7 @@ import {
   compileResources,
   infoLines,
   inputBucketCreatedHere,
+  recursiveLoopAllowed,
 } from './compile';
 import type { ServiceContext } from './compile/names';
 import { commands } from './commands/definitions';
@@ -147,7 +149,11 @@ class MapreducePlugin {
       vpc: Boolean(provider.vpc),
       ...(boundary !== undefined ? { permissionsBoundary: boundary } : {}),
     };
-    for (const job of this.jobs()) mergeResources(this.serverless, 'mapreduce', compileResources(ctx, job));
+    for (const job of this.jobs()) {
+      mergeResources(this.serverless, 'mapreduce', compileResources(ctx, job));
+      for (const key of recursiveLoopAllowed(job))
+        setFunctionProperties(this.serverless, key, { RecursiveLoop: 'Allow' });
+    }
   }
 }
 

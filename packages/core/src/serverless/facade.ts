@@ -141,6 +141,23 @@ export function mergeResources(
   }
 }
 
+/**
+ * Sets CloudFormation properties the framework has no setting for on a compiled function of this service
+ * (`key` as under `functions`); call from `package:compileEvents` or later, when functions are compiled.
+ */
+export function setFunctionProperties(
+  serverless: ServerlessLike,
+  key: string,
+  properties: Record<string, unknown>,
+): void {
+  const logicalId = serverless.getProvider('aws')?.naming?.getLambdaLogicalId(key);
+  const resource = logicalId ? compiledTemplate(serverless).Resources[logicalId] : undefined;
+  if (!resource || resource.Type !== 'AWS::Lambda::Function') {
+    throw new ContinuumError('CONTINUUM_INVALID_CONFIG', `function ${key} is not in the compiled template`);
+  }
+  resource.Properties = { ...resource.Properties, ...properties };
+}
+
 export function mergeOutputs(serverless: ServerlessLike, outputs: Record<string, unknown>): void {
   const template = compiledTemplate(serverless);
   template.Outputs = { ...(template.Outputs ?? {}), ...outputs };
