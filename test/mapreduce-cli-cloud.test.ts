@@ -104,6 +104,7 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     status: 'succeeded' | 'failed',
     progressShown: Promise<void>,
     cliExited: () => boolean,
+    startDelayMs = 0,
   ): Promise<void> {
     for (;;) {
       if (cliExited()) return;
@@ -114,6 +115,7 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
         await sleep(50);
       }
     }
+    await sleep(startDelayMs);
     const input = { bucket: 'corpus-bucket', key, size: 10 };
     const createdAt = new Date().toISOString();
     await store.createRun({
@@ -143,7 +145,13 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
    * Runs the CLI next to the stand-in pipeline. The pipeline waits for the CLI's progress line before it
    * publishes, and gives up as soon as the CLI exits (so a failing CLI fails the test instead of hanging it).
    */
-  async function runWithPipeline(args: string[], key: string, runId: string, status: 'succeeded' | 'failed') {
+  async function runWithPipeline(
+    args: string[],
+    key: string,
+    runId: string,
+    status: 'succeeded' | 'failed',
+    startDelayMs = 0,
+  ) {
     let exited = false;
     let shown!: () => void;
     const progressShown = new Promise<void>((resolve) => (shown = resolve));
@@ -155,7 +163,10 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
       exited = true;
       shown();
     });
-    const [run] = await Promise.all([cli, pipelineFor(key, runId, status, progressShown, () => exited)]);
+    const [run] = await Promise.all([
+      cli,
+      pipelineFor(key, runId, status, progressShown, () => exited, startDelayMs),
+    ]);
     return run;
   }
 
@@ -210,6 +221,69 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     assert.match(output, /failed +in the map phase, split 1 \(bytes 64-128\), after 3 attempts/);
     assert.match(output, /error +map threw: bad record/);
     assert.match(output, /run bad\.txt-5678 of job wordcount failed; intermediate objects are kept/);
+  });
+
+  test('a re-upload of the same file follows its new run, not the earlier run of that key', async () => {
+    // An earlier upload of texts/again.txt ran to its end; its run is still in the table.
+    await store.createRun({
+      runId: 'again.txt-old',
+      job: 'wordcount',
+      input: { bucket: 'corpus-bucket', key: 'texts/again.txt', size: 10 },
+      splits: 2,
+      reducers: 1,
+      launched: 2,
+      createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+      phase: 'map',
+    });
+    const file = join(work, 'again.txt');
+    writeFileSync(file, 'a b\n');
+    const run = await runWithPipeline(
+      ['mapreduce', 'run', '--job', 'wordcount', '--input', file],
+      'texts/again.txt',
+      'again.txt-new',
+      'succeeded',
+      // The new run starts a while after the upload: meanwhile the CLI polls with only the earlier one there.
+      800,
+    );
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.match(run.stderr, /wordcount: run again\.txt-new: mapped [01]\/2 splits/);
+    assert.doesNotMatch(run.stdout + run.stderr, /again\.txt-old/);
+  });
+
+  test('warns once when no run has started for the upload after a while, and keeps waiting for it', async () => {
+    const file = join(work, 'late.txt');
+    writeFileSync(file, 'late\n');
+    let exited = false;
+    let warned!: () => void;
+    const warning = new Promise<void>((resolve) => (warned = resolve));
+    const cli = runSls('osls', ['mapreduce', 'run', '--job', 'wordcount', '--input', file], {
+      cwd: FIXTURE,
+      env: { ...env, MAPREDUCE_START_WARN_MS: '300' },
+      onOutput: (all) => all.includes('No run of s3://corpus-bucket/texts/late.txt has started') && warned(),
+    }).finally(() => {
+      exited = true;
+      warned();
+    });
+    // The pipeline is late: its run appears only after the warning, and then finishes.
+    const late = (async () => {
+      await warning;
+      if (exited) return;
+      await sleep(300);
+      await put('wordcount/late.txt-1/part-00000', 'late\t1\n');
+      await put(
+        'wordcount/late.txt-1/_SUCCESS.json',
+        JSON.stringify(report('late.txt-1', 'texts/late.txt', 'succeeded')),
+      );
+    })();
+    const [run] = await Promise.all([cli, late]);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const output = run.stdout + run.stderr;
+    assert.match(
+      output,
+      /No run of s3:\/\/corpus-bucket\/texts\/late\.txt has started after 0\.3 s\. Is the job deployed \(sls deploy\) with its trigger on s3:\/\/corpus-bucket\/texts\/\? sls mapreduce logs --job wordcount --role coordinator shows what the coordinator did\. Still waiting/,
+    );
+    assert.equal(output.split('No run of').length - 1, 1);
+    assert.match(run.stdout, /Run late\.txt-1 of job wordcount succeeded/);
   });
 
   test('an s3:// input outside the input prefix is refused: it would start no run', async () => {

@@ -6,8 +6,13 @@ import { DynamoRunStore } from '../runtime/dynamo-run-store';
 import type { RunState } from '../runtime/run-store';
 
 export interface RunProgressSource {
-  /** The newest run of `key` in the table, or undefined (not started yet, or the table is not reachable). */
-  find(key: string): Promise<RunState | undefined>;
+  /** The ids of the runs of `key` in the table now (empty when the table is not reachable). */
+  runIds(key: string): Promise<string[]>;
+  /**
+   * The newest run of `key` in the table other than those in `earlier`, or undefined (not started yet, or the
+   * table is not reachable).
+   */
+  find(key: string, earlier?: ReadonlySet<string>): Promise<RunState | undefined>;
   close(): void;
 }
 
@@ -26,30 +31,39 @@ export function runTableProgress(options: {
   });
   const store = new DynamoRunStore(client, options.table);
   let available = true;
+  /** Runs `read`; on the first error the table counts as unreachable from then on. */
+  const attempt = async <T>(read: () => Promise<T>, fallback: T): Promise<T> => {
+    if (!available) return fallback;
+    try {
+      return await read();
+    } catch (error) {
+      available = false;
+      options.onUnavailable?.(error as Error);
+      return fallback;
+    }
+  };
   return {
-    async find(key) {
-      if (!available) return undefined;
-      try {
-        // The table holds a few runs (items expire), so a filtered scan is cheap; only the CLI needs it.
-        const newest = await scanRuns(client, options.table, options.job, key);
-        return newest ? await store.getRun(newest) : undefined;
-      } catch (error) {
-        available = false;
-        options.onUnavailable?.(error as Error);
-        return undefined;
-      }
-    },
+    runIds: (key) =>
+      attempt(async () => (await scanRuns(client, options.table, options.job, key)).map((r) => r.runId), []),
+    find: (key, earlier) =>
+      attempt(async () => {
+        const newest = (await scanRuns(client, options.table, options.job, key))
+          .filter((r) => !earlier?.has(r.runId))
+          .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))[0];
+        return newest ? await store.getRun(newest.runId) : undefined;
+      }, undefined),
     close: () => client.destroy(),
   };
 }
 
+/** The runs of `key` in the table: the table holds a few runs (items expire), so a filtered scan is cheap. */
 async function scanRuns(
   client: DynamoDBClient,
   table: string,
   job: string,
   key: string,
-): Promise<string | undefined> {
-  let newest: { runId: string; createdAt: string } | undefined;
+): Promise<Array<{ runId: string; createdAt: string }>> {
+  const runs: Array<{ runId: string; createdAt: string }> = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
@@ -67,12 +81,11 @@ async function scanRuns(
     );
     for (const item of page.Items ?? []) {
       const runId = item.pk?.S?.replace(/^run#/, '');
-      const createdAt = item.createdAt?.S ?? '';
-      if (runId && (!newest || createdAt > newest.createdAt)) newest = { runId, createdAt };
+      if (runId) runs.push({ runId, createdAt: item.createdAt?.S ?? '' });
     }
     start = page.LastEvaluatedKey;
   } while (start);
-  return newest?.runId;
+  return runs;
 }
 
 /** One line of progress: the phase and its count. */

@@ -11,7 +11,7 @@ import { tableName } from '../compile/names';
 import type { JobRuntimeConfig } from '../runtime/contract';
 import type { RunState } from '../runtime/run-store';
 import { selectJob, stringOption, type CommandContext } from './context';
-import { describeProgress, runTableProgress } from './progress';
+import { describeProgress, runTableProgress, type RunProgressSource } from './progress';
 import { formatBytes, summarizeRun } from './report';
 import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
 import { jobStorage } from './status';
@@ -128,6 +128,12 @@ function pollMs(): number {
   return Number.isFinite(value) && value > 0 ? value : 2000;
 }
 
+/** How long after the upload `run` waits for the run to appear in the run table before it warns; tests shorten it. */
+function startWarnMs(): number {
+  const value = Number(process.env.MAPREDUCE_START_WARN_MS);
+  return Number.isFinite(value) && value > 0 ? value : 60_000;
+}
+
 async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): Promise<void> {
   const { input: inputLocation, output } = job.runtime;
   const downloadOption = stringOption(ctx.options, 'output');
@@ -151,10 +157,48 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
       );
     }
     key = target.key;
-    ctx.utils.log.notice(`Following the run of s3://${target.bucket}/${key}`);
+  } else key = `${inputLocation.prefix}${basename(localFile(input))}`;
+  const config = await awsClientConfig(ctx.serverless, ctx.options);
+  let tableReadable = true;
+  const table = runTableProgress({
+    table: tableName(ctx.service, job.name),
+    job: job.name,
+    ...sdkClientSettings(config),
+    onUnavailable: (error) => {
+      tableReadable = false;
+      ctx.utils.log.verbose(`Run table not readable, following the output only: ${error.message}`);
+    },
+  });
+  try {
+    await followRun(ctx, job, { input, key, storage, before, table, tableReadable: () => tableReadable });
+  } finally {
+    table.close();
+  }
+}
+
+/** Uploads the input (unless it is already in S3) and waits for its run's marker, showing its progress. */
+async function followRun(
+  ctx: CommandContext,
+  job: ResolvedJob,
+  run: {
+    input: string;
+    key: string;
+    storage: Storage;
+    /** Markers under the output before the upload: not this run's. */
+    before: Set<string>;
+    table: RunProgressSource;
+    tableReadable: () => boolean;
+  },
+): Promise<void> {
+  const { input, key, storage, before, table, tableReadable } = run;
+  const { input: inputLocation, output } = job.runtime;
+  const downloadOption = stringOption(ctx.options, 'output');
+  // A file upload starts a new run: runs of an earlier upload of the same key are not this one's.
+  const earlierRuns = new Set(input.startsWith('s3://') ? [] : await table.runIds(key));
+  if (input.startsWith('s3://')) {
+    ctx.utils.log.notice(`Following the run of s3://${inputLocation.bucket}/${key}`);
   } else {
     const file = localFile(input);
-    key = `${inputLocation.prefix}${basename(file)}`;
     const upload = ctx.utils.progress.create({
       message: `Uploading ${basename(file)}`,
       name: 'mapreduce-upload',
@@ -170,14 +214,20 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
     message: `${job.name}: waiting for the run of ${key} (Ctrl-C stops waiting, not the run)`,
     name: 'mapreduce-run',
   });
-  const config = await awsClientConfig(ctx.serverless, ctx.options);
-  const table = runTableProgress({
-    table: tableName(ctx.service, job.name),
-    job: job.name,
-    ...sdkClientSettings(config),
-    onUnavailable: (error) =>
-      ctx.utils.log.verbose(`Run table not readable, following the output only: ${error.message}`),
-  });
+  // A run that never shows up in a readable run table was never started: say where to look, once.
+  const waitingSince = Date.now();
+  let started = false;
+  let warned = false;
+  const warnIfNotStarted = () => {
+    if (started || warned || !tableReadable() || Date.now() - waitingSince < startWarnMs()) return;
+    warned = true;
+    ctx.utils.log.warning(
+      `No run of s3://${inputLocation.bucket}/${key} has started after ${startWarnMs() / 1000} s. ` +
+        `Is the job deployed (sls deploy) with its trigger on s3://${inputLocation.bucket}/${inputLocation.prefix}? ` +
+        `sls mapreduce logs --job ${job.name} --role coordinator shows what the coordinator did. ` +
+        'Still waiting (Ctrl-C stops waiting).',
+    );
+  };
   let lastPhase: string | undefined;
   const onState = (run: RunState) => {
     progress.update(describeProgress(job.name, run));
@@ -189,12 +239,14 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
   let found: { marker: RunMarker; report: unknown };
   try {
     found = await waitForRun(storage, job, key, before, async () => {
-      const run = await table.find(key);
-      if (run) onState(run);
+      const run = await table.find(key, earlierRuns);
+      if (run) {
+        started = true;
+        onState(run);
+      } else warnIfNotStarted();
     });
   } finally {
     progress.remove();
-    table.close();
   }
   const { marker, report } = found;
   const lines = [
