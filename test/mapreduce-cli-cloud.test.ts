@@ -235,6 +235,7 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
       createdAt: new Date(Date.now() - 3_600_000).toISOString(),
       phase: 'map',
     });
+    await store.transition('again.txt-old', 'map', 'done', 'earlier-upload');
     const file = join(work, 'again.txt');
     writeFileSync(file, 'a b\n');
     const run = await runWithPipeline(
@@ -299,7 +300,19 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     );
   });
 
-  test('status lists the finished runs, and --run prints one report', async () => {
+  test('status lists the finished runs and those still going, and --run prints one report', async () => {
+    const createdAt = new Date().toISOString();
+    await store.createRun({
+      runId: 'big.txt-42',
+      job: 'wordcount',
+      input: { bucket: 'corpus-bucket', key: 'texts/big.txt', size: 4000 },
+      splits: 4,
+      reducers: 1,
+      launched: 4,
+      createdAt,
+      phase: 'map',
+    });
+    await store.markSplitDone('big.txt-42', 2);
     const list = await runSls('osls', ['mapreduce', 'status', '--job', 'wordcount'], { cwd: FIXTURE, env });
     assert.equal(list.code, 0, list.stderr + list.stdout);
     assert.match(list.stdout, /Runs of job wordcount \(s3:\/\/results-bucket\/wordcount\/\):/);
@@ -310,6 +323,21 @@ describe('sls mapreduce run and status against S3 (s3rver)', () => {
     ] as const) {
       assert.match(list.stdout, new RegExp(`\\n {2}${id.replace('.', '\\.')} +${status} +\\d{4}-`));
     }
+    // Runs the stand-in pipeline left in the table with their markers written count as finished only.
+    const running = list.stdout.slice(list.stdout.indexOf('Running'));
+    assert.equal(
+      running.trimEnd(),
+      `Running (run table mr-fixture-dev-wordcount-mr-runs):\n  big.txt-42  since ${createdAt}  mapped 1/4 splits`,
+    );
+    const going = await runSls('osls', ['mapreduce', 'status', '--job', 'wordcount', '--run', 'big.txt-42'], {
+      cwd: FIXTURE,
+      env,
+    });
+    assert.equal(going.code, 0, going.stderr + going.stdout);
+    assert.match(
+      going.stdout,
+      new RegExp(`Run big\\.txt-42 running since ${createdAt.replace(/\./g, '\\.')}: mapped 1/4 splits`),
+    );
     const one = await runSls('osls', ['mapreduce', 'status', '--job', 'wordcount', '--run', 'bad.txt-5678'], {
       cwd: FIXTURE,
       env,

@@ -1,7 +1,14 @@
 // Progress of a cloud run, read from the job's run table when the caller may read it (splits mapped,
 // partitions reduced). Best effort: without access the CLI still follows the run through its output markers.
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { sdkClientSettings, type SdkCredentials } from '@serverless-continuum/core/serverless';
+import {
+  awsClientConfig,
+  sdkClientSettings,
+  type SdkCredentials,
+} from '@serverless-continuum/core/serverless';
+import type { ResolvedJob } from '../config';
+import { tableName } from '../compile/names';
+import type { CommandContext } from './context';
 import { DynamoRunStore } from '../runtime/dynamo-run-store';
 import type { RunState } from '../runtime/run-store';
 
@@ -13,7 +20,26 @@ export interface RunProgressSource {
    * table is not reachable).
    */
   find(key: string, earlier?: ReadonlySet<string>): Promise<RunState | undefined>;
+  /** The job's runs still going (mapping, reducing or writing the report), newest first. */
+  active(): Promise<RunState[]>;
+  /** One run by id, or undefined (unknown, or the table is not reachable). */
+  get(runId: string): Promise<RunState | undefined>;
   close(): void;
+}
+
+/** The run table of a deployed job, read with the CLI's credentials; `onUnavailable` hears the first failed read. */
+export async function openRunTable(
+  ctx: CommandContext,
+  job: ResolvedJob,
+  onUnavailable: (error: Error) => void,
+): Promise<RunProgressSource> {
+  const config = await awsClientConfig(ctx.serverless, ctx.options);
+  return runTableProgress({
+    table: tableName(ctx.service, job.name),
+    job: job.name,
+    ...sdkClientSettings(config),
+    onUnavailable,
+  });
 }
 
 /** `MAPREDUCE_DYNAMODB_ENDPOINT` points it at a DynamoDB-compatible server (tests). */
@@ -47,57 +73,84 @@ export function runTableProgress(options: {
       attempt(async () => (await scanRuns(client, options.table, options.job, key)).map((r) => r.runId), []),
     find: (key, earlier) =>
       attempt(async () => {
-        const newest = (await scanRuns(client, options.table, options.job, key))
-          .filter((r) => !earlier?.has(r.runId))
-          .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))[0];
+        const newest = newestFirst(await scanRuns(client, options.table, options.job, key)).find(
+          (r) => !earlier?.has(r.runId),
+        );
         return newest ? await store.getRun(newest.runId) : undefined;
       }, undefined),
+    active: () =>
+      attempt(async () => {
+        const going = newestFirst(await scanRuns(client, options.table, options.job)).filter(
+          (r) => r.phase !== 'done' && r.phase !== 'failed',
+        );
+        const runs = await Promise.all(going.map((r) => store.getRun(r.runId)));
+        return runs.filter((r): r is RunState => r !== undefined);
+      }, []),
+    get: (runId) => attempt(() => store.getRun(runId), undefined),
     close: () => client.destroy(),
   };
 }
 
-/** The runs of `key` in the table: the table holds a few runs (items expire), so a filtered scan is cheap. */
+interface RunSummary {
+  runId: string;
+  createdAt: string;
+  phase: string;
+}
+
+const newestFirst = (runs: RunSummary[]): RunSummary[] =>
+  [...runs].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+
+/**
+ * The job's runs (of the input `key` only, when given): the table holds a few runs (items expire), so a
+ * filtered scan is cheap. Only the run items' id, start and phase are read, not their done sets.
+ */
 async function scanRuns(
   client: DynamoDBClient,
   table: string,
   job: string,
-  key: string,
-): Promise<Array<{ runId: string; createdAt: string }>> {
-  const runs: Array<{ runId: string; createdAt: string }> = [];
+  key?: string,
+): Promise<RunSummary[]> {
+  const runs: RunSummary[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
       new ScanCommand({
         TableName: table,
-        FilterExpression: 'sk = :run AND #job = :job AND contains(#input, :key)',
-        ExpressionAttributeNames: { '#job': 'job', '#input': 'input' },
+        FilterExpression: `sk = :run AND #job = :job${key === undefined ? '' : ' AND contains(#input, :key)'}`,
+        ProjectionExpression: 'pk, createdAt, phase',
+        ExpressionAttributeNames: { '#job': 'job', ...(key === undefined ? {} : { '#input': 'input' }) },
         ExpressionAttributeValues: {
           ':run': { S: 'run' },
           ':job': { S: job },
-          ':key': { S: `"key":${JSON.stringify(key)}` },
+          ...(key === undefined ? {} : { ':key': { S: `"key":${JSON.stringify(key)}` } }),
         },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
     for (const item of page.Items ?? []) {
       const runId = item.pk?.S?.replace(/^run#/, '');
-      if (runId) runs.push({ runId, createdAt: item.createdAt?.S ?? '' });
+      if (runId) runs.push({ runId, createdAt: item.createdAt?.S ?? '', phase: item.phase?.S ?? '' });
     }
     start = page.LastEvaluatedKey;
   } while (start);
   return runs;
 }
 
-/** One line of progress: the phase and its count. */
-export function describeProgress(job: string, run: RunState): string {
+/** Where a run stands: its phase and that phase's count. */
+export function describePhase(run: RunState): string {
   switch (run.phase) {
     case 'map':
-      return `${job}: run ${run.runId}: mapped ${run.doneSplits}/${run.splits} splits`;
+      return `mapped ${run.doneSplits}/${run.splits} splits`;
     case 'reduce':
-      return `${job}: run ${run.runId}: reduced ${run.doneParts}/${run.reducers} partitions`;
+      return `reduced ${run.doneParts}/${run.reducers} partitions`;
     case 'finalizing':
-      return `${job}: run ${run.runId}: writing the report`;
+      return 'writing the report';
     default:
-      return `${job}: run ${run.runId}: ${run.phase}`;
+      return run.phase;
   }
+}
+
+/** One line of progress: the phase and its count. */
+export function describeProgress(job: string, run: RunState): string {
+  return `${job}: run ${run.runId}: ${describePhase(run)}`;
 }

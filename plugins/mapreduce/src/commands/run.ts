@@ -4,14 +4,12 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
-import { awsClientConfig, sdkClientSettings } from '@serverless-continuum/core/serverless';
 import { downloadIntoFolder, parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedJob, StorageLocation } from '../config';
-import { tableName } from '../compile/names';
 import type { JobRuntimeConfig } from '../runtime/contract';
 import type { RunState } from '../runtime/run-store';
 import { selectJob, stringOption, type CommandContext } from './context';
-import { describeProgress, runTableProgress, type RunProgressSource } from './progress';
+import { describeProgress, openRunTable, type RunProgressSource } from './progress';
 import { formatBytes, summarizeRun } from './report';
 import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
 import { jobStorage } from './status';
@@ -158,16 +156,10 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
     }
     key = target.key;
   } else key = `${inputLocation.prefix}${basename(localFile(input))}`;
-  const config = await awsClientConfig(ctx.serverless, ctx.options);
   let tableReadable = true;
-  const table = runTableProgress({
-    table: tableName(ctx.service, job.name),
-    job: job.name,
-    ...sdkClientSettings(config),
-    onUnavailable: (error) => {
-      tableReadable = false;
-      ctx.utils.log.verbose(`Run table not readable, following the output only: ${error.message}`);
-    },
+  const table = await openRunTable(ctx, job, (error) => {
+    tableReadable = false;
+    ctx.utils.log.verbose(`Run table not readable, following the output only: ${error.message}`);
   });
   try {
     await followRun(ctx, job, { input, key, storage, before, table, tableReadable: () => tableReadable });

@@ -6,7 +6,9 @@ import { ContinuumError } from '@serverless-continuum/core/errors';
 import { awsClientConfig, sdkClientSettings } from '@serverless-continuum/core/serverless';
 import { createS3Storage, type Storage } from '@serverless-continuum/core/storage';
 import type { StorageLocation } from '../config';
+import { tableName } from '../compile/names';
 import { s3Endpoint, selectJob, stringOption, type CommandContext } from './context';
+import { describePhase, openRunTable } from './progress';
 import { FAILED, SUCCESS, listRuns, readJson, type RunMarker } from './results';
 import { summarizeRun } from './report';
 
@@ -85,31 +87,59 @@ function localRuns(folder: string): RunsSource {
 
 export async function statusCommand(ctx: CommandContext): Promise<void> {
   const job = selectJob(ctx);
-  const source =
-    ctx.options.local === true
-      ? localRuns(resolve(process.cwd(), stringOption(ctx.options, 'output') ?? 'mapreduce-output'))
-      : s3Runs(await jobStorage(ctx), job.runtime.output);
-  const runId = stringOption(ctx.options, 'run');
-  if (runId) {
-    const found = await source.read(runId);
-    if (!found) {
+  const local = ctx.options.local === true;
+  const source = local
+    ? localRuns(resolve(process.cwd(), stringOption(ctx.options, 'output') ?? 'mapreduce-output'))
+    : s3Runs(await jobStorage(ctx), job.runtime.output);
+  // Runs still going, from the job's run table (AWS only; none when the table is not readable).
+  const active = local
+    ? undefined
+    : await openRunTable(ctx, job, (error) =>
+        ctx.utils.log.verbose(`Run table not readable, listing finished runs only: ${error.message}`),
+      );
+  try {
+    const runId = stringOption(ctx.options, 'run');
+    if (runId) {
+      const found = await source.read(runId);
+      if (found) {
+        ctx.utils.writeText([`Run ${runId} ${found.status}: ${found.path}`, ...summarizeRun(found.report)]);
+        return;
+      }
+      const going = await active?.get(runId);
+      if (going && going.phase !== 'done' && going.phase !== 'failed') {
+        ctx.utils.writeText(`Run ${runId} running since ${going.createdAt}: ${describePhase(going)}`);
+        return;
+      }
       throw new ContinuumError(
         'CONTINUUM_NOT_FOUND',
         `run ${runId} of job ${job.name} has no ${SUCCESS} or ${FAILED} in ${source.where} (still running, or an unknown id)`,
       );
     }
-    ctx.utils.writeText([`Run ${runId} ${found.status}: ${found.path}`, ...summarizeRun(found.report)]);
-    return;
+    const [runs, table] = await Promise.all([source.list(), active?.active() ?? []]);
+    // A run publishing right now has its marker before the table says done: it counts as finished.
+    const finished = new Set(runs.map((r) => r.runId));
+    const going = table.filter((r) => !finished.has(r.runId));
+    if (!runs.length && !going.length) {
+      ctx.utils.writeText(`No finished runs of job ${job.name} in ${source.where}`);
+      return;
+    }
+    ctx.utils.writeText([
+      ...(runs.length
+        ? [
+            `Runs of job ${job.name} (${source.where}):`,
+            ...runs.map((r) =>
+              `  ${r.runId}  ${r.status.padEnd(9)}  ${r.lastModified ? r.lastModified.toISOString() : ''}`.trimEnd(),
+            ),
+          ]
+        : [`No finished runs of job ${job.name} in ${source.where}`]),
+      ...(going.length
+        ? [
+            `Running (run table ${tableName(ctx.service, job.name)}):`,
+            ...going.map((r) => `  ${r.runId}  since ${r.createdAt}  ${describePhase(r)}`),
+          ]
+        : []),
+    ]);
+  } finally {
+    active?.close();
   }
-  const runs = await source.list();
-  if (!runs.length) {
-    ctx.utils.writeText(`No finished runs of job ${job.name} in ${source.where}`);
-    return;
-  }
-  ctx.utils.writeText([
-    `Runs of job ${job.name} (${source.where}):`,
-    ...runs.map((r) =>
-      `  ${r.runId}  ${r.status.padEnd(9)}  ${r.lastModified ? r.lastModified.toISOString() : ''}`.trimEnd(),
-    ),
-  ]);
 }
