@@ -86,30 +86,32 @@ async function text(bucket: string, key: string): Promise<string> {
   return (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8');
 }
 
-test('an upload under the input prefix, through the packaged functions, gives the reference word count', async () => {
-  const corpus = sampleText(20_000);
-  const key = 'texts/2026/sample.txt';
+/** Uploads `corpus` to `key`, hands the packaged coordinator its S3 event, and waits until the run is quiet. */
+async function uploadAndRun(corpus: string, key: string, eTag: string): Promise<string> {
   await s3.send(new PutObjectCommand({ Bucket: 'corpus-bucket', Key: key, Body: corpus }));
   const size = Buffer.byteLength(corpus);
+  const object = { key, size, eTag: `"${eTag}"`, sequencer: `00${eTag}` };
   const event = {
     Records: [
       {
         eventSource: 'aws:s3',
         eventName: 'ObjectCreated:Put',
-        s3: { bucket: { name: 'corpus-bucket' }, object: { key, size, eTag: '"abc"', sequencer: '00A1' } },
+        s3: { bucket: { name: 'corpus-bucket' }, object },
       },
     ],
   };
   const outcome = (await coordinator(event, { awsRequestId: randomUUID() })) as { started: string[] };
   assert.equal(outcome.started.length, 1);
   await lambda.quiescent();
+  return outcome.started[0]!;
+}
 
-  const runId = outcome.started[0]!;
+/** The run's objects, and the word counts of its TSV parts. */
+async function runResult(runId: string): Promise<{ keys: string[]; counts: Map<string, number> }> {
   const listed = await s3.send(
     new ListObjectsV2Command({ Bucket: 'results-bucket', Prefix: `wordcount/${runId}/` }),
   );
   const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
-  assert.equal(keys.length, 9, keys.join(', '));
   const counts = new Map<string, number>();
   for (const part of keys.filter((k) => /part-\d{5}$/.test(k))) {
     for (const line of (await text('results-bucket', part)).split('\n').filter(Boolean)) {
@@ -117,9 +119,19 @@ test('an upload under the input prefix, through the packaged functions, gives th
       counts.set(word!, Number(n));
     }
   }
-  assert.deepEqual(new Map([...counts].sort()), new Map([...referenceWordCount(corpus)].sort()));
+  return { keys, counts: new Map([...counts].sort()) };
+}
+
+const reference = (corpus: string) => new Map([...referenceWordCount(corpus)].sort());
+
+test('an upload under the input prefix, through the packaged functions, gives the reference word count', async () => {
+  const corpus = sampleText(20_000);
+  const runId = await uploadAndRun(corpus, 'texts/2026/sample.txt', 'abc');
+  const { keys, counts } = await runResult(runId);
+  assert.equal(keys.length, 9, keys.join(', '));
+  assert.deepEqual(counts, reference(corpus));
   const report = JSON.parse(await text('results-bucket', `wordcount/${runId}/_SUCCESS.json`));
-  assert.equal(report.splits, Math.ceil(size / (64 * 1024)));
+  assert.equal(report.splits, Math.ceil(Buffer.byteLength(corpus) / (64 * 1024)));
   assert.equal(report.reducers, 8);
 });
 
@@ -138,36 +150,14 @@ test('a packaged mapper that times out once is retried by the packaged coordinat
   };
   try {
     const corpus = sampleText(5_000);
-    const key = 'texts/2026/timeout.txt';
-    await s3.send(new PutObjectCommand({ Bucket: 'corpus-bucket', Key: key, Body: corpus }));
-    const size = Buffer.byteLength(corpus);
-    const event = {
-      Records: [
-        {
-          eventSource: 'aws:s3',
-          eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: 'corpus-bucket' }, object: { key, size, eTag: '"def"', sequencer: '00A2' } },
-        },
-      ],
-    };
-    const { started } = (await coordinator(event, { awsRequestId: randomUUID() })) as { started: string[] };
-    await lambda.quiescent();
-    const runId = started[0]!;
+    const runId = await uploadAndRun(corpus, 'texts/2026/timeout.txt', 'def');
     assert.equal(timedOut, 1);
     const delivered = lambda.invocations.slice(before).filter((i) => i.type === 'OnFailure');
     assert.equal(delivered.length, 1);
     assert.match(delivered[0]!.fn, /-wordcount-mr-coordinator$/);
     const report = JSON.parse(await text('results-bucket', `wordcount/${runId}/_SUCCESS.json`));
     assert.equal(report.retries.map, 1);
-    const counts = new Map<string, number>();
-    for (const r of Array.from({ length: 8 }, (_, i) => i)) {
-      const part = await text('results-bucket', `wordcount/${runId}/part-${String(r).padStart(5, '0')}`);
-      for (const line of part.split('\n').filter(Boolean)) {
-        const [word, n] = line.split('\t');
-        counts.set(word!, Number(n));
-      }
-    }
-    assert.deepEqual(new Map([...counts].sort()), new Map([...referenceWordCount(corpus)].sort()));
+    assert.deepEqual((await runResult(runId)).counts, reference(corpus));
   } finally {
     handlers[mapperName] = packagedMapper;
   }
