@@ -49,6 +49,10 @@ const WATCH_MARGIN_MS = 15_000;
 /** A run still mapping this long after it started is stuck; its watcher stops rather than hand over forever. */
 const WATCH_MAX_MS = 12 * 3600 * 1000;
 
+interface S3Event {
+  Records?: S3EventRecord[];
+}
+
 interface S3EventRecord {
   eventSource?: string;
   eventName?: string;
@@ -287,89 +291,93 @@ function isUnder(bucket: string, key: string, location: { bucket: string; prefix
  */
 export function createCoordinatorHandler() {
   const runtime = runtimeOnce();
-  return middy(
-    async (event: { Records?: S3EventRecord[] } | FailedInvocationRecord, context: LambdaContextLike) => {
-      const rt = runtime();
-      const owner = context?.awsRequestId;
-      if (isFailedInvocationRecord(event)) return retryFailedInvocation(rt, event, owner);
-      const { job } = rt;
-      const started: string[] = [];
-      const skipped: Array<{ key: string; reason: string }> = [];
-      for (const record of (event as { Records?: S3EventRecord[] }).Records ?? []) {
-        const bucket = record.s3?.bucket?.name ?? '';
-        const key = decodeKey(record.s3?.object?.key ?? '');
-        const skip = (reason: string): void => {
-          skipped.push({ key, reason });
-          log('skipped', { bucket, key, reason });
-        };
-        if (!isUnder(bucket, key, job.input)) {
-          skip('not under the job input');
-          continue;
-        }
-        if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
-          skip('under the job output');
-          continue;
-        }
-        if (key.endsWith('/')) {
-          skip('a folder marker');
-          continue;
-        }
-        const object = record.s3?.object ?? {};
-        let size = object.size;
-        if (size === undefined) {
-          const head = await rt.storage.head(bucket, key);
-          if (!head) {
-            skip('the object no longer exists');
-            continue;
-          }
-          size = head.size;
-        }
-        const etag = object.eTag?.replace(/"/g, '');
-        const runId = makeRunId({
-          bucket,
-          key,
-          ...(object.versionId ? { versionId: object.versionId } : {}),
-          ...(etag ? { etag } : {}),
-          ...(object.sequencer ? { sequencer: object.sequencer } : {}),
-          size,
-        });
-        const splits = planSplits(size, planOf(job));
-        const launched = Math.min(job.concurrency, splits.length);
-        const input: MapTaskEvent['input'] = {
-          bucket,
-          key,
-          size,
-          ...(object.versionId ? { versionId: object.versionId } : {}),
-          ...(etag ? { etag } : {}),
-        };
-        const created = await rt.store.createRun({
-          runId,
-          job: job.name,
-          input,
-          splits: splits.length,
-          reducers: job.reducers,
-          launched,
-          createdAt: new Date().toISOString(),
-          phase: splits.length ? 'map' : 'reduce',
-          ...(owner ? { owner } : {}),
-        });
-        // Lambda retries a failed invocation with the same request id: that retry finishes launching its run
-        // (launches are idempotent); any other invocation for the same object version is a duplicated event.
-        if (!created && !(owner && (await rt.store.getRun(runId))?.owner === owner)) {
-          skip(`run ${runId} already exists (a duplicated event)`);
-          continue;
-        }
-        log('run started', { runId, bucket, key, size, splits: splits.length, reducers: job.reducers });
-        started.push(runId);
-        if (!splits.length) await startReducers(rt, runId);
-        else
-          await forEachLimited(splits.slice(0, launched), 50, (s) =>
-            invoke(rt, rt.mapperFunction, { kind: 'map', runId, input, split: s, attempt: 1 }),
-          );
+  return middy(async (event: S3Event | FailedInvocationRecord, context: LambdaContextLike) => {
+    const rt = runtime();
+    const owner = context?.awsRequestId;
+    return isFailedInvocationRecord(event)
+      ? retryFailedInvocation(rt, event, owner)
+      : startRuns(rt, event, owner);
+  });
+}
+
+/** One run per uploaded object version of the event: plans its splits and launches its first mappers. */
+async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined) {
+  const { job } = rt;
+  const started: string[] = [];
+  const skipped: Array<{ key: string; reason: string }> = [];
+  for (const record of event.Records ?? []) {
+    const bucket = record.s3?.bucket?.name ?? '';
+    const key = decodeKey(record.s3?.object?.key ?? '');
+    const skip = (reason: string): void => {
+      skipped.push({ key, reason });
+      log('skipped', { bucket, key, reason });
+    };
+    if (!isUnder(bucket, key, job.input)) {
+      skip('not under the job input');
+      continue;
+    }
+    if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
+      skip('under the job output');
+      continue;
+    }
+    if (key.endsWith('/')) {
+      skip('a folder marker');
+      continue;
+    }
+    const object = record.s3?.object ?? {};
+    let size = object.size;
+    if (size === undefined) {
+      const head = await rt.storage.head(bucket, key);
+      if (!head) {
+        skip('the object no longer exists');
+        continue;
       }
-      return { started, skipped };
-    },
-  );
+      size = head.size;
+    }
+    const etag = object.eTag?.replace(/"/g, '');
+    const runId = makeRunId({
+      bucket,
+      key,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+      ...(etag ? { etag } : {}),
+      ...(object.sequencer ? { sequencer: object.sequencer } : {}),
+      size,
+    });
+    const splits = planSplits(size, planOf(job));
+    const launched = Math.min(job.concurrency, splits.length);
+    const input: MapTaskEvent['input'] = {
+      bucket,
+      key,
+      size,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+      ...(etag ? { etag } : {}),
+    };
+    const created = await rt.store.createRun({
+      runId,
+      job: job.name,
+      input,
+      splits: splits.length,
+      reducers: job.reducers,
+      launched,
+      createdAt: new Date().toISOString(),
+      phase: splits.length ? 'map' : 'reduce',
+      ...(owner ? { owner } : {}),
+    });
+    // Lambda retries a failed invocation with the same request id: that retry finishes launching its run
+    // (launches are idempotent); any other invocation for the same object version is a duplicated event.
+    if (!created && !(owner && (await rt.store.getRun(runId))?.owner === owner)) {
+      skip(`run ${runId} already exists (a duplicated event)`);
+      continue;
+    }
+    log('run started', { runId, bucket, key, size, splits: splits.length, reducers: job.reducers });
+    started.push(runId);
+    if (!splits.length) await startReducers(rt, runId);
+    else
+      await forEachLimited(splits.slice(0, launched), 50, (s) =>
+        invoke(rt, rt.mapperFunction, { kind: 'map', runId, input, split: s, attempt: 1 }),
+      );
+  }
+  return { started, skipped };
 }
 
 export interface MapperHandlerOptions {
