@@ -672,3 +672,38 @@ test('a reducer that dies while publishing is retried through the coordinator as
     restoreDefaultJob();
   }
 });
+
+test('with no retries left, a mapper that dies after ending the map phase fails the run instead of leaving it stuck before the reducers', async () => {
+  const deployed = deployJob('handoff', { retries: 0 });
+  const splits = Math.ceil(Buffer.byteLength(corpus()) / deployed.job.chunkSize!);
+  let died = false;
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = (async (event: MapTaskEvent, context: never) => {
+    const result = (await deployed.mapper(event, context)) as { first?: boolean; done?: number };
+    if (result.first && result.done === splits && !died) {
+      died = true;
+      throw new Error('died before starting the reducers');
+    }
+    return result;
+  }) as never;
+  // The reducers it launched before dying are lost with it, as if never sent.
+  let dropped = 0;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = (async (event: ReduceTaskEvent, context: never) => {
+    if (dropped < deployed.job.reducers) {
+      dropped++;
+      return { dropped: true };
+    }
+    return deployed.reducer(event, context);
+  }) as never;
+  try {
+    const runId = await deployed.upload(corpus(), 'c3c3');
+    assert.ok(died);
+    assert.equal(dropped, deployed.job.reducers);
+    assert.deepEqual(await listKeys('results', `handoff/${runId}/`), [`handoff/${runId}/_FAILED.json`]);
+    const failed = JSON.parse(await getText('results', `handoff/${runId}/_FAILED.json`)) as FailureReport;
+    assert.equal(failed.phase, 'map');
+    assert.equal(failed.attempts, 1);
+    assert.match(failed.error.message, /died before starting the reducers/);
+  } finally {
+    restoreDefaultJob();
+  }
+});

@@ -172,14 +172,26 @@ function errorJson(error: unknown): FailureReport['error'] {
   return { message: e.message, name: e.name, ...(e.stack ? { stack: e.stack } : {}) };
 }
 
-/** After the last retry: marks the run failed (once) and writes `_FAILED.json`; intermediates stay. */
+/**
+ * After the last retry: marks the run failed (once) and writes `_FAILED.json`; intermediates stay. The run
+ * fails from the task's phase, or from the next one when this very task (same owner) ended its phase and then
+ * died handing over (nobody else starts the reducers or publishes then). A late copy of a task whose phase
+ * another one ended fails nothing.
+ */
 async function failRun(
   rt: Runtime,
   runId: string,
   owner: string,
   failure: Omit<FailureReport, 'runId' | 'job' | 'status' | 'failedAt' | 'input'>,
 ): Promise<void> {
-  if (!(await rt.store.transition(runId, failure.phase, 'failed', owner))) return;
+  const { store } = rt;
+  const next = failure.phase === 'map' ? 'reduce' : 'finalizing';
+  const failed =
+    (await store.transition(runId, failure.phase, 'failed', owner)) ||
+    // True only when the run is in `next` by this owner's own transition (it never moves the run).
+    ((await store.transition(runId, failure.phase, next, owner)) &&
+      (await store.transition(runId, next, 'failed', owner)));
+  if (!failed) return;
   const run = await rt.store.getRun(runId);
   const report: FailureReport = {
     runId,
@@ -244,11 +256,7 @@ async function retryOrFail(
  * (see `MapTaskEvent.owner`) or fails the run, as a caught failure would; a failed backup or straggler watcher
  * is only logged, because the original split still runs.
  */
-async function retryFailedInvocation(
-  rt: Runtime,
-  record: FailedInvocationRecord,
-  requestId: string | undefined,
-) {
+async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord) {
   const { requestContext: request, requestPayload: task, responsePayload: response } = record;
   const what = `${task.kind === 'reduce' ? 'reducer' : 'mapper'} invocation ${request.requestId}`;
   const cause = response?.errorMessage ?? response?.errorType ?? 'no error message';
@@ -272,7 +280,7 @@ async function retryFailedInvocation(
     return { failedInvocation: request.requestId, retried: false };
   }
   const owner = task.owner ?? request.requestId;
-  const outcome = await retryOrFail(rt, requestId ?? owner, { ...task, owner }, error);
+  const outcome = await retryOrFail(rt, owner, { ...task, owner }, error);
   return { failedInvocation: request.requestId, ...outcome };
 }
 
@@ -293,10 +301,9 @@ export function createCoordinatorHandler() {
   const runtime = runtimeOnce();
   return middy(async (event: S3Event | FailedInvocationRecord, context: LambdaContextLike) => {
     const rt = runtime();
-    const owner = context?.awsRequestId;
     return isFailedInvocationRecord(event)
-      ? retryFailedInvocation(rt, event, owner)
-      : startRuns(rt, event, owner);
+      ? retryFailedInvocation(rt, event)
+      : startRuns(rt, event, context?.awsRequestId);
   });
 }
 
