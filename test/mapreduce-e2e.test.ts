@@ -379,7 +379,7 @@ test('the straggler watcher backs up a split that crosses the limit after the la
   const client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
   const launched: unknown[] = [];
   try {
-    // A run of two splits: split 1 finished in 400 ms, split 0 started just now (the limit is 800 ms).
+    // A run of two splits: split 1 finished in 1 s, split 0 started just now (the limit is 2 s).
     const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
     const runId = `watched-${randomUUID()}`;
     const input = { bucket: 'corpus', key: 'slow/watched.txt', size: 3000 };
@@ -393,7 +393,7 @@ test('the straggler watcher backs up a split that crosses the limit after the la
       createdAt: new Date().toISOString(),
       phase: 'map',
     });
-    await store.markSplitStarted(runId, 1, Date.now() - 400);
+    await store.markSplitStarted(runId, 1, Date.now() - 1000);
     await store.putSplitStats(runId, {
       split: 1,
       recordsIn: 1,
@@ -401,7 +401,7 @@ test('the straggler watcher backs up a split that crosses the limit after the la
       bytesRead: 1000,
       bytesOut: 10,
       partitions: [0],
-      durationMs: 400,
+      durationMs: 1000,
     });
     await store.markSplitDone(runId, 1);
     await store.markSplitStarted(runId, 0, Date.now());
@@ -412,10 +412,12 @@ test('the straggler watcher backs up a split that crosses the limit after the la
     const watcher = createMapperHandler({ map, combine: count });
     const watch: StragglerWatchEvent = { kind: 'watch', runId, input };
 
-    // Too little Lambda time left to sleep until split 0 crosses the limit: a fresh watcher takes over.
+    // Too little Lambda time left to sleep until split 0 crosses the limit: a fresh watcher takes over. With
+    // 1 s left, the watcher keeps half back and hands over at once; middy's own timeout (5 ms before the end)
+    // leaves a loaded machine time for the run-table calls.
     const tired = await watcher(watch, {
       awsRequestId: randomUUID(),
-      getRemainingTimeInMillis: () => 60,
+      getRemainingTimeInMillis: () => 1000,
     } as never);
     assert.deepEqual(tired, { watched: true, handedOver: true });
     await lambda.quiescent();
