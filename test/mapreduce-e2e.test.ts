@@ -709,3 +709,45 @@ test('with no retries left, a mapper that dies after ending the map phase fails 
     restoreDefaultJob();
   }
 });
+
+test('an input overwritten after its run started fails the run at once, saying so, instead of retrying reads that cannot succeed', async () => {
+  // S3 answers a GET pinned to the old ETag with 412 once the object was overwritten (s3rver does not check
+  // If-Match, so a proxy in front of it plays S3's answer for this one key).
+  const proxy = await startFaultProxy(s3rver.endpoint, (req) =>
+    req.method === 'GET' && req.url?.startsWith('/corpus/changed-in/') && req.headers['if-match']
+      ? {
+          status: 412,
+          headers: { 'content-type': 'application/xml' },
+          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>',
+        }
+      : undefined,
+  );
+  process.env.MAPREDUCE_S3_ENDPOINT = proxy.endpoint;
+  const deployed = deployJob('changed', { retries: 2 });
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = deployed.mapper as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = deployed.reducer as never;
+  try {
+    const runId = await deployed.upload(corpus(), 'd4d4');
+    const failed = JSON.parse(await getText('results', `changed/${runId}/_FAILED.json`)) as FailureReport;
+    assert.equal(failed.phase, 'map');
+    assert.equal(failed.attempts, 1);
+    assert.equal(
+      failed.error.message,
+      's3://corpus/changed-in/text.txt changed after the run started (its ETag is no longer "d4d4"); this run cannot finish: the new upload starts its own run',
+    );
+    // No split was sent again: the first failure ended the run.
+    assert.ok(
+      mapperEvents().every((e) => e.kind !== 'map' || e.runId !== runId || e.attempt === 1),
+      'no retries',
+    );
+    assert.equal(
+      await listKeys('results', `changed/${runId}/`).then((k) =>
+        k.includes(`changed/${runId}/_SUCCESS.json`),
+      ),
+      false,
+    );
+  } finally {
+    await proxy.close();
+    restoreDefaultJob();
+  }
+});

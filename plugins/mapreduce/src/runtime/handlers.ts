@@ -214,7 +214,7 @@ async function failRun(
 
 /**
  * A map or reduce task that threw: recorded, then sent again as the next attempt while the job's retries
- * allow; after that the run fails with `_FAILED.json`.
+ * allow and another attempt could help (not a `PermanentError`); after that the run fails with `_FAILED.json`.
  */
 async function retryOrFail(
   rt: Runtime,
@@ -233,7 +233,7 @@ async function retryOrFail(
     attempt: event.attempt,
     error: (error as Error)?.message,
   });
-  if (failures <= rt.job.retries) {
+  if (failures <= rt.job.retries && !(error instanceof PermanentError)) {
     await invoke(rt, task.phase === 'map' ? rt.mapperFunction : rt.reducerFunction, {
       ...event,
       attempt: event.attempt + 1,
@@ -282,6 +282,29 @@ async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord
   const owner = task.owner ?? request.requestId;
   const outcome = await retryOrFail(rt, owner, { ...task, owner }, error);
   return { failedInvocation: request.requestId, ...outcome };
+}
+
+/** A failure that another attempt cannot fix: it fails the run at once instead of using up the retries. */
+class PermanentError extends Error {
+  readonly permanent = true;
+}
+
+/**
+ * The run's input object changed or disappeared after the run started (its reads are pinned to the version or
+ * ETag of the upload that started it): no attempt can read it any more, and a new upload starts a new run.
+ */
+function inputGone(error: unknown, input: MapTaskEvent['input']): PermanentError | undefined {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  const where = `s3://${input.bucket}/${input.key}${input.versionId ? ` (version ${input.versionId})` : ''}`;
+  if (e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412) {
+    return new PermanentError(
+      `${where} changed after the run started (its ETag is no longer "${input.etag}"); this run cannot finish: the new upload starts its own run`,
+    );
+  }
+  if (e?.name === 'NoSuchKey' || e?.name === 'NoSuchVersion') {
+    return new PermanentError(`${where} was deleted after the run started; this run cannot finish`);
+  }
+  return undefined;
 }
 
 /** S3 keys in events are URL-encoded with `+` for spaces. */
@@ -428,18 +451,22 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     try {
       const result = await runMapTask({
         read: async (start, end) => {
-          const out = await rt.s3.send(
-            new GetObjectCommand({
-              Bucket: input.bucket,
-              Key: input.key,
-              Range: `bytes=${start}-${end - 1}`,
-              ...(input.versionId
-                ? { VersionId: input.versionId }
-                : input.etag
-                  ? { IfMatch: `"${input.etag}"` }
-                  : {}),
-            }),
-          );
+          const out = await rt.s3
+            .send(
+              new GetObjectCommand({
+                Bucket: input.bucket,
+                Key: input.key,
+                Range: `bytes=${start}-${end - 1}`,
+                ...(input.versionId
+                  ? { VersionId: input.versionId }
+                  : input.etag
+                    ? { IfMatch: `"${input.etag}"` }
+                    : {}),
+              }),
+            )
+            .catch((error: unknown) => {
+              throw inputGone(error, input) ?? error;
+            });
           return Buffer.from(await out.Body!.transformToByteArray());
         },
         size: input.size,
