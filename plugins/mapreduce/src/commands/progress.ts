@@ -102,7 +102,7 @@ const newestFirst = (runs: RunSummary[]): RunSummary[] =>
 
 /**
  * The job's runs (of the input `key` only, when given): the table holds a few runs (items expire), so a
- * filtered scan is cheap. Only the run items' id, start and phase are read, not their done sets.
+ * filtered scan is cheap. Only the run items' id, start and phase are read.
  */
 async function scanRuns(
   client: DynamoDBClient,

@@ -1,9 +1,10 @@
 // The run store on DynamoDB (table key: `pk` S hash + `sk` S range). Idempotence comes from number sets with
 // conditional ADD; "exactly once" from conditional updates of the `phase` attribute.
-// Items of a run `run#<id>`: `run` (state, counters, the sets `doneSplits`, `doneParts`, `backupSplits`),
-// `split#NNNNNN` / `part#NNNNNN` (stats), `start#NNNNNN` (a split's first start, written only with stragglers),
-// `launch#NNNNNN` (who launched a split). Per-split data beyond the number sets stays out of the run item: one
-// item holds at most 400 KB, and a run may have 100,000 splits.
+// Items of a run `run#<id>`: `run` (state, counters, the sets `doneShards`, `doneParts`, `backupSplits`),
+// `done#NNNNNN` (the done splits of one shard of `DONE_SHARD`), `split#NNNNNN` / `part#NNNNNN` (stats),
+// `start#NNNNNN` (a split's first start, written only with stragglers), `launch#NNNNNN` (who launched a split),
+// `fail#<phase>#NNNNNN` (failed attempts). Per-split data stays out of the run item, which every mapper reads
+// and many write: DynamoDB bills each by the item's whole size.
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -37,6 +38,25 @@ const expiry = (): Record<string, AttributeValue> => ({
 });
 
 const num = (v: AttributeValue | undefined): number => Number(v?.N ?? 0);
+
+/**
+ * Done splits are kept in items of `DONE_SHARD` splits each (`done#NNNNNN`), not in the run item: DynamoDB bills
+ * a write by the size of the whole item, so one growing set would make a run of N splits cost O(N²) write units
+ * (~20 million for 100,000 splits). The run item only gets the number of each full shard (`doneShards`) and a
+ * count for progress (`doneCount`).
+ */
+export const DONE_SHARD = 1000;
+
+const shards = (splits: number): number => Math.ceil(splits / DONE_SHARD);
+const shardSize = (splits: number, shard: number): number =>
+  Math.min(DONE_SHARD, splits - shard * DONE_SHARD);
+
+/** Splits done: all of them once every shard is full, else the progress count (which a crash may leave short). */
+function doneSplitsOf(run: Record<string, AttributeValue>): number {
+  const splits = num(run.splits);
+  if ((run.doneShards?.NS?.length ?? 0) === shards(splits)) return splits;
+  return Math.min(num(run.doneCount), splits - 1);
+}
 
 export class DynamoRunStore implements RunStore {
   constructor(
@@ -97,7 +117,7 @@ export class DynamoRunStore implements RunStore {
       createdAt: item.createdAt?.S ?? '',
       phase: (item.phase?.S ?? 'map') as Phase,
       ...(item.owner?.S ? { owner: item.owner.S } : {}),
-      doneSplits: item.doneSplits?.NS?.length ?? 0,
+      doneSplits: doneSplitsOf(item),
       doneParts: item.doneParts?.NS?.length ?? 0,
       ...(item.reduceStartedAt?.S ? { reduceStartedAt: item.reduceStartedAt.S } : {}),
       retries: { map: num(item.mapRetries), reduce: num(item.reduceRetries) },
@@ -181,8 +201,69 @@ export class DynamoRunStore implements RunStore {
     }
   }
 
-  markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
-    return this.markDone(runId, 'doneSplits', split);
+  /**
+   * Three idempotent steps, so that a retry after a crash anywhere completes them: add the split to its shard's
+   * set; when that made or found the shard full, add the shard to the run's `doneShards`; count the first
+   * completion for progress (in the same write as the shard, when there is one).
+   */
+  async markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
+    const { Item: head } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        ProjectionExpression: 'splits',
+        ConsistentRead: true,
+      }),
+    );
+    if (!head) throw new Error(`run ${runId} does not exist`);
+    const splits = num(head.splits);
+    const shard = Math.floor(split / DONE_SHARD);
+    const shardKey = { pk: { S: `run#${runId}` }, sk: { S: `done#${pad(shard)}` } };
+    let first = true;
+    let inShard: number;
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: shardKey,
+          UpdateExpression: 'ADD done :s SET #ttl = if_not_exists(#ttl, :ttl)',
+          ConditionExpression: 'attribute_not_exists(done) OR NOT contains(done, :i)',
+          ExpressionAttributeNames: { '#ttl': RUN_TABLE_TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':s': { NS: [String(split)] },
+            ':i': { N: String(split) },
+            ':ttl': expiry()[RUN_TABLE_TTL_ATTRIBUTE]!,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      inShard = Attributes?.done?.NS?.length ?? 0;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      first = false;
+      const { Item } = await this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: shardKey, ConsistentRead: true }),
+      );
+      inShard = Item?.done?.NS?.length ?? 0;
+    }
+    const full = inShard === shardSize(splits, shard);
+    if (first || full) {
+      const { Attributes: run } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: runKey(runId),
+          UpdateExpression: `ADD ${[...(first ? ['doneCount :one'] : []), ...(full ? ['doneShards :shard'] : [])].join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ...(first ? { ':one': { N: '1' } } : {}),
+            ...(full ? { ':shard': { NS: [String(shard)] } } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { first, done: doneSplitsOf(run ?? {}) };
+    }
+    return { first, done: (await this.getRun(runId))?.doneSplits ?? 0 };
   }
 
   markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {
@@ -274,12 +355,12 @@ export class DynamoRunStore implements RunStore {
 
   async listRunningSplits(runId: string): Promise<RunningSplit[]> {
     const starts = await this.listItems(runId, 'start#');
-    // The run item is read after the starts, so a split finishing in between is seen done, not running.
+    // The done splits are read after the starts, so a split finishing in between is seen done, not running.
     const { Item: run } = await this.client.send(
       new GetItemCommand({ TableName: this.table, Key: runKey(runId), ConsistentRead: true }),
     );
     if (!run) throw new Error(`run ${runId} does not exist`);
-    const done = new Set(run.doneSplits?.NS ?? []);
+    const done = new Set((await this.listItems(runId, 'done#')).flatMap((shard) => shard.done?.NS ?? []));
     const backups = new Set(run.backupSplits?.NS ?? []);
     return starts
       .filter((item) => !done.has(item.split?.N ?? ''))
@@ -291,6 +372,16 @@ export class DynamoRunStore implements RunStore {
   }
 
   async claimBackup(runId: string, split: number): Promise<boolean> {
+    // A split found done gets no backup. One finishing right after this read may still get one: that backup
+    // only runs a duplicate, which the first completion already beat.
+    const { Item: shard } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: `run#${runId}` }, sk: { S: `done#${pad(Math.floor(split / DONE_SHARD))}` } },
+        ConsistentRead: true,
+      }),
+    );
+    if (shard?.done?.NS?.includes(String(split))) return false;
     return this.sendIf(
       new UpdateItemCommand({
         TableName: this.table,
@@ -298,8 +389,7 @@ export class DynamoRunStore implements RunStore {
         // The claim and its count are one write: a crash cannot leave a backup uncounted.
         UpdateExpression: 'ADD backupSplits :split, backups :one',
         ConditionExpression:
-          'attribute_exists(pk) AND (attribute_not_exists(backupSplits) OR NOT contains(backupSplits, :i))' +
-          ' AND (attribute_not_exists(doneSplits) OR NOT contains(doneSplits, :i))',
+          'attribute_exists(pk) AND (attribute_not_exists(backupSplits) OR NOT contains(backupSplits, :i))',
         ExpressionAttributeValues: {
           ':split': { NS: [String(split)] },
           ':one': { N: '1' },

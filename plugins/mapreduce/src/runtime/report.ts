@@ -86,7 +86,13 @@ export function estimateCost(input: {
     list: 1,
     delete: intermediates,
   };
-  const dynamoRequests = { write: 2 + 3 * splits.length + 2 * parts.length + 2, read: parts.length * 2 + 2 };
+  // Request units, as DynamoDB bills them (1 write unit per KB of the item written): per split its stats, its
+  // done shard (up to ~6 KB, ~3 units on average), the run item (~2), its launch claim; per split two reads of
+  // the run item (a mapper's start and its completion).
+  const dynamoRequests = {
+    write: 2 + 7 * splits.length + 2 * parts.length + 2,
+    read: 2 * splits.length + parts.length * 2 + 2,
+  };
   const p = PRICES;
   const estimatedUsd =
     lambdaGbSeconds * p.lambdaGbSecond +

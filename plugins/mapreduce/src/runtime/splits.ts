@@ -13,8 +13,9 @@ export interface Split {
 export type RangeReader = (start: number, end: number) => Promise<Buffer>;
 
 /**
- * The most splits a run has. The run table's item holds the set of done splits (one number each), which
- * DynamoDB caps at 400 KB: 100,000 splits fit with room to spare (tested on dynalite).
+ * The most splits a run has: the scale the run table is tested at (100,000 splits on dynalite). Every reducer
+ * reads one stats item per split to find its inputs, and the run's items grow with the splits, so a bound
+ * keeps a run's reads and its table bounded; larger objects get larger splits instead.
  */
 export const MAX_SPLITS = 100_000;
 

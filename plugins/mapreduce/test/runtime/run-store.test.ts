@@ -1,10 +1,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createRunTable } from '../run-table';
 import { startDynalite, dynamoClientConfig, type LocalService } from '../../../../test/harness/services';
-import { DynamoRunStore } from '../../src/runtime/dynamo-run-store';
+import { DONE_SHARD, DynamoRunStore } from '../../src/runtime/dynamo-run-store';
 import { MemoryRunStore, type NewRun, type RunStore } from '../../src/runtime/run-store';
 
 const newRun = (runId: string): NewRun => ({
@@ -161,37 +161,75 @@ after(async () => {
 });
 runStoreSpec('DynamoDB (dynalite)', () => dynamoStore);
 
-test('DynamoDB (dynalite): a run of 100,000 splits fits its run item; completions, launch claims and failures add nothing to it but the split number', async () => {
+test('DynamoDB (dynalite): a run of 100,000 splits keeps its run item small; a completion writes its shard of 1,000 and the run counters only', async () => {
   const splits = 100_000;
   const viaStore = 20;
   const runId = 'big';
   const key = { pk: { S: `run#${runId}` }, sk: { S: 'run' } };
   await dynamoStore.createRun({ ...newRun(runId), splits, launched: 1_000 });
-  // Most splits are marked done in one write (what the store writes for them is checked below, on the rest).
+  // All splits but the last 20 done, written as the store writes them: 99 full shards, the last one short.
+  const shardOf = (shard: number, count: number) =>
+    client.send(
+      new PutItemCommand({
+        TableName: 'runs',
+        Item: {
+          pk: key.pk,
+          sk: { S: `done#${String(shard).padStart(6, '0')}` },
+          done: { NS: Array.from({ length: count }, (_, i) => String(shard * DONE_SHARD + i)) },
+        },
+      }),
+    );
+  for (let shard = 0; shard < 99; shard++) await shardOf(shard, DONE_SHARD);
+  await shardOf(99, DONE_SHARD - viaStore);
   await client.send(
     new UpdateItemCommand({
       TableName: 'runs',
       Key: key,
-      UpdateExpression: 'ADD doneSplits :s',
+      UpdateExpression: 'SET doneCount = :n, doneShards = :s',
       ExpressionAttributeValues: {
-        ':s': { NS: Array.from({ length: splits - viaStore }, (_, i) => String(i)) },
+        ':n': { N: String(splits - viaStore) },
+        ':s': { NS: Array.from({ length: 99 }, (_, i) => String(i)) },
       },
     }),
   );
-  const attributes = async () =>
-    Object.keys((await client.send(new GetItemCommand({ TableName: 'runs', Key: key }))).Item ?? {}).sort();
-  const before = await attributes();
-  // The last splits as a mapper completes them: done mark and successor claim, each with a 36-character
-  // request id. dynalite refuses a write that takes an item past 400 KB, as DynamoDB does.
+  assert.equal((await dynamoStore.getRun(runId))?.doneSplits, splits - viaStore);
+  // The last splits as mappers complete them: done mark and successor claim, each with a 36-character request
+  // id, and two failed attempts each.
   for (let i = splits - viaStore; i < splits; i++) {
     const owner = randomUUID();
-    assert.equal((await dynamoStore.markSplitDone(runId, i)).first, true);
+    const { first, done } = await dynamoStore.markSplitDone(runId, i);
+    assert.equal(first, true);
+    assert.equal(done, i + 1);
     assert.equal(await dynamoStore.claimLaunch(runId, i + 1_000, owner), 'claimed');
-    // Failed attempts are counted per split apart from the run item, which only counts the retries.
     assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 1);
     assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 2);
   }
-  assert.deepEqual(await attributes(), before);
-  assert.equal((await dynamoStore.getRun(runId))?.retries.map, 2 * viaStore);
-  assert.equal((await dynamoStore.getRun(runId))?.doneSplits, splits);
+  const run = (await client.send(new GetItemCommand({ TableName: 'runs', Key: key }))).Item!;
+  // DynamoDB bills a write by the item's whole size (1 unit per KB): the run item stays under 2 KB.
+  assert.ok(JSON.stringify(run).length < 2048, `${JSON.stringify(run).length} bytes`);
+  assert.equal(run.doneShards?.NS?.length, 100);
+  const state = (await dynamoStore.getRun(runId))!;
+  assert.equal(state.doneSplits, splits);
+  assert.equal(state.retries.map, 2 * viaStore);
+});
+
+test('DynamoDB (dynalite): a completion retried after a crash that followed its shard write still completes the run', async () => {
+  const runId = 'crashed-between';
+  await dynamoStore.createRun({ ...newRun(runId), splits: 3 });
+  assert.deepEqual(await dynamoStore.markSplitDone(runId, 0), { first: true, done: 1 });
+  assert.deepEqual(await dynamoStore.markSplitDone(runId, 1), { first: true, done: 2 });
+  // Split 2's mapper added it to the shard and died before its write to the run item.
+  await client.send(
+    new UpdateItemCommand({
+      TableName: 'runs',
+      Key: { pk: { S: `run#${runId}` }, sk: { S: 'done#000000' } },
+      UpdateExpression: 'ADD done :s',
+      ExpressionAttributeValues: { ':s': { NS: ['2'] } },
+    }),
+  );
+  assert.equal((await dynamoStore.getRun(runId))?.doneSplits, 2);
+  // Its retry is not the first completion, but it finds the shard full and records it: every split is done.
+  assert.deepEqual(await dynamoStore.markSplitDone(runId, 2), { first: false, done: 3 });
+  assert.equal((await dynamoStore.getRun(runId))?.doneSplits, 3);
+  assert.deepEqual(await dynamoStore.listRunningSplits(runId), []);
 });
