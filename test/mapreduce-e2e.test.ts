@@ -21,7 +21,7 @@ import {
   type WireHandler,
   type WireInvocation,
 } from './harness/lambda-wire';
-import { startFaultProxy } from './harness/fault-proxy';
+import { s3ErrorFault, startFaultProxy } from './harness/fault-proxy';
 import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { referenceWordCount, testJob, tsvCounts } from '../plugins/mapreduce/test/reference';
 import {
@@ -559,7 +559,10 @@ test('a mapper that dies after recording its split is retried through the coordi
   }
 });
 
-/** A job of its own, under its own prefixes, deployed as fresh handlers (they read their job on first use). */
+/**
+ * A job of its own, under its own prefixes, deployed as fresh handlers (they read their job on first use); a test
+ * may wrap its mapper or reducer.
+ */
 function deployJob(name: string, overrides: Partial<typeof job> = {}) {
   const deployed = {
     ...job,
@@ -571,11 +574,15 @@ function deployJob(name: string, overrides: Partial<typeof job> = {}) {
   };
   process.env.MAPREDUCE_JOB = JSON.stringify(deployed);
   const coordinator = createCoordinatorHandler();
+  const mapper = createMapperHandler({ map, combine: count });
+  const reducer = createReducerHandler({ reduce: count });
   handlers[COORDINATOR_FUNCTION] = coordinator as never;
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = mapper as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = reducer as never;
   return {
     job: deployed,
-    mapper: createMapperHandler({ map, combine: count }),
-    reducer: createReducerHandler({ reduce: count }),
+    mapper,
+    reducer,
     async upload(text: string, eTag: string): Promise<string> {
       const key = `${name}-in/text.txt`;
       await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
@@ -608,7 +615,6 @@ test('a mapper that Lambda reports failed on every attempt (a timeout) fails the
     }
     return deployed.mapper(event, context);
   }) as never;
-  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = deployed.reducer as never;
   try {
     const runId = await deployed.upload(corpus().replace('fail-here', 'no failure'), 'a1a1');
     assert.deepEqual(await listKeys('results', `timeouts/${runId}/`), [`timeouts/${runId}/_FAILED.json`]);
@@ -640,17 +646,11 @@ test('a reducer that dies while publishing is retried through the coordinator as
   // transition, which only a retry under its owner may carry on.
   const proxy = await startFaultProxy(s3rver.endpoint, (req) =>
     req.method === 'PUT' && req.url?.split('?')[0]?.endsWith('/_SUCCESS.json') && !proxy.faulted.length
-      ? {
-          status: 403,
-          headers: { 'content-type': 'application/xml' },
-          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
-        }
+      ? s3ErrorFault(403, 'AccessDenied', 'Access Denied')
       : undefined,
   );
   process.env.MAPREDUCE_S3_ENDPOINT = proxy.endpoint;
   const deployed = deployJob('publishing');
-  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = deployed.mapper as never;
-  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = deployed.reducer as never;
   try {
     const text = corpus().replace('fail-here', 'no failure');
     const runId = await deployed.upload(text, 'b2b2');
@@ -715,17 +715,15 @@ test('an input overwritten after its run started fails the run at once, saying s
   // If-Match, so a proxy in front of it plays S3's answer for this one key).
   const proxy = await startFaultProxy(s3rver.endpoint, (req) =>
     req.method === 'GET' && req.url?.startsWith('/corpus/changed-in/') && req.headers['if-match']
-      ? {
-          status: 412,
-          headers: { 'content-type': 'application/xml' },
-          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>',
-        }
+      ? s3ErrorFault(
+          412,
+          'PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+        )
       : undefined,
   );
   process.env.MAPREDUCE_S3_ENDPOINT = proxy.endpoint;
   const deployed = deployJob('changed', { retries: 2 });
-  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = deployed.mapper as never;
-  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = deployed.reducer as never;
   try {
     const runId = await deployed.upload(corpus(), 'd4d4');
     const failed = JSON.parse(await getText('results', `changed/${runId}/_FAILED.json`)) as FailureReport;

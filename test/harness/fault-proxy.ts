@@ -42,3 +42,12 @@ export async function startFaultProxy(
   });
   return { ...(await listenLoopback(server)), faulted };
 }
+
+/** S3's answer to a request it refuses: the status and the XML error body the SDK reads `Code` from. */
+export function s3ErrorFault(status: number, code: string, message: string): Fault {
+  return {
+    status,
+    headers: { 'content-type': 'application/xml' },
+    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  };
+}
