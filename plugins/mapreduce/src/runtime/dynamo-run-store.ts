@@ -322,7 +322,8 @@ export class DynamoRunStore implements RunStore {
   }
 
   async countWatcher(runId: string, ms: number): Promise<void> {
-    await this.client.send(
+    // A run that no longer exists (expired) has nothing to count the time in: not an error.
+    await this.sendIf(
       new UpdateItemCommand({
         TableName: this.table,
         Key: runKey(runId),

@@ -242,9 +242,10 @@ export class MemoryRunStore implements RunStore {
   }
 
   async countWatcher(runId: string, ms: number): Promise<void> {
-    const { watcher } = this.run(runId);
-    watcher.invocations++;
-    watcher.ms += ms;
+    const run = this.runs.get(runId);
+    if (!run) return;
+    run.watcher.invocations++;
+    run.watcher.ms += ms;
   }
 
   async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {

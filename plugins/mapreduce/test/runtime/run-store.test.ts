@@ -129,6 +129,15 @@ function runStoreSpec(name: string, store: () => RunStore): void {
       ]);
     });
 
+    test('straggler-watcher time is counted per invocation; a run that no longer exists counts nothing', async () => {
+      await store().createRun(newRun('w2'));
+      await store().countWatcher('w2', 1500);
+      await store().countWatcher('w2', 500);
+      assert.deepEqual((await store().getRun('w2'))?.watcher, { invocations: 2, ms: 2000 });
+      await store().countWatcher('gone', 100);
+      assert.equal(await store().getRun('gone'), undefined);
+    });
+
     test('a run has one straggler watcher, whoever asks first', async () => {
       await store().createRun(newRun('r8'));
       const claims = await Promise.all([1, 2, 3].map(() => store().claimWatcher('r8')));
