@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -747,5 +747,40 @@ test('an input overwritten after its run started fails the run at once, saying s
   } finally {
     await proxy.close();
     restoreDefaultJob();
+  }
+});
+
+test('in Lambda, a map or reduce task first removes the files a dead invocation left in /tmp; elsewhere it leaves them', async () => {
+  // A temp folder of this test's own: other test files run tasks in the machine's /tmp at the same time.
+  const previousTmp = process.env.TMPDIR;
+  process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'mr-tmp-'));
+  const stale = join(tmpdir(), 'mapreduce', 'dead-run', 'map-0-dead-request');
+  mkdirSync(stale, { recursive: true });
+  writeFileSync(join(stale, 'part-00000'), 'left by an invocation that timed out');
+  const mapper = createMapperHandler({ map, combine: count });
+  const reducer = createReducerHandler({ reduce: count });
+  const mapTask = {
+    kind: 'map',
+    runId: 'no-such-run',
+    input: { bucket: 'corpus', key: 'none.txt', size: 1 },
+    split: { index: 0, start: 0, end: 1 },
+    attempt: 1,
+  };
+  const reduceTask = { kind: 'reduce', runId: 'no-such-run', partition: 0, attempt: 1 };
+  const context = () => ({ awsRequestId: randomUUID() }) as never;
+  try {
+    await mapper(mapTask as never, context());
+    assert.ok(existsSync(stale), 'outside Lambda nothing is removed');
+    process.env.AWS_LAMBDA_FUNCTION_NAME = env.MAPREDUCE_MAPPER_FUNCTION;
+    await mapper(mapTask as never, context());
+    assert.ok(!existsSync(stale));
+    mkdirSync(stale, { recursive: true });
+    await reducer(reduceTask as never, context());
+    assert.ok(!existsSync(stale));
+  } finally {
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    rmSync(process.env.TMPDIR, { recursive: true, force: true });
+    if (previousTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmp;
   }
 });

@@ -111,6 +111,21 @@ function runtimeOnce(): () => Runtime {
   };
 }
 
+/** Where map and reduce tasks keep their files while they run. */
+function workRoot(): string {
+  return join(tmpdir(), 'mapreduce');
+}
+
+/**
+ * In Lambda, an execution environment runs one invocation at a time, so files under `workRoot()` at the start of
+ * one were left by an invocation that died (a timeout or a crash skips `finally`): a retry landing in the same
+ * environment would otherwise find /tmp full of them. Outside Lambda (tests, other hosts) tasks may share the
+ * folder at the same time, and nothing is removed.
+ */
+function clearDeadWork(): void {
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) rmSync(workRoot(), { recursive: true, force: true });
+}
+
 function log(message: string, fields: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ message, ...fields }));
 }
@@ -426,6 +441,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
   return middy(async (event: MapTaskEvent | StragglerWatchEvent, context: LambdaContextLike) => {
     const rt = runtime();
     if (event.kind === 'watch') return watchStragglers(rt, event, context);
+    clearDeadWork();
     const { job, store } = rt;
     const { runId, split, input } = event;
     const requestId =
@@ -445,7 +461,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     const started = Date.now();
     if (job.stragglers) await store.markSplitStarted(runId, split.index, started);
     if (event.backup) log('backup started', { runId, split: split.index });
-    const workDir = join(tmpdir(), 'mapreduce', runId, `map-${split.index}-${requestId}`);
+    const workDir = join(workRoot(), runId, `map-${split.index}-${requestId}`);
     const sink = new FilePartitionSink(workDir);
     let partitions: number[] = [];
     try {
@@ -636,6 +652,7 @@ export function createReducerHandler(options: ReducerHandlerOptions) {
     const rt = runtime();
     const { job, store, storage } = rt;
     const { runId, partition } = event;
+    clearDeadWork();
     const requestId = context?.awsRequestId ?? `${runId}-reduce-${partition}-${event.attempt}`;
     const owner = event.owner ?? requestId;
     const run = await store.getRun(runId);
@@ -650,7 +667,7 @@ export function createReducerHandler(options: ReducerHandlerOptions) {
       return { skipped: true };
     }
     const started = Date.now();
-    const workDir = join(tmpdir(), 'mapreduce', runId, `reduce-${partition}-${requestId}`);
+    const workDir = join(workRoot(), runId, `reduce-${partition}-${requestId}`);
     mkdirSync(workDir, { recursive: true });
     try {
       const splits = await store.listSplitStats(runId);
