@@ -346,57 +346,60 @@ export function createCoordinatorHandler() {
 }
 
 /** One run per uploaded object version of the event: plans its splits and launches its first mappers. */
+/** The run an S3 record of the input starts: its id and pinned input, or why the record starts none. */
+async function runOfUpload(
+  rt: Runtime,
+  record: S3EventRecord,
+): Promise<{ runId: string; input: MapTaskEvent['input'] } | { bucket: string; key: string; skip: string }> {
+  const { job } = rt;
+  const bucket = record.s3?.bucket?.name ?? '';
+  const key = decodeKey(record.s3?.object?.key ?? '');
+  if (!isUnder(bucket, key, job.input)) return { bucket, key, skip: 'not under the job input' };
+  if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
+    return { bucket, key, skip: 'under the job output' };
+  }
+  if (key.endsWith('/')) return { bucket, key, skip: 'a folder marker' };
+  const object = record.s3?.object ?? {};
+  let size = object.size;
+  if (size === undefined) {
+    const head = await rt.storage.head(bucket, key);
+    if (!head) return { bucket, key, skip: 'the object no longer exists' };
+    size = head.size;
+  }
+  const etag = object.eTag?.replace(/"/g, '');
+  const version = {
+    ...(object.versionId ? { versionId: object.versionId } : {}),
+    ...(etag ? { etag } : {}),
+  };
+  return {
+    runId: makeRunId({
+      bucket,
+      key,
+      ...version,
+      ...(object.sequencer ? { sequencer: object.sequencer } : {}),
+      size,
+    }),
+    input: { bucket, key, size, ...version },
+  };
+}
+
 async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined) {
   const { job } = rt;
   const started: string[] = [];
   const skipped: Array<{ key: string; reason: string }> = [];
+  const skip = (bucket: string, key: string, reason: string): void => {
+    skipped.push({ key, reason });
+    log('skipped', { bucket, key, reason });
+  };
   for (const record of event.Records ?? []) {
-    const bucket = record.s3?.bucket?.name ?? '';
-    const key = decodeKey(record.s3?.object?.key ?? '');
-    const skip = (reason: string): void => {
-      skipped.push({ key, reason });
-      log('skipped', { bucket, key, reason });
-    };
-    if (!isUnder(bucket, key, job.input)) {
-      skip('not under the job input');
+    const upload = await runOfUpload(rt, record);
+    if ('skip' in upload) {
+      skip(upload.bucket, upload.key, upload.skip);
       continue;
     }
-    if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
-      skip('under the job output');
-      continue;
-    }
-    if (key.endsWith('/')) {
-      skip('a folder marker');
-      continue;
-    }
-    const object = record.s3?.object ?? {};
-    let size = object.size;
-    if (size === undefined) {
-      const head = await rt.storage.head(bucket, key);
-      if (!head) {
-        skip('the object no longer exists');
-        continue;
-      }
-      size = head.size;
-    }
-    const etag = object.eTag?.replace(/"/g, '');
-    const runId = makeRunId({
-      bucket,
-      key,
-      ...(object.versionId ? { versionId: object.versionId } : {}),
-      ...(etag ? { etag } : {}),
-      ...(object.sequencer ? { sequencer: object.sequencer } : {}),
-      size,
-    });
-    const splits = planSplits(size, planOf(job));
+    const { runId, input } = upload;
+    const splits = planSplits(input.size, planOf(job));
     const launched = Math.min(job.concurrency, splits.length);
-    const input: MapTaskEvent['input'] = {
-      bucket,
-      key,
-      size,
-      ...(object.versionId ? { versionId: object.versionId } : {}),
-      ...(etag ? { etag } : {}),
-    };
     const created = await rt.store.createRun({
       runId,
       job: job.name,
@@ -411,10 +414,17 @@ async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined)
     // Lambda retries a failed invocation with the same request id: that retry finishes launching its run
     // (launches are idempotent); any other invocation for the same object version is a duplicated event.
     if (!created && !(owner && (await rt.store.getRun(runId))?.owner === owner)) {
-      skip(`run ${runId} already exists (a duplicated event)`);
+      skip(input.bucket, input.key, `run ${runId} already exists (a duplicated event)`);
       continue;
     }
-    log('run started', { runId, bucket, key, size, splits: splits.length, reducers: job.reducers });
+    log('run started', {
+      runId,
+      bucket: input.bucket,
+      key: input.key,
+      size: input.size,
+      splits: splits.length,
+      reducers: job.reducers,
+    });
     started.push(runId);
     if (!splits.length) await startReducers(rt, runId);
     else
