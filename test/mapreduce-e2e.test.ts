@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   dynamoClientConfig,
@@ -30,6 +31,7 @@ import {
   createReducerHandler,
 } from '../plugins/mapreduce/src/runtime/handlers';
 import { runLocal } from '../plugins/mapreduce/src/local/run';
+import { makeRunId } from '../plugins/mapreduce/src/runtime/report';
 import type {
   MapTaskEvent,
   ReduceTaskEvent,
@@ -82,7 +84,7 @@ const env = {
   MAPREDUCE_REDUCER_FUNCTION: 'svc-wordcount-reducer',
 };
 const COORDINATOR_FUNCTION = 'svc-wordcount-coordinator';
-/** As the plugin deploys them (`taskFailureHandling`): no Lambda retries, uncaught failures to the coordinator. */
+/** As the plugin deploys them (`failureHandling`): no Lambda retries, uncaught failures to the coordinator. */
 const taskInvokeConfig = { maximumRetryAttempts: 0, onFailure: COORDINATOR_FUNCTION };
 
 before(async () => {
@@ -98,6 +100,8 @@ before(async () => {
   lambda = await startLambdaWire(handlers, {
     [env.MAPREDUCE_MAPPER_FUNCTION]: taskInvokeConfig,
     [env.MAPREDUCE_REDUCER_FUNCTION]: taskInvokeConfig,
+    // Lambda's two retries, then the S3 event goes to the mapper function.
+    [COORDINATOR_FUNCTION]: { onFailure: env.MAPREDUCE_MAPPER_FUNCTION },
   });
   Object.assign(process.env, env, {
     MAPREDUCE_S3_ENDPOINT: s3rver.endpoint,
@@ -782,5 +786,63 @@ test('in Lambda, a map or reduce task first removes the files a dead invocation 
     rmSync(process.env.TMPDIR, { recursive: true, force: true });
     if (previousTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previousTmp;
+  }
+});
+
+test('an upload whose coordinator fails on every Lambda retry gets _FAILED.json from the mapper function, and no run later', async () => {
+  deployJob('unstarted');
+  // The coordinator cannot write the run table (say, a policy denies it) however often Lambda retries it.
+  let attempts = 0;
+  handlers[COORDINATOR_FUNCTION] = (async () => {
+    attempts++;
+    const error = new Error('User is not authorized to perform: dynamodb:PutItem');
+    error.name = 'AccessDeniedException';
+    throw error;
+  }) as never;
+  const client = new LambdaClient({ region: 'us-east-1', endpoint: lambda.endpoint });
+  try {
+    const key = 'unstarted-in/text.txt';
+    const text = corpus();
+    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+    const event = uploadEvent(key, Buffer.byteLength(text), '"e5e5"', '00e5e5');
+    // S3 invokes the coordinator asynchronously, as Lambda's Invoke API with the Event type.
+    await client.send(
+      new InvokeCommand({
+        FunctionName: COORDINATOR_FUNCTION,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
+    await lambda.quiescent();
+    assert.equal(attempts, 3);
+    const runId = makeRunId({
+      bucket: 'corpus',
+      key,
+      etag: 'e5e5',
+      sequencer: '00e5e5',
+      size: Buffer.byteLength(text),
+    });
+    assert.deepEqual(await listKeys('results', `unstarted/${runId}/`), [`unstarted/${runId}/_FAILED.json`]);
+    const failed = JSON.parse(await getText('results', `unstarted/${runId}/_FAILED.json`)) as FailureReport;
+    assert.equal(failed.phase, 'start');
+    assert.equal(failed.attempts, 3);
+    assert.equal(failed.error.name, 'AccessDeniedException');
+    assert.match(
+      failed.error.message,
+      /^the coordinator invocation [0-9a-f-]{36} failed \(RetriesExhausted\): User is not authorized to perform: dynamodb:PutItem$/,
+    );
+    assert.deepEqual(failed.input, { bucket: 'corpus', key, size: Buffer.byteLength(text), etag: 'e5e5' });
+    // The run is failed in the table: the same event once the coordinator works again starts nothing.
+    handlers[COORDINATOR_FUNCTION] = createCoordinatorHandler() as never;
+    const again = (await (handlers[COORDINATOR_FUNCTION] as WireHandler)(
+      event as never,
+      { awsRequestId: randomUUID() } as never,
+    )) as { started: string[] };
+    assert.deepEqual(again.started, []);
+    await lambda.quiescent();
+    assert.deepEqual(await listKeys('results', `unstarted/${runId}/`), [`unstarted/${runId}/_FAILED.json`]);
+  } finally {
+    client.destroy();
+    restoreDefaultJob();
   }
 });

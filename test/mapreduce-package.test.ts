@@ -114,12 +114,16 @@ for (const framework of frameworks) {
       assert.equal(buckets.filter((b) => JSON.stringify(b).includes('measurements-bucket')).length, 1);
     });
 
-    test('sends uncaught mapper and reducer failures to the coordinator, with no Lambda retries of their own', () => {
+    test('sends uncaught mapper and reducer failures to the coordinator with no Lambda retries, and the coordinator’s to the mapper', () => {
       const configs = Object.values(template.Resources).filter(
         (r) => r.Type === 'AWS::Lambda::EventInvokeConfig',
       ) as unknown as Array<{ Properties: Record<string, unknown> }>;
       const byFunction = new Map(configs.map((c) => [(c.Properties.FunctionName as { Ref: string }).Ref, c]));
-      assert.equal(byFunction.has('WordcountDashmrDashcoordinatorLambdaFunction'), false);
+      const coordinator = byFunction.get('WordcountDashmrDashcoordinatorLambdaFunction');
+      assert.equal(coordinator?.Properties.MaximumRetryAttempts, undefined);
+      assert.deepEqual(coordinator?.Properties.DestinationConfig, {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['WordcountDashmrDashmapperLambdaFunction', 'Arn'] } },
+      });
       for (const role of ['mapper', 'reducer']) {
         const config = byFunction.get(`WordcountDashmrDash${role}LambdaFunction`);
         assert.ok(config, role);

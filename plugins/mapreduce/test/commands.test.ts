@@ -75,6 +75,17 @@ describe('run report summary', () => {
     assert.equal(lines[1], '  splits    3 (map tasks 4, retries 0, backups 1, straggler watcher 61.50 s)');
   });
 
+  test('a run the coordinator could not start says so', () => {
+    const lines = summarizeRun({
+      status: 'failed',
+      phase: 'start',
+      attempts: 3,
+      error: { message: 'the coordinator invocation r-1 failed (RetriesExhausted): AccessDeniedException' },
+      input: { bucket: 'corpus', key: 'texts/a.txt', size: 3 },
+    });
+    assert.equal(lines[0], '  failed    starting the run (the coordinator), after 3 attempts');
+  });
+
   test('a _FAILED.json names the split and keeps the error', () => {
     const lines = summarizeRun({
       status: 'failed',

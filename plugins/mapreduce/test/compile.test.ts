@@ -70,14 +70,15 @@ describe('compileFunctions', () => {
     assert.deepEqual(functions['wordcount-mr-mapper']!.events, []);
   });
 
-  test('sends uncaught mapper and reducer failures to the coordinator, without Lambda retries of its own', () => {
+  test('sends uncaught mapper and reducer failures to the coordinator without Lambda retries, and the coordinator’s to the mapper', () => {
     for (const role of ['mapper', 'reducer']) {
       const fn = functions[`wordcount-mr-${role}`]!;
       assert.equal(fn.maximumRetryAttempts, 0, role);
       assert.deepEqual(fn.destinations, { onFailure: 'wordcount-mr-coordinator' }, role);
     }
+    // The coordinator keeps Lambda's retries (a retry finishes launching its run), then goes to the mapper.
     const coordinator = functions['wordcount-mr-coordinator']!;
-    assert.equal(coordinator.destinations, undefined);
+    assert.deepEqual(coordinator.destinations, { onFailure: 'wordcount-mr-mapper' });
     assert.equal(coordinator.maximumRetryAttempts, undefined);
   });
 

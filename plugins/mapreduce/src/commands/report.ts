@@ -72,11 +72,15 @@ export function summarizeRun(report: unknown): string[] {
   }
   if (r?.status === 'failed' && r.error) {
     const where =
-      r.phase === 'map' && r.split
-        ? `split ${r.split.index} (bytes ${r.split.start}-${r.split.end})`
-        : `partition ${r.partition ?? '?'}`;
+      r.phase === 'start'
+        ? 'starting the run (the coordinator)'
+        : `in the ${r.phase} phase, ${
+            r.phase === 'map' && r.split
+              ? `split ${r.split.index} (bytes ${r.split.start}-${r.split.end})`
+              : `partition ${r.partition ?? '?'}`
+          }`;
     return [
-      `  failed    in the ${r.phase} phase, ${where}, after ${r.attempts ?? '?'} attempts`,
+      `  failed    ${where}, after ${r.attempts ?? '?'} attempts`,
       `  error     ${r.error.message}`,
       ...(r.input ? [`  input     ${r.input.bucket ? `s3://${r.input.bucket}/` : ''}${r.input.key}`] : []),
     ];

@@ -1,7 +1,7 @@
 // Pure compile step: one resolved job -> its three functions (coordinator, mapper, reducer) in the framework's own shape.
 import { ConfigError } from '@serverless-continuum/core/errors';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
-import { ROLES, type ResolvedJob } from '../config';
+import { ROLES, type ResolvedJob, type Role } from '../config';
 import { ENV } from '../runtime/contract';
 import {
   MAX_FUNCTION_NAME,
@@ -46,14 +46,18 @@ export function environment(ctx: ServiceContext, job: ResolvedJob): Record<strin
 }
 
 /**
- * Mappers and reducers are invoked asynchronously. A failure their handler catches is retried by the handler
- * (the job's `retries`); one it cannot catch (a crash, a timeout, out of memory) is sent by Lambda, without
- * Lambda's own retries, to the coordinator, which retries it the same way. So every failure counts once
- * against `retries`, and the last one always ends in `_FAILED.json` instead of a run that silently stalls.
+ * Where Lambda reports an asynchronous invocation that failed on its last retry, so that no failure leaves a run
+ * waiting forever. Mappers and reducers: a failure their handler catches is retried by the handler (the job's
+ * `retries`); one it cannot catch (a crash, a timeout, out of memory) goes, without Lambda's own retries, to the
+ * coordinator, which retries it the same way, so every failure counts once against `retries`. The coordinator
+ * keeps Lambda's two retries (a retry of the same invocation finishes launching its run); after them its S3
+ * event goes to the mapper function, which marks the run failed with `_FAILED.json`.
  */
-export function taskFailureHandling(
+export function failureHandling(
   job: ResolvedJob,
+  role: Role,
 ): Pick<ServerlessFunctionConfig, 'destinations' | 'maximumRetryAttempts'> {
+  if (role === 'coordinator') return { destinations: { onFailure: functionKey(job.name, 'mapper') } };
   return { maximumRetryAttempts: 0, destinations: { onFailure: functionKey(job.name, 'coordinator') } };
 }
 
@@ -101,7 +105,7 @@ export function compileFunctions(
       role: roleLogicalId(job.name),
       environment: environment(ctx, job),
       events: role === 'coordinator' ? [inputTrigger(job, ctx.inputBucketCreatedHere)] : [],
-      ...(role === 'coordinator' ? {} : taskFailureHandling(job)),
+      ...failureHandling(job, role),
       // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
       package: { individually: true, artifact: artifactPath(job.name, role) },
     };

@@ -79,10 +79,10 @@ export interface ReduceTaskEvent {
 }
 
 /**
- * What Lambda sends to the on-failure destination (the coordinator) of the mapper and reducer functions when
- * an asynchronous invocation failed and no retry is left (the plugin sets Lambda's own retries to 0, so the job's
- * `retries` count every failure once). See "Configuring destinations for asynchronous invocation" in the Lambda
- * developer guide.
+ * What Lambda sends to a function's on-failure destination when an asynchronous invocation failed and no retry
+ * is left: the coordinator for the mapper and reducer (whose own Lambda retries are 0, so the job's `retries`
+ * count every failure once), the mapper for the coordinator. See "Configuring destinations for asynchronous
+ * invocation" in the Lambda developer guide.
  */
 export interface FailedInvocationRecord {
   version?: string;
@@ -94,7 +94,8 @@ export interface FailedInvocationRecord {
     condition: string;
     approximateInvokeCount?: number;
   };
-  requestPayload: MapTaskEvent | ReduceTaskEvent | StragglerWatchEvent;
+  /** A task's event (mapper, reducer), or the S3 event the coordinator failed on. */
+  requestPayload: MapTaskEvent | ReduceTaskEvent | StragglerWatchEvent | { Records?: unknown[] };
   responseContext?: { statusCode?: number; executedVersion?: string; functionError?: string };
   /** The function's error: `{ errorType, errorMessage }` (a timeout's errorMessage says "Task timed out after ..."). */
   responsePayload?: { errorType?: string; errorMessage?: string } | null;

@@ -197,7 +197,7 @@ async function failRun(
   rt: Runtime,
   runId: string,
   owner: string,
-  failure: Omit<FailureReport, 'runId' | 'job' | 'status' | 'failedAt' | 'input'>,
+  failure: TaskFailure & { phase: 'map' | 'reduce' },
 ): Promise<void> {
   const { store } = rt;
   const next = failure.phase === 'map' ? 'reduce' : 'finalizing';
@@ -208,12 +208,24 @@ async function failRun(
       (await store.transition(runId, next, 'failed', owner)));
   if (!failed) return;
   const run = await rt.store.getRun(runId);
+  await writeFailure(rt, runId, run?.input ?? { bucket: '', key: '', size: 0 }, failure);
+}
+
+type TaskFailure = Omit<FailureReport, 'runId' | 'job' | 'status' | 'failedAt' | 'input'>;
+
+/** Writes `_FAILED.json`, once the run has been marked failed (or could not be). */
+async function writeFailure(
+  rt: Runtime,
+  runId: string,
+  input: FailureReport['input'],
+  failure: TaskFailure,
+): Promise<void> {
   const report: FailureReport = {
     runId,
     job: rt.job.name,
     status: 'failed',
     ...failure,
-    input: run?.input ?? { bucket: '', key: '', size: 0 },
+    input,
     failedAt: new Date().toISOString(),
   };
   await rt.storage.put(
@@ -272,15 +284,13 @@ async function retryOrFail(
  * is only logged, because the original split still runs.
  */
 async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord) {
-  const { requestContext: request, requestPayload: task, responsePayload: response } = record;
-  const what = `${task.kind === 'reduce' ? 'reducer' : 'mapper'} invocation ${request.requestId}`;
-  const cause = response?.errorMessage ?? response?.errorType ?? 'no error message';
-  const error = new Error(
-    request.condition === 'EventAgeExceeded'
-      ? `the ${what} was not run before its maximum event age (${cause})`
-      : `the ${what} failed (${request.condition}): ${cause}`,
-  );
-  if (response?.errorType) error.name = response.errorType;
+  const { requestContext: request, requestPayload: task } = record;
+  if (!('kind' in task) || (task.kind !== 'map' && task.kind !== 'reduce' && task.kind !== 'watch')) {
+    // The mapper failed on the coordinator's own failure record: nothing is left to retry.
+    log('failed invocation ignored: not a task', { requestId: request.requestId });
+    return { failedInvocation: request.requestId, retried: false };
+  }
+  const error = invocationError(task.kind === 'reduce' ? 'reducer' : 'mapper', record);
   if (task.kind === 'watch' || (task.kind === 'map' && task.backup)) {
     log(task.kind === 'watch' ? 'straggler watch failed' : 'backup failed', {
       runId: task.runId,
@@ -297,6 +307,74 @@ async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord
   const owner = task.owner ?? request.requestId;
   const outcome = await retryOrFail(rt, owner, { ...task, owner }, error);
   return { failedInvocation: request.requestId, ...outcome };
+}
+
+/** The error a failure record tells of, for logs and `_FAILED.json`. */
+function invocationError(role: 'coordinator' | 'mapper' | 'reducer', record: FailedInvocationRecord): Error {
+  const { requestContext: request, responsePayload: response } = record;
+  const what = `${role} invocation ${request.requestId}`;
+  const cause = response?.errorMessage ?? response?.errorType ?? 'no error message';
+  const error = new Error(
+    request.condition === 'EventAgeExceeded'
+      ? `the ${what} was not run before its maximum event age (${cause})`
+      : `the ${what} failed (${request.condition}): ${cause}`,
+  );
+  if (response?.errorType) error.name = response.errorType;
+  return error;
+}
+
+/**
+ * The mapper function is the coordinator's on-failure destination: Lambda sends here an S3 event the coordinator
+ * failed on, with its retries used up. Each upload of it whose run did not get going (no run yet, or still
+ * mapping with some of its first mappers never launched) is marked failed and gets `_FAILED.json`, so that the
+ * upload neither waits forever nor starts a run later. S3 sends one record per event; with several, a run the
+ * coordinator had fully launched before failing on a later record would be failed too.
+ */
+async function failUnstartedRuns(rt: Runtime, record: FailedInvocationRecord) {
+  const { requestContext: request, requestPayload } = record;
+  const uploads =
+    'Records' in requestPayload && Array.isArray(requestPayload.Records) ? requestPayload.Records : [];
+  const error = invocationError('coordinator', record);
+  const owner = request.requestId;
+  const failed: string[] = [];
+  for (const s3Record of uploads as S3EventRecord[]) {
+    const upload = await runOfUpload(rt, s3Record);
+    if ('skip' in upload) continue;
+    const { runId, input } = upload;
+    let markFailed = true;
+    try {
+      const run = await rt.store.getRun(runId);
+      if (run && run.phase !== 'map') {
+        markFailed = false;
+      } else {
+        if (!run) {
+          await rt.store.createRun({
+            runId,
+            job: rt.job.name,
+            input,
+            splits: planSplits(input.size, planOf(rt.job)).length,
+            reducers: rt.job.reducers,
+            launched: 0,
+            createdAt: new Date().toISOString(),
+            phase: 'map',
+            owner,
+          });
+        }
+        markFailed = await rt.store.transition(runId, 'map', 'failed', owner);
+      }
+    } catch (storeError) {
+      // The run table may be what the coordinator failed on: the marker is written all the same.
+      log('run table unusable while failing the run', { runId, error: (storeError as Error).message });
+    }
+    if (!markFailed) continue;
+    await writeFailure(rt, runId, input, {
+      phase: 'start',
+      attempts: request.approximateInvokeCount ?? 1,
+      error: errorJson(error),
+    });
+    failed.push(runId);
+  }
+  return { failedInvocation: request.requestId, failed };
 }
 
 /** A failure that another attempt cannot fix: it fails the run at once instead of using up the retries. */
@@ -435,6 +513,9 @@ async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined)
   return { started, skipped };
 }
 
+/** The mapper function's events: a map task, the straggler watch, or the coordinator's failure record. */
+type MapperEvent = MapTaskEvent | StragglerWatchEvent | FailedInvocationRecord;
+
 export interface MapperHandlerOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   map: Mapper<any, any, any>;
@@ -448,8 +529,9 @@ export interface MapperHandlerOptions {
  */
 export function createMapperHandler(options: MapperHandlerOptions) {
   const runtime = runtimeOnce();
-  return middy(async (event: MapTaskEvent | StragglerWatchEvent, context: LambdaContextLike) => {
+  return middy(async (event: MapperEvent, context: LambdaContextLike) => {
     const rt = runtime();
+    if (isFailedInvocationRecord(event)) return failUnstartedRuns(rt, event);
     if (event.kind === 'watch') return watchStragglers(rt, event, context);
     clearDeadWork();
     const { job, store } = rt;

@@ -117,7 +117,8 @@ export interface FailureReport {
   runId: string;
   job: string;
   status: 'failed';
-  phase: 'map' | 'reduce';
+  /** `start`: the coordinator could not start the run (Lambda reported its invocation failed on every retry). */
+  phase: 'start' | 'map' | 'reduce';
   /** The split (map) or partition (reduce) that failed after all retries. */
   split?: { index: number; start: number; end: number };
   partition?: number;
