@@ -846,3 +846,49 @@ test('an upload whose coordinator fails on every Lambda retry gets _FAILED.json 
     restoreDefaultJob();
   }
 });
+
+test('a coordinator that fails on every retry after launching its run in full leaves that run going to its result', async () => {
+  const deployed = deployJob('launched');
+  const coordinator = createCoordinatorHandler();
+  let attempts = 0;
+  // It launches everything, then fails (say, on a later record): Lambda retries it with the same request id.
+  handlers[COORDINATOR_FUNCTION] = (async (event: never, context: never) => {
+    attempts++;
+    await coordinator(event, context);
+    throw new Error('failed after launching');
+  }) as never;
+  const client = new LambdaClient({ region: 'us-east-1', endpoint: lambda.endpoint });
+  try {
+    const key = 'launched-in/text.txt';
+    const text = corpus().replace('fail-here', 'no failure');
+    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+    await client.send(
+      new InvokeCommand({
+        FunctionName: COORDINATOR_FUNCTION,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(uploadEvent(key, Buffer.byteLength(text), '"f6f6"', '00f6f6'))),
+      }),
+    );
+    await lambda.quiescent();
+    assert.equal(attempts, 3);
+    const runId = makeRunId({
+      bucket: 'corpus',
+      key,
+      etag: 'f6f6',
+      sequencer: '00f6f6',
+      size: Buffer.byteLength(text),
+    });
+    const parts = await Promise.all(
+      Array.from({ length: deployed.job.reducers }, (_, r) =>
+        getText('results', `launched/${runId}/part-0000${r}`),
+      ),
+    );
+    assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
+    const report = JSON.parse(await getText('results', `launched/${runId}/_SUCCESS.json`)) as RunReport;
+    assert.equal(report.records.in, 601);
+    assert.ok(!(await listKeys('results', `launched/${runId}/`)).includes(`launched/${runId}/_FAILED.json`));
+  } finally {
+    client.destroy();
+    restoreDefaultJob();
+  }
+});

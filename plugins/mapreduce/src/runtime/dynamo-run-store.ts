@@ -123,6 +123,7 @@ export class DynamoRunStore implements RunStore {
       retries: { map: num(item.mapRetries), reduce: num(item.reduceRetries) },
       backups: num(item.backups),
       watcher: { invocations: num(item.watchers), ms: num(item.watchMs) },
+      ...(item.launchedAll?.BOOL ? { launchedAll: true } : {}),
     };
   }
 
@@ -319,6 +320,18 @@ export class DynamoRunStore implements RunStore {
       }),
     );
     return num(Attributes?.attempts);
+  }
+
+  async markLaunchedAll(runId: string): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        UpdateExpression: 'SET launchedAll = :true',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':true': { BOOL: true } },
+      }),
+    );
   }
 
   async countWatcher(runId: string, ms: number): Promise<void> {

@@ -325,10 +325,9 @@ function invocationError(role: 'coordinator' | 'mapper' | 'reducer', record: Fai
 
 /**
  * The mapper function is the coordinator's on-failure destination: Lambda sends here an S3 event the coordinator
- * failed on, with its retries used up. Each upload of it whose run did not get going (no run yet, or still
- * mapping with some of its first mappers never launched) is marked failed and gets `_FAILED.json`, so that the
- * upload neither waits forever nor starts a run later. S3 sends one record per event; with several, a run the
- * coordinator had fully launched before failing on a later record would be failed too.
+ * failed on, with its retries used up. Each upload of it whose run did not get going (no run yet, or one whose
+ * first mappers were not all launched) is marked failed and gets `_FAILED.json`, so that the upload neither
+ * waits forever nor starts a run later. A run the coordinator launched in full goes on.
  */
 async function failUnstartedRuns(rt: Runtime, record: FailedInvocationRecord) {
   const { requestContext: request, requestPayload } = record;
@@ -344,7 +343,7 @@ async function failUnstartedRuns(rt: Runtime, record: FailedInvocationRecord) {
     let markFailed = true;
     try {
       const run = await rt.store.getRun(runId);
-      if (run && run.phase !== 'map') {
+      if (run && (run.phase !== 'map' || run.launchedAll)) {
         markFailed = false;
       } else {
         if (!run) {
@@ -509,6 +508,8 @@ async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined)
       await forEachLimited(splits.slice(0, launched), 50, (s) =>
         invoke(rt, rt.mapperFunction, { kind: 'map', runId, input, split: s, attempt: 1 }),
       );
+    // From here on the run goes on by itself, even if this invocation fails later (on another record).
+    await rt.store.markLaunchedAll(runId);
   }
   return { started, skipped };
 }

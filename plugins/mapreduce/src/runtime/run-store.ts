@@ -39,6 +39,8 @@ export interface RunState extends Omit<NewRun, 'phase'> {
   backups: number;
   /** The straggler watcher's invocations and their summed time, see `RunReport.watcher`. */
   watcher: { invocations: number; ms: number };
+  /** The coordinator launched every first task of the run (its first mappers, or its reducers). */
+  launchedAll?: boolean;
 }
 
 /**
@@ -78,6 +80,8 @@ export interface RunStore {
   claimBackup(runId: string, split: number): Promise<boolean>;
   /** Claims the run's straggler watcher: true for exactly one caller per run. */
   claimWatcher(runId: string): Promise<boolean>;
+  /** Records that the coordinator launched every first task of the run. */
+  markLaunchedAll(runId: string): Promise<void>;
   /** Counts one straggler-watcher invocation that ran for `ms`. */
   countWatcher(runId: string, ms: number): Promise<void>;
   /**
@@ -154,6 +158,7 @@ export class MemoryRunStore implements RunStore {
       retries: run.retries,
       backups: run.backups,
       watcher: { ...run.watcher },
+      ...(run.launchedAll ? { launchedAll: true } : {}),
     };
     return structuredClone(state);
   }
@@ -239,6 +244,10 @@ export class MemoryRunStore implements RunStore {
     if (run.watcherClaimed) return false;
     run.watcherClaimed = true;
     return true;
+  }
+
+  async markLaunchedAll(runId: string): Promise<void> {
+    this.run(runId).launchedAll = true;
   }
 
   async countWatcher(runId: string, ms: number): Promise<void> {

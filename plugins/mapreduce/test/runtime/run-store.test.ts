@@ -138,6 +138,13 @@ function runStoreSpec(name: string, store: () => RunStore): void {
       assert.equal(await store().getRun('gone'), undefined);
     });
 
+    test('a run says whether the coordinator launched all its first tasks', async () => {
+      await store().createRun(newRun('l1'));
+      assert.equal((await store().getRun('l1'))?.launchedAll, undefined);
+      await store().markLaunchedAll('l1');
+      assert.equal((await store().getRun('l1'))?.launchedAll, true);
+    });
+
     test('a run has one straggler watcher, whoever asks first', async () => {
       await store().createRun(newRun('r8'));
       const claims = await Promise.all([1, 2, 3].map(() => store().claimWatcher('r8')));
