@@ -600,6 +600,30 @@ function deployJob(name: string, overrides: Partial<typeof job> = {}) {
   };
 }
 
+/**
+ * Uploads `text` to `key` and hands the coordinator its S3 event as S3 does, through Lambda's asynchronous
+ * Invoke (so Lambda's retries and failure destination apply); returns the run id of that upload.
+ */
+async function uploadThroughLambda(key: string, text: string, eTag: string) {
+  await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+  const size = Buffer.byteLength(text);
+  const event = uploadEvent(key, size, `"${eTag}"`, `00${eTag}`);
+  const client = new LambdaClient({ region: 'us-east-1', endpoint: lambda.endpoint });
+  try {
+    await client.send(
+      new InvokeCommand({
+        FunctionName: COORDINATOR_FUNCTION,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+  await lambda.quiescent();
+  return { event, runId: makeRunId({ bucket: 'corpus', key, etag: eTag, sequencer: `00${eTag}`, size }) };
+}
+
 function restoreDefaultJob(): void {
   process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
   process.env.MAPREDUCE_S3_ENDPOINT = s3rver.endpoint;
@@ -799,29 +823,11 @@ test('an upload whose coordinator fails on every Lambda retry gets _FAILED.json 
     error.name = 'AccessDeniedException';
     throw error;
   }) as never;
-  const client = new LambdaClient({ region: 'us-east-1', endpoint: lambda.endpoint });
   try {
     const key = 'unstarted-in/text.txt';
     const text = corpus();
-    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
-    const event = uploadEvent(key, Buffer.byteLength(text), '"e5e5"', '00e5e5');
-    // S3 invokes the coordinator asynchronously, as Lambda's Invoke API with the Event type.
-    await client.send(
-      new InvokeCommand({
-        FunctionName: COORDINATOR_FUNCTION,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(event)),
-      }),
-    );
-    await lambda.quiescent();
+    const { event, runId } = await uploadThroughLambda(key, text, 'e5e5');
     assert.equal(attempts, 3);
-    const runId = makeRunId({
-      bucket: 'corpus',
-      key,
-      etag: 'e5e5',
-      sequencer: '00e5e5',
-      size: Buffer.byteLength(text),
-    });
     assert.deepEqual(await listKeys('results', `unstarted/${runId}/`), [`unstarted/${runId}/_FAILED.json`]);
     const failed = JSON.parse(await getText('results', `unstarted/${runId}/_FAILED.json`)) as FailureReport;
     assert.equal(failed.phase, 'start');
@@ -842,7 +848,6 @@ test('an upload whose coordinator fails on every Lambda retry gets _FAILED.json 
     await lambda.quiescent();
     assert.deepEqual(await listKeys('results', `unstarted/${runId}/`), [`unstarted/${runId}/_FAILED.json`]);
   } finally {
-    client.destroy();
     restoreDefaultJob();
   }
 });
@@ -857,27 +862,10 @@ test('a coordinator that fails on every retry after launching its run in full le
     await coordinator(event, context);
     throw new Error('failed after launching');
   }) as never;
-  const client = new LambdaClient({ region: 'us-east-1', endpoint: lambda.endpoint });
   try {
-    const key = 'launched-in/text.txt';
     const text = corpus().replace('fail-here', 'no failure');
-    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
-    await client.send(
-      new InvokeCommand({
-        FunctionName: COORDINATOR_FUNCTION,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(uploadEvent(key, Buffer.byteLength(text), '"f6f6"', '00f6f6'))),
-      }),
-    );
-    await lambda.quiescent();
+    const { runId } = await uploadThroughLambda('launched-in/text.txt', text, 'f6f6');
     assert.equal(attempts, 3);
-    const runId = makeRunId({
-      bucket: 'corpus',
-      key,
-      etag: 'f6f6',
-      sequencer: '00f6f6',
-      size: Buffer.byteLength(text),
-    });
     const parts = await Promise.all(
       Array.from({ length: deployed.job.reducers }, (_, r) =>
         getText('results', `launched/${runId}/part-0000${r}`),
@@ -888,7 +876,6 @@ test('a coordinator that fails on every retry after launching its run in full le
     assert.equal(report.records.in, 601);
     assert.ok(!(await listKeys('results', `launched/${runId}/`)).includes(`launched/${runId}/_FAILED.json`));
   } finally {
-    client.destroy();
     restoreDefaultJob();
   }
 });
