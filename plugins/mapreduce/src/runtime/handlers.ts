@@ -24,7 +24,7 @@ import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys, makeRunId } from './report';
 import type { RunStore } from './run-store';
-import { planSplits } from './splits';
+import { countSplits, planSplits, splitAt, type SplitPlan } from './splits';
 import { planBackups } from './stragglers';
 import type { FailureReport, Mapper, Reducer } from './types';
 
@@ -163,12 +163,12 @@ function mapEvent(
   attempt: number,
   backup = false,
 ) {
-  const split = planSplits(input.size, planOf(job))[index];
+  const split = splitAt(input.size, planOf(job), index);
   if (!split) return undefined;
   return { kind: 'map', runId, input, split, attempt, ...(backup ? { backup } : {}) } satisfies MapTaskEvent;
 }
 
-function planOf(job: JobRuntimeConfig): { chunkSize?: number; mappers?: number } {
+function planOf(job: JobRuntimeConfig): SplitPlan {
   return {
     ...(job.chunkSize !== undefined ? { chunkSize: job.chunkSize } : {}),
     ...(job.mappers !== undefined ? { mappers: job.mappers } : {}),
@@ -351,7 +351,7 @@ async function failUnstartedRuns(rt: Runtime, record: FailedInvocationRecord) {
             runId,
             job: rt.job.name,
             input,
-            splits: planSplits(input.size, planOf(rt.job)).length,
+            splits: countSplits(input.size, planOf(rt.job)),
             reducers: rt.job.reducers,
             launched: 0,
             createdAt: new Date().toISOString(),

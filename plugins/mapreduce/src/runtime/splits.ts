@@ -19,27 +19,59 @@ export type RangeReader = (start: number, end: number) => Promise<Buffer>;
  */
 export const MAX_SPLITS = 100_000;
 
-/**
- * Plans the splits of an object of `size` bytes: fixed `chunkSize` pieces, or `mappers` near-equal pieces,
- * with pieces made larger where that would give more than `MAX_SPLITS`.
- * No split is empty and none starts at the end of the object; an empty object has no splits.
- */
-export function planSplits(size: number, plan: { chunkSize?: number; mappers?: number }): Split[] {
-  if (!Number.isSafeInteger(size) || size < 0)
-    throw new RangeError(`object size must be a whole number of bytes, got ${size}`);
-  if (size === 0) return [];
+export interface SplitPlan {
+  chunkSize?: number;
+  mappers?: number;
+}
+
+/** The piece size an object of `size` bytes (more than 0) is cut into. */
+function chunkOf(size: number, plan: SplitPlan): number {
   let chunk: number;
   if (plan.chunkSize !== undefined) chunk = plan.chunkSize;
   else if (plan.mappers !== undefined) chunk = Math.ceil(size / plan.mappers);
   else throw new RangeError('either chunkSize or mappers is required');
   if (!Number.isSafeInteger(chunk) || chunk < 1)
     throw new RangeError(`chunk size must be at least 1 byte, got ${chunk}`);
-  chunk = Math.max(chunk, Math.ceil(size / MAX_SPLITS));
+  return Math.max(chunk, Math.ceil(size / MAX_SPLITS));
+}
+
+function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`object size must be a whole number of bytes, got ${size}`);
+}
+
+/**
+ * Plans the splits of an object of `size` bytes: fixed `chunkSize` pieces, or `mappers` near-equal pieces,
+ * with pieces made larger where that would give more than `MAX_SPLITS`.
+ * No split is empty and none starts at the end of the object; an empty object has no splits.
+ */
+export function planSplits(size: number, plan: SplitPlan): Split[] {
+  checkSize(size);
+  if (size === 0) return [];
+  const chunk = chunkOf(size, plan);
   const splits: Split[] = [];
   for (let start = 0, index = 0; start < size; start += chunk, index++) {
     splits.push({ index, start, end: Math.min(start + chunk, size) });
   }
   return splits;
+}
+
+/** How many splits `planSplits` makes, without making them. */
+export function countSplits(size: number, plan: SplitPlan): number {
+  checkSize(size);
+  return size === 0 ? 0 : Math.ceil(size / chunkOf(size, plan));
+}
+
+/**
+ * Split `index` of `planSplits(size, plan)`, or undefined past the last one, without planning the others: a
+ * mapper launching the next split of a run of 100,000 would otherwise build them all.
+ */
+export function splitAt(size: number, plan: SplitPlan, index: number): Split | undefined {
+  checkSize(size);
+  if (size === 0 || !Number.isSafeInteger(index) || index < 0) return undefined;
+  const chunk = chunkOf(size, plan);
+  const start = index * chunk;
+  return start < size ? { index, start, end: Math.min(start + chunk, size) } : undefined;
 }
 
 const NL = 10;

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   MAX_SPLITS,
+  countSplits,
   forEachLine,
   planSplits,
+  splitAt,
   readOwnedRecords,
   type RangeReader,
 } from '../../src/runtime/splits';
@@ -89,6 +91,30 @@ describe('planSplits', () => {
     // At the limit and under it, the chunk size stands.
     assert.equal(planSplits(MAX_SPLITS * 10, { chunkSize: 10 }).length, MAX_SPLITS);
     assert.equal(planSplits(MAX_SPLITS * 10, { chunkSize: 10 })[0]!.end, 10);
+  });
+
+  test('countSplits and splitAt agree with planSplits without planning every split', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.oneof(
+          fc.record({ chunkSize: fc.integer({ min: 1, max: 10_001 }) }),
+          fc.record({ mappers: fc.integer({ min: 1, max: 64 }) }),
+        ),
+        (size, plan) => {
+          const splits = planSplits(size, plan);
+          assert.equal(countSplits(size, plan), splits.length);
+          for (let i = -1; i <= splits.length; i++) assert.deepEqual(splitAt(size, plan, i), splits[i]);
+        },
+      ),
+    );
+    // Past MAX_SPLITS too: the larger pieces are the same.
+    const size = 1024 ** 4;
+    assert.equal(countSplits(size, { chunkSize: 1024 ** 2 }), MAX_SPLITS);
+    assert.deepEqual(
+      splitAt(size, { chunkSize: 1024 ** 2 }, MAX_SPLITS - 1),
+      planSplits(size, { chunkSize: 1024 ** 2 }).at(-1),
+    );
   });
 
   test('rejects a chunk size under one byte', () => {
