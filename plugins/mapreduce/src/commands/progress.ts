@@ -10,7 +10,7 @@ import type { ResolvedJob } from '../config';
 import { tableName } from '../compile/names';
 import type { CommandContext } from './context';
 import { DynamoRunStore } from '../runtime/dynamo-run-store';
-import type { RunState } from '../runtime/run-store';
+import { isOver, type Phase, type RunState } from '../runtime/run-store';
 
 export interface RunProgressSource {
   /** The ids of the runs of `key` in the table now (empty when the table is not reachable). */
@@ -81,7 +81,7 @@ export function runTableProgress(options: {
     active: () =>
       attempt(async () => {
         const going = newestFirst(await scanRuns(client, options.table, options.job)).filter(
-          (r) => r.phase !== 'done' && r.phase !== 'failed',
+          (r) => !isOver(r.phase),
         );
         const runs = await Promise.all(going.map((r) => store.getRun(r.runId)));
         return runs.filter((r): r is RunState => r !== undefined);
@@ -94,7 +94,7 @@ export function runTableProgress(options: {
 interface RunSummary {
   runId: string;
   createdAt: string;
-  phase: string;
+  phase: Phase;
 }
 
 const newestFirst = (runs: RunSummary[]): RunSummary[] =>
@@ -129,7 +129,8 @@ async function scanRuns(
     );
     for (const item of page.Items ?? []) {
       const runId = item.pk?.S?.replace(/^run#/, '');
-      if (runId) runs.push({ runId, createdAt: item.createdAt?.S ?? '', phase: item.phase?.S ?? '' });
+      if (runId)
+        runs.push({ runId, createdAt: item.createdAt?.S ?? '', phase: (item.phase?.S ?? 'map') as Phase });
     }
     start = page.LastEvaluatedKey;
   } while (start);

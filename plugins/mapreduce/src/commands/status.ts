@@ -8,6 +8,7 @@ import { createS3Storage, type Storage } from '@serverless-continuum/core/storag
 import type { StorageLocation } from '../config';
 import { tableName } from '../compile/names';
 import { s3Endpoint, selectJob, stringOption, type CommandContext } from './context';
+import { isOver } from '../runtime/run-store';
 import { describePhase, openRunTable } from './progress';
 import { FAILED, SUCCESS, listRuns, readJson, type RunMarker } from './results';
 import { summarizeRun } from './report';
@@ -106,7 +107,7 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
         return;
       }
       const going = await active?.get(runId);
-      if (going && going.phase !== 'done' && going.phase !== 'failed') {
+      if (going && !isOver(going.phase)) {
         ctx.utils.writeText(`Run ${runId} running since ${going.createdAt}: ${describePhase(going)}`);
         return;
       }

@@ -23,7 +23,7 @@ import { DynamoRunStore } from './dynamo-run-store';
 import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys, makeRunId } from './report';
-import type { RunStore } from './run-store';
+import { isOver, type RunStore } from './run-store';
 import { countSplits, planSplits, splitAt, type SplitPlan } from './splits';
 import { planBackups } from './stragglers';
 import type { FailureReport, Mapper, Reducer } from './types';
@@ -300,7 +300,7 @@ async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord
     return { failedInvocation: request.requestId, retried: false };
   }
   const phase = (await rt.store.getRun(task.runId))?.phase;
-  if (phase === undefined || phase === 'done' || phase === 'failed') {
+  if (phase === undefined || isOver(phase)) {
     log('failed invocation ignored: the run is over', { runId: task.runId, phase, error: error.message });
     return { failedInvocation: request.requestId, retried: false };
   }

@@ -5,6 +5,11 @@ import type { PartitionStats, SplitStats } from './types';
 
 export type Phase = 'map' | 'reduce' | 'finalizing' | 'done' | 'failed';
 
+/** A run in this phase has ended, with its result or with `_FAILED.json`. */
+export function isOver(phase: Phase): boolean {
+  return phase === 'done' || phase === 'failed';
+}
+
 export interface RunInput {
   bucket: string;
   key: string;
