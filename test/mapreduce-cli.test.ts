@@ -173,3 +173,14 @@ test('an unknown job is refused with the list of jobs', async () => {
     /--job: no job "nope" under custom\.mapreduce \(jobs: wordcount, means\)/,
   );
 });
+
+test('status --local of a folder with no runs says so', async () => {
+  const output = join(work, 'no-runs-here');
+  const list = await runSls(
+    'osls',
+    ['mapreduce', 'status', '--job', 'wordcount', '--local', '--output', output],
+    { cwd: FIXTURE },
+  );
+  assert.equal(list.code, 0, list.stderr + list.stdout);
+  assert.equal(list.stdout.trim(), `No finished runs of job wordcount in ${output}`);
+});

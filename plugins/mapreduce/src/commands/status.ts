@@ -120,10 +120,6 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
     // A run publishing right now has its marker before the table says done: it counts as finished.
     const finished = new Set(runs.map((r) => r.runId));
     const going = table.filter((r) => !finished.has(r.runId));
-    if (!runs.length && !going.length) {
-      ctx.utils.writeText(`No finished runs of job ${job.name} in ${source.where}`);
-      return;
-    }
     ctx.utils.writeText([
       ...(runs.length
         ? [
