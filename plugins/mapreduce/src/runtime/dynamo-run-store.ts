@@ -19,10 +19,13 @@ import type { LaunchClaim, NewRun, Phase, RunState, RunStore } from './run-store
 import type { RunningSplit } from './stragglers';
 import type { PartitionStats, SplitStats } from './types';
 
-const runKey = (runId: string): Record<string, AttributeValue> => ({
-  pk: { S: `run#${runId}` },
-  sk: { S: 'run' },
+/** All of a run's items share one partition key. */
+const runPartition = (runId: string): AttributeValue => ({ S: `run#${runId}` });
+const itemKey = (runId: string, sk: string): Record<string, AttributeValue> => ({
+  pk: runPartition(runId),
+  sk: { S: sk },
 });
+const runKey = (runId: string): Record<string, AttributeValue> => itemKey(runId, 'run');
 const pad = (n: number): string => String(n).padStart(6, '0');
 
 function isConditionFailure(error: unknown): boolean {
@@ -48,6 +51,8 @@ const num = (v: AttributeValue | undefined): number => Number(v?.N ?? 0);
 export const DONE_SHARD = 1000;
 
 const shards = (splits: number): number => Math.ceil(splits / DONE_SHARD);
+const doneShardKey = (runId: string, split: number) =>
+  itemKey(runId, `done#${pad(Math.floor(split / DONE_SHARD))}`);
 const shardSize = (splits: number, shard: number): number =>
   Math.min(DONE_SHARD, splits - shard * DONE_SHARD);
 
@@ -131,7 +136,7 @@ export class DynamoRunStore implements RunStore {
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: { pk: { S: `run#${runId}` }, sk: { S: sk }, stats: { S: JSON.stringify(stats) }, ...expiry() },
+        Item: { ...itemKey(runId, sk), stats: { S: JSON.stringify(stats) }, ...expiry() },
       }),
     );
   }
@@ -152,7 +157,7 @@ export class DynamoRunStore implements RunStore {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': { S: `run#${runId}` }, ':p': { S: prefix } },
+          ExpressionAttributeValues: { ':pk': runPartition(runId), ':p': { S: prefix } },
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
@@ -219,7 +224,7 @@ export class DynamoRunStore implements RunStore {
     if (!head) throw new Error(`run ${runId} does not exist`);
     const splits = num(head.splits);
     const shard = Math.floor(split / DONE_SHARD);
-    const shardKey = { pk: { S: `run#${runId}` }, sk: { S: `done#${pad(shard)}` } };
+    const shardKey = doneShardKey(runId, split);
     let first = true;
     let inShard: number;
     try {
@@ -312,7 +317,7 @@ export class DynamoRunStore implements RunStore {
     const { Attributes } = await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: { pk: { S: `run#${runId}` }, sk: { S: `fail#${phase}#${pad(index)}` } },
+        Key: itemKey(runId, `fail#${phase}#${pad(index)}`),
         UpdateExpression: 'ADD attempts :one SET #ttl = if_not_exists(#ttl, :ttl)',
         ExpressionAttributeNames: { '#ttl': RUN_TABLE_TTL_ATTRIBUTE },
         ExpressionAttributeValues: { ':one': { N: '1' }, ':ttl': expiry()[RUN_TABLE_TTL_ATTRIBUTE]! },
@@ -356,8 +361,7 @@ export class DynamoRunStore implements RunStore {
       new PutItemCommand({
         TableName: this.table,
         Item: {
-          pk: { S: `run#${runId}` },
-          sk: { S: `start#${pad(split)}` },
+          ...itemKey(runId, `start#${pad(split)}`),
           split: { N: String(split) },
           startedAt: { N: String(at) },
           ...expiry(),
@@ -391,7 +395,7 @@ export class DynamoRunStore implements RunStore {
     const { Item: shard } = await this.client.send(
       new GetItemCommand({
         TableName: this.table,
-        Key: { pk: { S: `run#${runId}` }, sk: { S: `done#${pad(Math.floor(split / DONE_SHARD))}` } },
+        Key: doneShardKey(runId, split),
         ConsistentRead: true,
       }),
     );
@@ -427,7 +431,7 @@ export class DynamoRunStore implements RunStore {
   }
 
   async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {
-    const key = { pk: { S: `run#${runId}` }, sk: { S: `launch#${pad(split)}` } };
+    const key = itemKey(runId, `launch#${pad(split)}`);
     if (
       await this.sendIf(
         new PutItemCommand({
