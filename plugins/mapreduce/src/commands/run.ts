@@ -185,9 +185,10 @@ async function followRun(
   const { input, key, storage, before, table, tableReadable } = run;
   const { input: inputLocation, output } = job.runtime;
   const downloadOption = stringOption(ctx.options, 'output');
+  const alreadyInS3 = input.startsWith('s3://');
   // A file upload starts a new run: runs of an earlier upload of the same key are not this one's.
-  const earlierRuns = new Set(input.startsWith('s3://') ? [] : await table.runIds(key));
-  if (input.startsWith('s3://')) {
+  const earlierRuns = new Set(alreadyInS3 ? [] : await table.runIds(key));
+  if (alreadyInS3) {
     ctx.utils.log.notice(`Following the run of s3://${inputLocation.bucket}/${key}`);
   } else {
     const file = localFile(input);
