@@ -451,6 +451,100 @@ test('the straggler watcher backs up a split that crosses the limit after the la
   }
 });
 
+test('a straggler watcher that dies is replaced through the coordinator while the run maps, at most `retries` times', async () => {
+  process.env.MAPREDUCE_JOB = JSON.stringify(stragglerJob);
+  const client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
+  const lambdaClient = new LambdaClient({ region: 'us-east-1', endpoint: lambda.endpoint });
+  const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
+  const input = { bucket: 'corpus', key: 'slow/restarted.txt', size: 3000 };
+  /** A run of two splits: split 1 finished in 1 s, split 0 has run for 5 s (past the 2 s limit). */
+  const stalledRun = async (): Promise<string> => {
+    const runId = `restarted-${randomUUID()}`;
+    const createdAt = new Date().toISOString();
+    await store.createRun({
+      runId,
+      job: stragglerJob.name,
+      input,
+      splits: 2,
+      reducers: 3,
+      launched: 2,
+      createdAt,
+      phase: 'map',
+    });
+    await store.markSplitStarted(runId, 1, Date.now() - 6000);
+    await store.putSplitStats(runId, {
+      split: 1,
+      recordsIn: 1,
+      recordsOut: 1,
+      bytesRead: 1000,
+      bytesOut: 10,
+      partitions: [0],
+      durationMs: 1000,
+    });
+    await store.markSplitDone(runId, 1);
+    await store.markSplitStarted(runId, 0, Date.now() - 5000);
+    return runId;
+  };
+  const watcher = createMapperHandler({ map, combine: count });
+  const launched: MapTaskEvent[] = [];
+  /** Watchers with fewer restarts than this crash; map events (the backups) are recorded, not run. */
+  let crashing = 0;
+  handlers[COORDINATOR_FUNCTION] = createCoordinatorHandler() as never;
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = (async (
+    event: MapTaskEvent | StragglerWatchEvent,
+    context: never,
+  ) => {
+    if (event.kind === 'map') return void launched.push(event);
+    if ((event.restarts ?? 0) < crashing) throw new Error(`watcher ${event.restarts ?? 0} crashed`);
+    return watcher(event, context);
+  }) as never;
+  const watchThroughLambda = async (runId: string): Promise<StragglerWatchEvent[]> => {
+    const watch: StragglerWatchEvent = { kind: 'watch', runId, input };
+    await lambdaClient.send(
+      new InvokeCommand({
+        FunctionName: env.MAPREDUCE_MAPPER_FUNCTION,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(watch)),
+      }),
+    );
+    await lambda.quiescent();
+    return lambda.invocations
+      .filter((i) => i.fn === env.MAPREDUCE_MAPPER_FUNCTION)
+      .map((i) => i.payload as StragglerWatchEvent)
+      .filter((e) => e.kind === 'watch' && e.runId === runId);
+  };
+  try {
+    // The first watcher crashes; its replacement backs up split 0.
+    crashing = 1;
+    const first = await stalledRun();
+    assert.deepEqual(
+      (await watchThroughLambda(first)).map((e) => e.restarts),
+      [undefined, 1],
+    );
+    assert.deepEqual(
+      launched.map((e) => [e.runId, e.split.index, e.backup]),
+      [[first, 0, true]],
+    );
+    assert.equal((await store.getRun(first))!.backups, 1);
+
+    // Every watcher crashes: replaced `retries` times, then the run goes on without one; nothing fails.
+    crashing = Infinity;
+    const second = await stalledRun();
+    assert.deepEqual(
+      (await watchThroughLambda(second)).map((e) => e.restarts ?? 0),
+      Array.from({ length: stragglerJob.retries + 1 }, (_, i) => i),
+    );
+    assert.equal(launched.filter((e) => e.runId === second).length, 0);
+    assert.equal((await store.getRun(second))!.phase, 'map');
+    assert.deepEqual(await listKeys('results', `stragglers/${second}/`), []);
+  } finally {
+    client.destroy();
+    lambdaClient.destroy();
+    process.env.MAPREDUCE_JOB = env.MAPREDUCE_JOB;
+    restoreDefaultJob();
+  }
+});
+
 test('a mapper that dies after recording its split is retried through the coordinator as the same owner and launches the same next split; one that dies after ending the map phase starts the reducers again', async () => {
   const crashJob = {
     ...job,

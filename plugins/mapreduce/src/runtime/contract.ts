@@ -66,6 +66,11 @@ export interface StragglerWatchEvent {
   runId: string;
   /** The run's input, for the backups' map events. */
   input: MapTaskEvent['input'];
+  /**
+   * How many times a watcher of this run died (a crash, a timeout) and the coordinator started a new one; at
+   * most the job's `retries`. Absent for the first watcher; a hand-over passes it on.
+   */
+  restarts?: number;
 }
 
 /** The payload sent to the reducer function, one per partition. */

@@ -23,7 +23,7 @@ import { DynamoRunStore } from './dynamo-run-store';
 import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys, makeRunId } from './report';
-import { isOver, type RunStore } from './run-store';
+import { isOver, type Phase, type RunStore } from './run-store';
 import { countSplits, planSplits, splitAt, type SplitPlan } from './splits';
 import { planBackups } from './stragglers';
 import type { FailureReport, Mapper, Reducer } from './types';
@@ -280,8 +280,8 @@ async function retryOrFail(
  * The coordinator is the mapper's and reducer's on-failure destination: Lambda reports here an invocation
  * that failed without the handler catching it (a crash, a timeout, running out of memory) or that waited past
  * its maximum event age. A map or reduce task then counts one failed attempt and is retried as the same owner
- * (see `MapTaskEvent.owner`) or fails the run, as a caught failure would; a failed backup or straggler watcher
- * is only logged, because the original split still runs.
+ * (see `MapTaskEvent.owner`) or fails the run, as a caught failure would; a failed backup is only logged,
+ * because the original split still runs; a failed straggler watcher is replaced (`restartWatcher`).
  */
 async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord) {
   const { requestContext: request, requestPayload: task } = record;
@@ -291,12 +291,8 @@ async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord
     return { failedInvocation: request.requestId, retried: false };
   }
   const error = invocationError(task.kind === 'reduce' ? 'reducer' : 'mapper', record);
-  if (task.kind === 'watch' || (task.kind === 'map' && task.backup)) {
-    log(task.kind === 'watch' ? 'straggler watch failed' : 'backup failed', {
-      runId: task.runId,
-      ...(task.kind === 'map' ? { split: task.split.index } : {}),
-      error: error.message,
-    });
+  if (task.kind === 'map' && task.backup) {
+    log('backup failed', { runId: task.runId, split: task.split.index, error: error.message });
     return { failedInvocation: request.requestId, retried: false };
   }
   const phase = (await rt.store.getRun(task.runId))?.phase;
@@ -304,9 +300,36 @@ async function retryFailedInvocation(rt: Runtime, record: FailedInvocationRecord
     log('failed invocation ignored: the run is over', { runId: task.runId, phase, error: error.message });
     return { failedInvocation: request.requestId, retried: false };
   }
+  if (task.kind === 'watch') return restartWatcher(rt, task, request.requestId, phase, error);
   const owner = task.owner ?? request.requestId;
   const outcome = await retryOrFail(rt, owner, { ...task, owner }, error);
   return { failedInvocation: request.requestId, ...outcome };
+}
+
+/**
+ * A straggler watcher that died is replaced while the run maps, at most `retries` times per run; after that the
+ * run goes on without one (a completion still launches the backups due then). Its death fails nothing.
+ */
+async function restartWatcher(
+  rt: Runtime,
+  watch: StragglerWatchEvent,
+  requestId: string,
+  phase: Phase,
+  error: Error,
+) {
+  const restarts = (watch.restarts ?? 0) + 1;
+  if (phase !== 'map' || restarts > rt.job.retries) {
+    log('straggler watch failed, not replaced', {
+      runId: watch.runId,
+      phase,
+      restarts: restarts - 1,
+      error: error.message,
+    });
+    return { failedInvocation: requestId, retried: false };
+  }
+  await invoke(rt, rt.mapperFunction, { ...watch, restarts } satisfies StragglerWatchEvent);
+  log('straggler watch restarted', { runId: watch.runId, restarts, error: error.message });
+  return { failedInvocation: requestId, retried: true };
 }
 
 /** The error a failure record tells of, for logs and `_FAILED.json`. */
