@@ -545,7 +545,7 @@ test('a straggler watcher that dies is replaced through the coordinator while th
   }
 });
 
-test('a mapper that dies after recording its split is retried through the coordinator as the same owner and launches the same next split; one that dies after ending the map phase starts the reducers again', async () => {
+test('a mapper that dies after recording its split is retried through the coordinator as the same owner and launches the split it claimed again; one that dies after ending the map phase starts the reducers again', async () => {
   const crashJob = {
     ...job,
     name: 'crashing',
@@ -559,8 +559,8 @@ test('a mapper that dies after recording its split is retried through the coordi
   const text = corpus().replace('fail-here', 'no failure this time');
   const splits = Math.ceil(Buffer.byteLength(text) / crashJob.chunkSize!);
   assert.ok(splits >= 5);
-  // Split 0 launches split 2 (its index plus the concurrency). Split 1 waits until split 0 has died, so split
-  // 0's death, its duplicate and its retry all happen while split 1 still runs.
+  // Split 0 finishes first and claims split 2 (the lowest not launched). Split 1 waits until split 0 has died,
+  // so split 0's death, its duplicate and its retry all happen while split 1 still runs.
   let releaseSplit1!: () => void;
   const split0Died = new Promise<void>((resolve) => (releaseSplit1 = resolve));
   const gatedMap: Mapper<string, number> = async (record, emit, ctx) => {
@@ -725,6 +725,67 @@ function restoreDefaultJob(): void {
   handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map, combine: count }) as never;
   handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
 }
+
+test('a slow split holds up no other: while it runs, the other mapper maps every later split', async () => {
+  const slowJob = {
+    ...job,
+    name: 'slowsplit',
+    input: { bucket: 'corpus', prefix: 'slowsplit/' },
+    output: { bucket: 'results', prefix: 'slowsplit/' },
+    temp: { bucket: 'results', prefix: 'slowsplit/_temporary/' },
+    concurrency: 2,
+  };
+  process.env.MAPREDUCE_JOB = JSON.stringify(slowJob);
+  const text = corpus().replace('fail-here', 'no failure this time');
+  const splits = Math.ceil(Buffer.byteLength(text) / slowJob.chunkSize!);
+  assert.ok(splits >= 5);
+  const client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
+  const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
+  // Split 0 waits (at most 10 s) until every other split is done: with a fixed succession (split i launching
+  // i + concurrency) the splits after it would wait for it instead.
+  let othersDoneFirst = false;
+  const slowMap: Mapper<string, number> = async (record, emit, ctx) => {
+    if (ctx.split.index === 0 && ctx.attempt === 1 && !othersDoneFirst) {
+      for (let waited = 0; waited < 10_000; waited += 20) {
+        if ((await store.getRun(ctx.runId))!.doneSplits === splits - 1) {
+          othersDoneFirst = true;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    for (const w of record.toLowerCase().match(/[a-z]+/g) ?? []) emit(w, 1);
+  };
+  handlers[COORDINATOR_FUNCTION] = createCoordinatorHandler() as never;
+  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map: slowMap, combine: count }) as never;
+  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+  try {
+    const key = 'slowsplit/text.txt';
+    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+    const { started } = (await createCoordinatorHandler()(
+      uploadEvent(key, Buffer.byteLength(text), '"510e"', '0062E5C1A1B2C3D4F5'),
+      { awsRequestId: randomUUID() } as never,
+    )) as { started: string[] };
+    await lambda.quiescent();
+    const runId = started[0]!;
+    assert.ok(othersDoneFirst, 'the other splits finished while split 0 ran');
+    // Every split launched once, and the result is right.
+    const launched = mapperEvents()
+      .filter((e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId)
+      .map((e) => e.split.index);
+    assert.deepEqual(
+      launched.sort((a, b) => a - b),
+      Array.from({ length: splits }, (_, i) => i),
+    );
+    const parts = await Promise.all(
+      [0, 1, 2].map((r) => getText('results', `slowsplit/${runId}/part-0000${r}`)),
+    );
+    assert.deepEqual(tsvCounts(parts), referenceWordCount(text));
+  } finally {
+    client.destroy();
+    restoreDefaultJob();
+  }
+});
 
 test('a mapper that Lambda reports failed on every attempt (a timeout) fails the run with _FAILED.json instead of stalling it', async () => {
   const deployed = deployJob('timeouts', { retries: 1 });

@@ -64,7 +64,7 @@ export function failureHandling(
 /**
  * Functions whose CloudFormation `RecursiveLoop` is `Allow`, which the framework cannot set. Lambda stops a
  * chain of invocations after about 16 of one function, and counts Lambda-to-Lambda invokes: a mapper launches
- * the next split of its chain (split i + launched, so a chain is splits / launched long) and the straggler
+ * the next split (so a chain is about splits / launched long) and the straggler
  * watcher hands over to itself; a failure goes through the coordinator and back. Each of these chains is
  * finite by construction (one launch claim per split, `retries` per task, the watcher's 12-hour bound), and
  * none goes through S3 (the input may not overlap the output). The reducer's chains stay short

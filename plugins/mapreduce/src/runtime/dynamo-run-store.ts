@@ -2,7 +2,8 @@
 // conditional ADD; "exactly once" from conditional updates of the `phase` attribute.
 // Items of a run `run#<id>`: `run` (state, counters, the sets `doneShards`, `doneParts`, `backupSplits`),
 // `done#NNNNNN` (the done splits of one shard of `DONE_SHARD`), `split#NNNNNN` / `part#NNNNNN` (stats),
-// `start#NNNNNN` (a split's first start, written only with stragglers), `launch#NNNNNN` (who launched a split),
+// `start#NNNNNN` (a split's first start, written only with stragglers), `launch#NNNNNN` (who claimed a split's
+// launch; the run item counts the claims handed out in `claimCount`),
 // `fail#<phase>#NNNNNN` (failed attempts). Per-split data stays out of the run item, which every mapper reads
 // and many write: DynamoDB bills each by the item's whole size.
 import {
@@ -15,7 +16,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { RUN_TABLE_TTL_ATTRIBUTE } from './contract';
-import type { LaunchClaim, NewRun, Phase, RunState, RunStore } from './run-store';
+import type { NewRun, Phase, RunState, RunStore } from './run-store';
 import type { RunningSplit } from './stragglers';
 import type { PartitionStats, SplitStats } from './types';
 
@@ -430,22 +431,64 @@ export class DynamoRunStore implements RunStore {
     );
   }
 
-  async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {
-    const key = itemKey(runId, `launch#${pad(split)}`);
-    if (
-      await this.sendIf(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: { ...key, owner: { S: owner }, ...expiry() },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      )
-    )
-      return 'claimed';
-    const { Item: item } = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+  /** Claims the launch of `split` for `owner`; false when someone claimed it first. */
+  private claimLaunch(runId: string, split: number, owner: string): Promise<boolean> {
+    return this.sendIf(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          ...itemKey(runId, `launch#${pad(split)}`),
+          split: { N: String(split) },
+          owner: { S: owner },
+          ...expiry(),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     );
-    if (!item?.owner?.S) throw new Error(`launch claim of split ${split} of run ${runId} has no owner`);
-    return item.owner.S === owner ? 'mine' : 'taken';
+  }
+
+  async claimNextSplit(runId: string, owner: string): Promise<number | undefined> {
+    for (;;) {
+      const { Attributes: run } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: runKey(runId),
+          UpdateExpression: 'ADD #claims :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#claims': 'claimCount' },
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const split = num(run?.launched) + num(run?.claimCount) - 1;
+      if (split >= num(run?.splits)) return undefined;
+      // Taken only by a retry's `reclaimLaunches`, which launches it: take the next one.
+      if (await this.claimLaunch(runId, split, owner)) return split;
+    }
+  }
+
+  async reclaimLaunches(runId: string, owner: string): Promise<number[]> {
+    const { Item: run } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        ProjectionExpression: 'splits, launched, claimCount',
+        ConsistentRead: true,
+      }),
+    );
+    if (!run) throw new Error(`run ${runId} does not exist`);
+    const launched = num(run.launched);
+    const end = Math.min(num(run.splits), launched + num(run.claimCount));
+    // Read only on this rare path (a retry after a crash): the launch claims of the whole run.
+    const claims = new Map(
+      (await this.listItems(runId, 'launch#')).map((item) => [num(item.split), item.owner?.S]),
+    );
+    const out: number[] = [];
+    for (let split = launched; split < end; split++) {
+      const claimer = claims.get(split);
+      if (claimer === owner || (claimer === undefined && (await this.claimLaunch(runId, split, owner))))
+        out.push(split);
+    }
+    return out;
   }
 }

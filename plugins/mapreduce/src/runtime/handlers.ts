@@ -635,16 +635,21 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     const { first, done } = await store.markSplitDone(runId, split.index);
     if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
     if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
-    // Split i launches split i + launched (past the last split, with stragglers: watches the tail instead,
-    // under the claim of that index). The claim is made whether or not this completion was the first: the
-    // attempt that claimed it may have died before launching, and its retry (same owner) launches again;
-    // another copy of split i (a backup, a duplicated event) finds the claim taken and does nothing.
-    const next = split.index + run.launched;
-    const nextEvent = mapEvent(runId, input, job, next, 1);
-    const watch = !nextEvent && job.stragglers && done < run.splits;
-    if ((nextEvent || watch) && (await store.claimLaunch(runId, next, owner)) !== 'taken') {
+    // Each first completion launches the lowest split nobody has claimed, so a slow split holds up no other. A
+    // retry of a dead attempt (its owner inherited) launches again what that attempt claimed, or a split whose
+    // claimer died between the counter and the claim, and claims a new one only when there is none. Another copy
+    // of the split (a backup, a duplicated event) finishing second launches nothing. Past the last split, with
+    // stragglers, the completion watches the tail instead.
+    const retry = event.owner !== undefined;
+    const launches = retry ? await store.reclaimLaunches(runId, owner) : [];
+    if ((first || retry) && !launches.length) {
+      const next = await store.claimNextSplit(runId, owner);
+      if (next !== undefined) launches.push(next);
+      else if (job.stragglers && done < run.splits) await watchTail(rt, runId, input);
+    }
+    for (const next of launches) {
+      const nextEvent = mapEvent(runId, input, job, next, 1);
       if (nextEvent) await invoke(rt, rt.mapperFunction, nextEvent);
-      else await watchTail(rt, runId, input);
     }
     if (done === run.splits && (await store.transition(runId, 'map', 'reduce', owner))) {
       log('map phase done', { runId, splits: run.splits });
@@ -673,9 +678,9 @@ async function dropLateIntermediates(
 }
 
 /**
- * A split with no successor finished (its chain of `i + launched` ends) and some splits still run or are yet
- * to be launched by the other chains: back up those past the limit now, and start the run's watcher (once),
- * because a completion is the only other moment anyone looks.
+ * A split finished with every split already claimed, and some still run (or are about to start): back up those
+ * past the limit now, and start the run's watcher (once), because a completion is the only other moment
+ * anyone looks.
  */
 async function watchTail(rt: Runtime, runId: string, input: MapTaskEvent['input']): Promise<void> {
   await launchDueBackups(rt, runId, input);

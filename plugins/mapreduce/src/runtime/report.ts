@@ -87,10 +87,10 @@ export function estimateCost(input: {
     delete: intermediates,
   };
   // Request units, as DynamoDB bills them (1 write unit per KB of the item written): per split its stats, its
-  // done shard (up to ~6 KB, ~3 units on average), the run item (~2), its launch claim; per split two reads of
-  // the run item (a mapper's start and its completion).
+  // done shard (up to ~6 KB, ~3 units on average), the run item (~2), the claim counter in the run item (~2) and
+  // the claim of the split it launches; per split two reads of the run item (a mapper's start and its completion).
   const dynamoRequests = {
-    write: 2 + 7 * splits.length + 2 * parts.length + 2,
+    write: 2 + 9 * splits.length + 2 * parts.length + 2,
     read: 2 * splits.length + parts.length * 2 + 2,
   };
   const p = PRICES;

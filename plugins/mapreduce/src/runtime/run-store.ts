@@ -24,8 +24,9 @@ export interface NewRun {
   splits: number;
   reducers: number;
   /**
-   * Map tasks launched by the coordinator: splits 0..launched-1. Split `i` then launches split `i + launched`,
-   * so every later split has exactly one predecessor and at most `launched` splits run at once.
+   * Map tasks launched by the coordinator: splits 0..launched-1. Each first completion of a split then claims
+   * and launches the lowest split nobody has claimed yet (`claimNextSplit`), so at most `launched` splits run
+   * at once and a slow split holds up no other.
    */
   launched: number;
   createdAt: string;
@@ -47,12 +48,6 @@ export interface RunState extends Omit<NewRun, 'phase'> {
   /** The coordinator launched every first task of the run (its first mappers, or its reducers). */
   launchedAll?: boolean;
 }
-
-/**
- * What claiming a split's launch says: `claimed` (first claim), `mine` (claimed before by the same owner: a
- * retry of the claiming invocation, which must launch again in case it died before) or `taken` (by another).
- */
-export type LaunchClaim = 'claimed' | 'mine' | 'taken';
 
 export interface RunStore {
   /** Creates the run; `false` when it already exists (a duplicated trigger). */
@@ -90,10 +85,18 @@ export interface RunStore {
   /** Counts one straggler-watcher invocation that ran for `ms`. */
   countWatcher(runId: string, ms: number): Promise<void>;
   /**
-   * Claims the launch of `split` for `owner` (a Lambda request id, inherited by retries of a dead task), once per
-   * split, kept apart from the run item so that a run of many splits does not grow it.
+   * Claims for `owner` (a Lambda request id, inherited by retries of a dead task) the lowest split past the
+   * coordinator's first `launched` that nobody has claimed; `undefined` when every split is claimed. Claims
+   * come from a counter, so concurrent completions never contend for one split, and each is kept in an item
+   * of its own so that a run of many splits does not grow the run item.
    */
-  claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim>;
+  claimNextSplit(runId: string, owner: string): Promise<number | undefined>;
+  /**
+   * For a retry of `owner` (its attempt died, perhaps between claiming and launching): the splits `owner`
+   * claimed, plus any split the counter handed out that nobody claimed (its claimer died in between), now
+   * claimed for `owner`. Every split returned must be launched (again).
+   */
+  reclaimLaunches(runId: string, owner: string): Promise<number[]>;
 }
 
 interface MemoryRun extends RunState {
@@ -108,6 +111,8 @@ interface MemoryRun extends RunState {
   watcherClaimed: boolean;
   /** Split -> the owner of its launch claim. */
   launches: Map<number, string>;
+  /** Splits handed out by `claimNextSplit`'s counter. */
+  claimCount: number;
 }
 
 /** The local engine's store: the same semantics as the DynamoDB one, in one process. */
@@ -132,6 +137,7 @@ export class MemoryRunStore implements RunStore {
       ...(run.phase === 'reduce' ? { reduceStartedAt: run.createdAt } : {}),
       doneSplitSet: new Set(),
       launches: new Map(),
+      claimCount: 0,
       donePartSet: new Set(),
       failures: new Map(),
       owners: new Map(),
@@ -262,13 +268,28 @@ export class MemoryRunStore implements RunStore {
     run.watcher.ms += ms;
   }
 
-  async claimLaunch(runId: string, split: number, owner: string): Promise<LaunchClaim> {
-    const launches = this.run(runId).launches;
-    const claimed = launches.get(split);
-    if (claimed === undefined) {
-      launches.set(split, owner);
-      return 'claimed';
+  async claimNextSplit(runId: string, owner: string): Promise<number | undefined> {
+    const run = this.run(runId);
+    for (;;) {
+      const split = run.launched + run.claimCount++;
+      if (split >= run.splits) return undefined;
+      // Taken only by a retry's `reclaimLaunches`, which launches it: take the next one.
+      if (!run.launches.has(split)) {
+        run.launches.set(split, owner);
+        return split;
+      }
     }
-    return claimed === owner ? 'mine' : 'taken';
+  }
+
+  async reclaimLaunches(runId: string, owner: string): Promise<number[]> {
+    const run = this.run(runId);
+    const out: number[] = [];
+    const end = Math.min(run.splits, run.launched + run.claimCount);
+    for (let split = run.launched; split < end; split++) {
+      const claimer = run.launches.get(split);
+      if (claimer === undefined) run.launches.set(split, owner);
+      if (claimer === undefined || claimer === owner) out.push(split);
+    }
+    return out;
   }
 }

@@ -40,18 +40,26 @@ function runStoreSpec(name: string, store: () => RunStore): void {
       assert.equal((await store().getRun('r2'))?.doneSplits, 3);
     });
 
-    test('of many concurrent launch claims for a split exactly one is claimed; its owner again is told mine', async () => {
-      await store().createRun(newRun('r9'));
-      const owners = ['a', 'b', 'c', 'd', 'e'];
-      const claims = await Promise.all(owners.map((o) => store().claimLaunch('r9', 2, o)));
-      assert.deepEqual([...claims].sort(), ['claimed', 'taken', 'taken', 'taken', 'taken']);
-      const winner = owners[claims.indexOf('claimed')]!;
-      // A Lambda retry of the claiming invocation (same request id) and another copy (a backup, a duplicate).
-      assert.equal(await store().claimLaunch('r9', 2, winner), 'mine');
-      assert.equal(await store().claimLaunch('r9', 2, `${winner}-backup`), 'taken');
-      // Each split has its own claim.
-      assert.equal(await store().claimLaunch('r9', 3, `${winner}-backup`), 'claimed');
-      assert.equal(await store().claimLaunch('r9', 3, winner), 'taken');
+    test('concurrent completions claim every later split exactly once, lowest first, then none is left', async () => {
+      await store().createRun({ ...newRun('r9'), splits: 8, launched: 3 });
+      const owners = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+      const claims = await Promise.all(owners.map((o) => store().claimNextSplit('r9', o)));
+      assert.deepEqual(
+        claims.filter((c) => c !== undefined).sort((x, y) => x! - y!),
+        [3, 4, 5, 6, 7],
+      );
+      assert.equal(claims.filter((c) => c === undefined).length, 2);
+      assert.equal(await store().claimNextSplit('r9', 'h'), undefined);
+    });
+
+    test('a retry reclaims the splits its owner claimed; another owner reclaims nothing of them', async () => {
+      await store().createRun({ ...newRun('r10'), splits: 6, launched: 2 });
+      assert.equal(await store().claimNextSplit('r10', 'a'), 2);
+      assert.equal(await store().claimNextSplit('r10', 'b'), 3);
+      assert.deepEqual(await store().reclaimLaunches('r10', 'a'), [2]);
+      assert.deepEqual(await store().reclaimLaunches('r10', 'b'), [3]);
+      assert.deepEqual(await store().reclaimLaunches('r10', 'c'), []);
+      assert.equal(await store().claimNextSplit('r10', 'c'), 4);
     });
 
     test('of many concurrent transitions exactly one wins; a retry of the winner (same owner) wins again', async () => {
@@ -216,7 +224,7 @@ test('DynamoDB (dynalite): a run of 100,000 splits keeps its run item small; a c
     const { first, done } = await dynamoStore.markSplitDone(runId, i);
     assert.equal(first, true);
     assert.equal(done, i + 1);
-    assert.equal(await dynamoStore.claimLaunch(runId, i + 1_000, owner), 'claimed');
+    assert.equal(typeof (await dynamoStore.claimNextSplit(runId, owner)), 'number');
     assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 1);
     assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 2);
   }
@@ -227,6 +235,35 @@ test('DynamoDB (dynalite): a run of 100,000 splits keeps its run item small; a c
   const state = (await dynamoStore.getRun(runId))!;
   assert.equal(state.doneSplits, splits);
   assert.equal(state.retries.map, 2 * viaStore);
+});
+
+test('DynamoDB (dynalite): a split the counter handed out to a claimer that died before claiming it is reclaimed by a retry; a live claimer that finds its split reclaimed takes the next', async () => {
+  const runId = 'lost-claim';
+  await dynamoStore.createRun({ ...newRun(runId), splits: 8, launched: 2 });
+  assert.equal(await dynamoStore.claimNextSplit(runId, 'a'), 2);
+  const key = { pk: { S: `run#${runId}` }, sk: { S: 'run' } };
+  // Two claimers took splits 3 and 4 from the counter and have not claimed them yet (one of them died).
+  await client.send(
+    new UpdateItemCommand({
+      TableName: 'runs',
+      Key: key,
+      UpdateExpression: 'ADD claimCount :two',
+      ExpressionAttributeValues: { ':two': { N: '2' } },
+    }),
+  );
+  assert.deepEqual(await dynamoStore.reclaimLaunches(runId, 'retry'), [3, 4]);
+  assert.deepEqual(await dynamoStore.reclaimLaunches(runId, 'retry'), [3, 4]);
+  // The next claim gets split 5. Had split 5 been reclaimed before its claimer got to claim it, that claimer
+  // would take split 6 instead (the reclaiming retry launches 5).
+  await client.send(
+    new PutItemCommand({
+      TableName: 'runs',
+      Item: { pk: key.pk, sk: { S: 'launch#000005' }, split: { N: '5' }, owner: { S: 'retry' } },
+    }),
+  );
+  assert.equal(await dynamoStore.claimNextSplit(runId, 'b'), 6);
+  assert.equal(await dynamoStore.claimNextSplit(runId, 'c'), 7);
+  assert.equal(await dynamoStore.claimNextSplit(runId, 'd'), undefined);
 });
 
 test('DynamoDB (dynalite): a completion retried after a crash that followed its shard write still completes the run', async () => {
