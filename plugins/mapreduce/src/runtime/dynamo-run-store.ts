@@ -213,17 +213,12 @@ export class DynamoRunStore implements RunStore {
    * set; when that made or found the shard full, add the shard to the run's `doneShards`; count the first
    * completion for progress (in the same write as the shard, when there is one).
    */
-  async markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }> {
-    const { Item: head } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: runKey(runId),
-        ProjectionExpression: 'splits',
-        ConsistentRead: true,
-      }),
-    );
-    if (!head) throw new Error(`run ${runId} does not exist`);
-    const splits = num(head.splits);
+  async markSplitDone(
+    runId: string,
+    split: number,
+    knownSplits?: number,
+  ): Promise<{ first: boolean; done: number }> {
+    const splits = knownSplits ?? (await this.splitCount(runId));
     const shard = Math.floor(split / DONE_SHARD);
     const shardKey = doneShardKey(runId, split);
     let first = true;
@@ -271,6 +266,19 @@ export class DynamoRunStore implements RunStore {
       return { first, done: doneSplitsOf(run ?? {}) };
     }
     return { first, done: (await this.getRun(runId))?.doneSplits ?? 0 };
+  }
+
+  private async splitCount(runId: string): Promise<number> {
+    const { Item: head } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: runKey(runId),
+        ProjectionExpression: 'splits',
+        ConsistentRead: true,
+      }),
+    );
+    if (!head) throw new Error(`run ${runId} does not exist`);
+    return num(head.splits);
   }
 
   markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }> {

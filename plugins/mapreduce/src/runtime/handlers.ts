@@ -632,7 +632,7 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
-    const { first, done } = await store.markSplitDone(runId, split.index);
+    const { first, done } = await store.markSplitDone(runId, split.index, run.splits);
     if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
     if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
     // Each first completion launches the lowest split nobody has claimed, so a slow split holds up no other. A

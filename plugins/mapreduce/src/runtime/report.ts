@@ -88,10 +88,10 @@ export function estimateCost(input: {
   };
   // Request units, as DynamoDB bills them (1 write unit per KB of the item written): per split its stats, its
   // done shard (up to ~6 KB, ~3 units on average), the run item (~2), the claim counter in the run item (~2) and
-  // the claim of the split it launches; per split two reads of the run item (a mapper's start and its completion).
+  // the claim of the split it launches; per split one read of the run item (at a mapper's start).
   const dynamoRequests = {
     write: 2 + 9 * splits.length + 2 * parts.length + 2,
-    read: 2 * splits.length + parts.length * 2 + 2,
+    read: splits.length + parts.length * 2 + 2,
   };
   const p = PRICES;
   const estimatedUsd =

@@ -58,8 +58,11 @@ export interface RunStore {
   putPartStats(runId: string, stats: PartitionStats): Promise<void>;
   listSplitStats(runId: string): Promise<SplitStats[]>;
   listPartStats(runId: string): Promise<PartitionStats[]>;
-  /** Records a finished split once; `first` is false for a retried or duplicated completion. */
-  markSplitDone(runId: string, split: number): Promise<{ first: boolean; done: number }>;
+  /**
+   * Records a finished split once; `first` is false for a retried or duplicated completion. `splits`, the run's
+   * split count, spares a read when the caller has it.
+   */
+  markSplitDone(runId: string, split: number, splits?: number): Promise<{ first: boolean; done: number }>;
   markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }>;
   /**
    * Moves the run from `from` to `to`; true for exactly one caller (and for a retry of that caller:
