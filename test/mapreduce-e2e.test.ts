@@ -330,6 +330,43 @@ const backupsOf = (runId: string, split: number): MapTaskEvent[] =>
     (e): e is MapTaskEvent => e.kind === 'map' && e.runId === runId && !!e.backup && e.split.index === split,
   );
 
+/**
+ * A straggler job's run of two splits in the run table: split 1 finished in 1 s, split 0 started `runningMs` ago
+ * (the limit is then 2 s).
+ */
+async function twoSplitRun(
+  store: DynamoRunStore,
+  name: string,
+  input: MapTaskEvent['input'],
+  runningMs: number,
+): Promise<string> {
+  const runId = `${name}-${randomUUID()}`;
+  const createdAt = new Date().toISOString();
+  await store.createRun({
+    runId,
+    job: stragglerJob.name,
+    input,
+    splits: 2,
+    reducers: 3,
+    launched: 2,
+    createdAt,
+    phase: 'map',
+  });
+  await store.markSplitStarted(runId, 1, Date.now() - runningMs - 1000);
+  await store.putSplitStats(runId, {
+    split: 1,
+    recordsIn: 1,
+    recordsOut: 1,
+    bytesRead: 1000,
+    bytesOut: 10,
+    partitions: [0],
+    durationMs: 1000,
+  });
+  await store.markSplitDone(runId, 1);
+  await store.markSplitStarted(runId, 0, Date.now() - runningMs);
+  return runId;
+}
+
 test('with stragglers, a slow split gets one backup mapper, the run still matches the reference, and nothing is left behind', async () => {
   process.env.MAPREDUCE_JOB = JSON.stringify(stragglerJob);
   // The first copy of split 0 stalls on its first record until its backup has been launched (at most 10 s),
@@ -385,30 +422,8 @@ test('the straggler watcher backs up a split that crosses the limit after the la
   try {
     // A run of two splits: split 1 finished in 1 s, split 0 started just now (the limit is 2 s).
     const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
-    const runId = `watched-${randomUUID()}`;
     const input = { bucket: 'corpus', key: 'slow/watched.txt', size: 3000 };
-    await store.createRun({
-      runId,
-      job: stragglerJob.name,
-      input,
-      splits: 2,
-      reducers: 3,
-      launched: 2,
-      createdAt: new Date().toISOString(),
-      phase: 'map',
-    });
-    await store.markSplitStarted(runId, 1, Date.now() - 1000);
-    await store.putSplitStats(runId, {
-      split: 1,
-      recordsIn: 1,
-      recordsOut: 1,
-      bytesRead: 1000,
-      bytesOut: 10,
-      partitions: [0],
-      durationMs: 1000,
-    });
-    await store.markSplitDone(runId, 1);
-    await store.markSplitStarted(runId, 0, Date.now());
+    const runId = await twoSplitRun(store, 'watched', input, 0);
     // What the watcher launches is recorded, not run.
     handlers[env.MAPREDUCE_MAPPER_FUNCTION] = (async (event: unknown) => {
       launched.push(event);
@@ -458,33 +473,7 @@ test('a straggler watcher that dies is replaced through the coordinator while th
   const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
   const input = { bucket: 'corpus', key: 'slow/restarted.txt', size: 3000 };
   /** A run of two splits: split 1 finished in 1 s, split 0 has run for 5 s (past the 2 s limit). */
-  const stalledRun = async (): Promise<string> => {
-    const runId = `restarted-${randomUUID()}`;
-    const createdAt = new Date().toISOString();
-    await store.createRun({
-      runId,
-      job: stragglerJob.name,
-      input,
-      splits: 2,
-      reducers: 3,
-      launched: 2,
-      createdAt,
-      phase: 'map',
-    });
-    await store.markSplitStarted(runId, 1, Date.now() - 6000);
-    await store.putSplitStats(runId, {
-      split: 1,
-      recordsIn: 1,
-      recordsOut: 1,
-      bytesRead: 1000,
-      bytesOut: 10,
-      partitions: [0],
-      durationMs: 1000,
-    });
-    await store.markSplitDone(runId, 1);
-    await store.markSplitStarted(runId, 0, Date.now() - 5000);
-    return runId;
-  };
+  const stalledRun = (): Promise<string> => twoSplitRun(store, 'restarted', input, 5000);
   const watcher = createMapperHandler({ map, combine: count });
   const launched: MapTaskEvent[] = [];
   /** Watchers with fewer restarts than this crash; map events (the backups) are recorded, not run. */
@@ -661,7 +650,7 @@ test('a mapper that dies after recording its split is retried through the coordi
  * A job of its own, under its own prefixes, deployed as fresh handlers (they read their job on first use); a test
  * may wrap its mapper or reducer.
  */
-function deployJob(name: string, overrides: Partial<typeof job> = {}) {
+function deployJob(name: string, overrides: Partial<typeof job> = {}, mapFn: Mapper<string, number> = map) {
   const deployed = {
     ...job,
     name,
@@ -672,7 +661,7 @@ function deployJob(name: string, overrides: Partial<typeof job> = {}) {
   };
   process.env.MAPREDUCE_JOB = JSON.stringify(deployed);
   const coordinator = createCoordinatorHandler();
-  const mapper = createMapperHandler({ map, combine: count });
+  const mapper = createMapperHandler({ map: mapFn, combine: count });
   const reducer = createReducerHandler({ reduce: count });
   handlers[COORDINATOR_FUNCTION] = coordinator as never;
   handlers[env.MAPREDUCE_MAPPER_FUNCTION] = mapper as never;
@@ -727,17 +716,8 @@ function restoreDefaultJob(): void {
 }
 
 test('a slow split holds up no other: while it runs, the other mapper maps every later split', async () => {
-  const slowJob = {
-    ...job,
-    name: 'slowsplit',
-    input: { bucket: 'corpus', prefix: 'slowsplit/' },
-    output: { bucket: 'results', prefix: 'slowsplit/' },
-    temp: { bucket: 'results', prefix: 'slowsplit/_temporary/' },
-    concurrency: 2,
-  };
-  process.env.MAPREDUCE_JOB = JSON.stringify(slowJob);
   const text = corpus().replace('fail-here', 'no failure this time');
-  const splits = Math.ceil(Buffer.byteLength(text) / slowJob.chunkSize!);
+  const splits = Math.ceil(Buffer.byteLength(text) / job.chunkSize!);
   assert.ok(splits >= 5);
   const client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
   const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
@@ -756,18 +736,9 @@ test('a slow split holds up no other: while it runs, the other mapper maps every
     }
     for (const w of record.toLowerCase().match(/[a-z]+/g) ?? []) emit(w, 1);
   };
-  handlers[COORDINATOR_FUNCTION] = createCoordinatorHandler() as never;
-  handlers[env.MAPREDUCE_MAPPER_FUNCTION] = createMapperHandler({ map: slowMap, combine: count }) as never;
-  handlers[env.MAPREDUCE_REDUCER_FUNCTION] = createReducerHandler({ reduce: count }) as never;
+  const deployed = deployJob('slowsplit', { concurrency: 2 }, slowMap);
   try {
-    const key = 'slowsplit/text.txt';
-    await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
-    const { started } = (await createCoordinatorHandler()(
-      uploadEvent(key, Buffer.byteLength(text), '"510e"', '0062E5C1A1B2C3D4F5'),
-      { awsRequestId: randomUUID() } as never,
-    )) as { started: string[] };
-    await lambda.quiescent();
-    const runId = started[0]!;
+    const runId = await deployed.upload(text, '510e');
     assert.ok(othersDoneFirst, 'the other splits finished while split 0 ran');
     // Every split launched once, and the result is right.
     const launched = mapperEvents()

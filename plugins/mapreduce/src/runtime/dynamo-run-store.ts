@@ -365,19 +365,22 @@ export class DynamoRunStore implements RunStore {
     await this.add(runId, 'backups');
   }
 
-  async markSplitStarted(runId: string, split: number, at: number): Promise<void> {
-    await this.sendIf(
+  /** Writes a run's item `sk` unless it exists; false when it did (someone wrote it first). */
+  private putOnce(runId: string, sk: string, attributes: Record<string, AttributeValue>): Promise<boolean> {
+    return this.sendIf(
       new PutItemCommand({
         TableName: this.table,
-        Item: {
-          ...itemKey(runId, `start#${pad(split)}`),
-          split: { N: String(split) },
-          startedAt: { N: String(at) },
-          ...expiry(),
-        },
+        Item: { ...itemKey(runId, sk), ...attributes, ...expiry() },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+  }
+
+  async markSplitStarted(runId: string, split: number, at: number): Promise<void> {
+    await this.putOnce(runId, `start#${pad(split)}`, {
+      split: { N: String(split) },
+      startedAt: { N: String(at) },
+    });
   }
 
   async listRunningSplits(runId: string): Promise<RunningSplit[]> {
@@ -441,18 +444,7 @@ export class DynamoRunStore implements RunStore {
 
   /** Claims the launch of `split` for `owner`; false when someone claimed it first. */
   private claimLaunch(runId: string, split: number, owner: string): Promise<boolean> {
-    return this.sendIf(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          ...itemKey(runId, `launch#${pad(split)}`),
-          split: { N: String(split) },
-          owner: { S: owner },
-          ...expiry(),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    return this.putOnce(runId, `launch#${pad(split)}`, { split: { N: String(split) }, owner: { S: owner } });
   }
 
   async claimNextSplit(runId: string, owner: string): Promise<number | undefined> {
