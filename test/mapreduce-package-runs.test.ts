@@ -32,7 +32,10 @@ function fn(template: CfnTemplate, role: string): Record<string, unknown> {
 }
 
 before(async () => {
-  const { template, dir } = await packageService(FIXTURE, 'osls', { env: { MR_WORDCOUNT_CHUNK: '64KB' } });
+  const { template, dir } = await packageService(FIXTURE, 'osls', {
+    // Fewer mappers at once than splits: completions launch the later splits.
+    env: { MR_WORDCOUNT_CHUNK: '64KB', MR_WORDCOUNT_CONCURRENCY: '3' },
+  });
   validateTemplate(template);
   [s3rver, dynalite] = await Promise.all([
     startS3rver({ buckets: ['corpus-bucket', 'results-bucket'] }),
@@ -46,6 +49,7 @@ before(async () => {
   const table = (template.Resources.WordcountMapreduceRunTable as unknown as Loose).Properties
     .TableName as string;
   assert.deepEqual(variables.MAPREDUCE_TABLE, { Ref: 'WordcountMapreduceRunTable' });
+  assert.equal((JSON.parse(variables.MAPREDUCE_JOB as string) as { concurrency: number }).concurrency, 3);
   await createRunTable(dynalite.endpoint, table);
 
   // Lambda's async behaviour as the template configures it: the mapper's and reducer's failures go to the coordinator.
@@ -132,6 +136,7 @@ test('an upload under the input prefix, through the packaged functions, gives th
   assert.deepEqual(counts, reference(corpus));
   const report = JSON.parse(await text('results-bucket', `wordcount/${runId}/_SUCCESS.json`));
   assert.equal(report.splits, Math.ceil(Buffer.byteLength(corpus) / (64 * 1024)));
+  assert.ok(report.splits > 3, `${report.splits} splits`);
   assert.equal(report.reducers, 8);
 });
 
