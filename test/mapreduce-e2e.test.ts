@@ -721,12 +721,12 @@ test('a slow split holds up no other: while it runs, the other mapper maps every
   assert.ok(splits >= 5);
   const client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
   const store = new DynamoRunStore(client, env.MAPREDUCE_TABLE);
-  // Split 0 waits (at most 10 s) until every other split is done: with a fixed succession (split i launching
-  // i + concurrency) the splits after it would wait for it instead.
+  // Split 0 waits (at most 30 s, for a loaded machine) until every other split is done: with a fixed
+  // succession (split i launching i + concurrency) the splits after it would wait for it instead.
   let othersDoneFirst = false;
   const slowMap: Mapper<string, number> = async (record, emit, ctx) => {
     if (ctx.split.index === 0 && ctx.attempt === 1 && !othersDoneFirst) {
-      for (let waited = 0; waited < 10_000; waited += 20) {
+      for (let waited = 0; waited < 30_000; waited += 20) {
         if ((await store.getRun(ctx.runId))!.doneSplits === splits - 1) {
           othersDoneFirst = true;
           break;
