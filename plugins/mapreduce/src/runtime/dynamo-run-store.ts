@@ -285,7 +285,8 @@ export class DynamoRunStore implements RunStore {
     return this.markDone(runId, 'doneParts', partition);
   }
 
-  private async add(runId: string, attr: string): Promise<number> {
+  /** Adds 1 to the run item's counter `attr`; returns the run item as it is after. */
+  private async add(runId: string, attr: string): Promise<Record<string, AttributeValue>> {
     const { Attributes } = await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
@@ -294,10 +295,10 @@ export class DynamoRunStore implements RunStore {
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#a': attr },
         ExpressionAttributeValues: { ':one': { N: '1' } },
-        ReturnValues: 'UPDATED_NEW',
+        ReturnValues: 'ALL_NEW',
       }),
     );
-    return num(Attributes?.[attr]);
+    return Attributes ?? {};
   }
 
   async transition(runId: string, from: Phase, to: Phase, owner: string, at?: string): Promise<boolean> {
@@ -449,19 +450,9 @@ export class DynamoRunStore implements RunStore {
 
   async claimNextSplit(runId: string, owner: string): Promise<number | undefined> {
     for (;;) {
-      const { Attributes: run } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          UpdateExpression: 'ADD #claims :one',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#claims': 'claimCount' },
-          ExpressionAttributeValues: { ':one': { N: '1' } },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const split = num(run?.launched) + num(run?.claimCount) - 1;
-      if (split >= num(run?.splits)) return undefined;
+      const run = await this.add(runId, 'claimCount');
+      const split = num(run.launched) + num(run.claimCount) - 1;
+      if (split >= num(run.splits)) return undefined;
       // Taken only by a retry's `reclaimLaunches`, which launches it: take the next one.
       if (await this.claimLaunch(runId, split, owner)) return split;
     }
