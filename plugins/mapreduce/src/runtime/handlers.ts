@@ -207,7 +207,7 @@ async function failRun(
     ((await store.transition(runId, failure.phase, next, owner)) &&
       (await store.transition(runId, next, 'failed', owner)));
   if (!failed) return;
-  const run = await rt.store.getRun(runId);
+  const run = await store.getRun(runId);
   await writeFailure(rt, runId, run?.input ?? { bucket: '', key: '', size: 0 }, failure);
 }
 
@@ -445,7 +445,6 @@ export function createCoordinatorHandler() {
   });
 }
 
-/** One run per uploaded object version of the event: plans its splits and launches its first mappers. */
 /** The run an S3 record of the input starts: its id and pinned input, or why the record starts none. */
 async function runOfUpload(
   rt: Runtime,
@@ -483,6 +482,7 @@ async function runOfUpload(
   };
 }
 
+/** One run per uploaded object version of the event: plans its splits and launches its first mappers. */
 async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined) {
   const { job } = rt;
   const started: string[] = [];
