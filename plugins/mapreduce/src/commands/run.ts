@@ -145,6 +145,7 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
   const storage = await jobStorage(ctx);
   const before = new Set((await listRuns(storage, output)).map((r) => r.key));
   let key: string;
+  let upload: string | undefined;
   if (input.startsWith('s3://')) {
     const target = parseS3Url(input);
     if (target.bucket !== inputLocation.bucket || !target.key.startsWith(inputLocation.prefix)) {
@@ -155,14 +156,25 @@ async function runOnAws(ctx: CommandContext, job: ResolvedJob, input: string): P
       );
     }
     key = target.key;
-  } else key = `${inputLocation.prefix}${basename(localFile(input))}`;
+  } else {
+    upload = localFile(input);
+    key = `${inputLocation.prefix}${basename(upload)}`;
+  }
   let tableReadable = true;
   const table = await openRunTable(ctx, job, (error) => {
     tableReadable = false;
     ctx.utils.log.verbose(`Run table not readable, following the output only: ${error.message}`);
   });
   try {
-    await followRun(ctx, job, { input, key, storage, before, table, tableReadable: () => tableReadable });
+    await followRun(ctx, job, {
+      ...(upload ? { upload } : {}),
+      key,
+      storage,
+      before,
+      table,
+      tableReadable: () => tableReadable,
+      ...(downloadOption ? { downloadTo: resolve(process.cwd(), downloadOption) } : {}),
+    });
   } finally {
     table.close();
   }
@@ -173,35 +185,35 @@ async function followRun(
   ctx: CommandContext,
   job: ResolvedJob,
   run: {
-    input: string;
+    /** The local file to upload to `key`; absent when the input is already in S3. */
+    upload?: string;
     key: string;
     storage: Storage;
     /** Markers under the output before the upload: not this run's. */
     before: Set<string>;
     table: RunProgressSource;
     tableReadable: () => boolean;
+    /** The folder to download the result into (`--output`). */
+    downloadTo?: string;
   },
 ): Promise<void> {
-  const { input, key, storage, before, table, tableReadable } = run;
+  const { upload, key, storage, before, table, tableReadable, downloadTo } = run;
   const { input: inputLocation, output } = job.runtime;
-  const downloadOption = stringOption(ctx.options, 'output');
-  const alreadyInS3 = input.startsWith('s3://');
   // A file upload starts a new run: runs of an earlier upload of the same key are not this one's.
-  const earlierRuns = new Set(alreadyInS3 ? [] : await table.runIds(key));
-  if (alreadyInS3) {
-    ctx.utils.log.notice(`Following the run of s3://${inputLocation.bucket}/${key}`);
-  } else {
-    const file = localFile(input);
-    const upload = ctx.utils.progress.create({
-      message: `Uploading ${basename(file)}`,
+  const earlierRuns = new Set(upload ? await table.runIds(key) : []);
+  if (upload) {
+    const uploading = ctx.utils.progress.create({
+      message: `Uploading ${basename(upload)}`,
       name: 'mapreduce-upload',
     });
     try {
-      await uploadFile(storage, inputLocation.bucket, key, file);
+      await uploadFile(storage, inputLocation.bucket, key, upload);
     } finally {
-      upload.remove();
+      uploading.remove();
     }
     ctx.utils.log.notice(`Uploaded s3://${inputLocation.bucket}/${key}: the upload starts the run`);
+  } else {
+    ctx.utils.log.notice(`Following the run of s3://${inputLocation.bucket}/${key}`);
   }
   const progress = ctx.utils.progress.create({
     message: `${job.name}: waiting for the run of ${key} (Ctrl-C stops waiting, not the run)`,
@@ -258,9 +270,7 @@ async function followRun(
   const head = (await storage.head(output.bucket, partKey))
     ? await storage.getBytes(output.bucket, partKey, { start: 0, end: 64 * 1024 })
     : undefined;
-  const downloaded = downloadOption
-    ? await downloadRun(storage, output, marker.runId, resolve(process.cwd(), downloadOption))
-    : undefined;
+  const downloaded = downloadTo ? await downloadRun(storage, output, marker.runId, downloadTo) : undefined;
   ctx.utils.writeText([
     ...lines,
     ...(downloaded ? [`Downloaded ${downloaded.files} files to ${downloaded.dir}`] : []),
