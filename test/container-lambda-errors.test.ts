@@ -16,6 +16,17 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       );
     });
 
+    for (const validation of ['error', 'warn']) {
+      test(`a container image that is not a string fails as a type error at its path (validation: ${validation})`, async () => {
+        const run = await packageServiceFails(FIXTURE, framework, {
+          env: { CASE: 'image-type', VALIDATION: validation },
+        });
+        const text = run.stdout + run.stderr;
+        assert.match(text, /functions\.thumb\.container\.image: must be a string, not the number 123/);
+        assert.doesNotMatch(text, /Docker is needed/);
+      });
+    }
+
     test('batch execution without subnets names the missing field and both places to set it', async () => {
       const run = await packageServiceFails(FIXTURE, framework, { env: { CASE: 'subnets' } });
       assert.match(

@@ -163,6 +163,33 @@ export function isContainerFunction(fn: unknown): fn is ContainerFunctionConfig 
   return typeof fn === 'object' && fn !== null && 'container' in fn;
 }
 
+/** `functions.<name>.container.<key>` must be a string: the error names the path and what it holds. */
+function stringTypeError(name: string, key: 'image' | 'script', value: unknown): ConfigError | undefined {
+  if (value === undefined || typeof value === 'string') return undefined;
+  const held =
+    value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? 'a list'
+        : `the ${typeof value} ${JSON.stringify(value)}`;
+  return new ConfigError(`functions.${name}.container.${key}`, `must be a string, not ${held}`, 'quote it');
+}
+
+/**
+ * The string properties of every container function that hold something else. Both frameworks validate with
+ * ajv's `coerceTypes`, which rewrites `image: 123` to `"123"` in the service before any hook runs, and
+ * `configValidationMode: warn` lets the rest through: read the config as the user wrote it, from the
+ * plugin's constructor, and refuse it later.
+ */
+export function nonStringProperties(functions: unknown): ConfigError[] {
+  if (typeof functions !== 'object' || functions === null) return [];
+  return Object.entries(functions).flatMap(([name, fn]) => {
+    if (!isContainerFunction(fn) || typeof fn.container !== 'object' || fn.container === null) return [];
+    const container = fn.container as Record<string, unknown>;
+    return (['image', 'script'] as const).flatMap((key) => stringTypeError(name, key, container[key]) ?? []);
+  });
+}
+
 /** Applies the rules the schema cannot say; every error names the config path and the fix. */
 export function resolveContainerFunction(
   name: string,
@@ -172,6 +199,10 @@ export function resolveContainerFunction(
   const at = `functions.${name}`;
   const container = fn.container;
   if (!container) throw new ConfigError(`${at}.container`, 'required');
+  for (const key of ['image', 'script'] as const) {
+    const error = stringTypeError(name, key, container[key]);
+    if (error) throw error;
+  }
   if (fn.image !== undefined) {
     throw new ConfigError(
       `${at}.image`,

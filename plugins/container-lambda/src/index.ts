@@ -28,6 +28,7 @@ import {
   fdlFunctionConfig,
   functionPropertiesSchema,
   isContainerFunction,
+  nonStringProperties,
   resolveContainerFunction,
   type BatchConfig,
   type ContainerFunctionConfig,
@@ -137,6 +138,8 @@ class ContainerLambdaPlugin {
   private managedRoles = new Set<string>();
   /** FDL-imported function -> `file functions.aws[i].lambda`, for messages. */
   private importedFrom = new Map<string, string>();
+  /** Type errors seen before the framework's validator coerced the values (see nonStringProperties). */
+  private readonly typeErrors: ConfigError[];
 
   constructor(
     private readonly serverless: ServerlessLike,
@@ -144,6 +147,7 @@ class ContainerLambdaPlugin {
     utils?: PluginUtilsInput,
   ) {
     this.utils = pluginUtils(utils);
+    this.typeErrors = nonStringProperties(serverless.service.functions);
     defineFunctionProperties(serverless, functionPropertiesSchema);
     defineCustomProperty(serverless, 'containerLambda', customSchema);
     this.hooks = wrapHooks(serverless, {
@@ -175,6 +179,7 @@ class ContainerLambdaPlugin {
 
   /** Imports FDL functions, checks every container function, and turns each into an image function. */
   prepareFunctions(): void {
+    if (this.typeErrors[0]) throw this.typeErrors[0];
     this.importFdl();
     this.resolveFunctions();
     if (!this.resolved.size) return;

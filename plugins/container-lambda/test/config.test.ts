@@ -8,6 +8,7 @@ import {
   checkTriggerOverlaps,
   fdlFunctionConfig,
   isPrebuiltImage,
+  nonStringProperties,
   notificationRules,
   resolveContainerFunction,
   type ContainerFunctionConfig,
@@ -47,6 +48,23 @@ describe('container function rules', () => {
       message: /^functions\.thumb\.container\.script: required to build the image/,
     });
     assert.equal(resolve({ container: { image: DIGEST } }).prebuilt, true);
+  });
+
+  test('an image or script that is not a string is a type error at its path', () => {
+    assert.throws(() => resolve({ container: { image: 123, script: 'run.sh' } } as never), {
+      message: /^functions\.thumb\.container\.image: must be a string, not the number 123 \(quote it\)$/,
+    });
+    assert.deepEqual(
+      nonStringProperties({
+        thumb: { container: { image: 123, script: true } },
+        plain: { handler: 'index.handler' },
+        quoted: { container: { image: '123', script: 'run.sh' } },
+      }).map((error) => error.message),
+      [
+        'functions.thumb.container.image: must be a string, not the number 123 (quote it)',
+        'functions.thumb.container.script: must be a string, not the boolean true (quote it)',
+      ],
+    );
   });
 
   test('a missing script file is named', () => {
