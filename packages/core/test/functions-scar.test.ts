@@ -99,7 +99,12 @@ describe('SCAR FDL import', () => {
       ],
     );
     assert.match(notices.join('\n'), /log_level: ignored/);
-    assert.match(notices.join('\n'), /storage_providers\.s3, minio: not used by the AWS functions, ignored/);
+    assert.match(notices.join('\n'), /storage_providers\.minio: not used by the AWS functions, ignored/);
+    assert.match(
+      notices.join('\n'),
+      /storage_providers\.s3: the account of plain "s3", used by scar-batch-ffmpeg-split and scar-lambda-darknet; they reach S3 through their own IAM role, so its settings are not read/,
+    );
+    assert.doesNotMatch(notices.join('\n'), /storage_providers\.s3[^\n]*not used/);
   });
 
   test('imports the AWS part of a SCAR + OSCAR workflow and says the OSCAR part is for oscar-target', () => {
@@ -195,6 +200,61 @@ describe('SCAR FDL import', () => {
       functionEnvironment: { LAMBDA_ONLY: '1' },
       batch: { fallback: { deadlineMarginSeconds: 20 } },
     });
+  });
+
+  test('plain s3 uses storage_providers.s3.default, as SCAR does: only the other accounts are not used', () => {
+    const { notices } = importScarFdl(
+      {
+        functions: {
+          aws: [
+            {
+              lambda: {
+                name: 'f',
+                container: { image: 'alpine' },
+                input: [{ storage_provider: 's3', path: 'bkt/in' }],
+                output: [{ storage_provider: 's3.default', path: 'bkt/out' }],
+              },
+            },
+          ],
+        },
+        storage_providers: {
+          s3: { default: { region: 'us-east-1' }, other: { region: 'eu-west-1' } },
+          minio: { my_minio: { endpoint: 'https://minio.example' } },
+        },
+      },
+      { file: 's.yaml' },
+    );
+    assert.deepEqual(notices, [
+      'storage_providers.s3.default: the account of plain "s3", used by f; it reaches S3 through its own IAM role, so its settings are not read',
+      'storage_providers.s3.other, storage_providers.minio.my_minio: not used by the AWS functions, ignored',
+    ]);
+  });
+
+  test('access keys in storage_providers.s3.default are refused when plain s3 uses that account', () => {
+    const error = importError(() =>
+      importScarFdl(
+        {
+          functions: {
+            aws: [
+              {
+                lambda: {
+                  name: 'f',
+                  container: { image: 'alpine' },
+                  input: [{ storage_provider: 's3', path: 'bkt/in' }],
+                },
+              },
+            ],
+          },
+          storage_providers: { s3: { default: { access_key: 'AKIA', secret_key: 'hidden' } } },
+        },
+        { file: 's.yaml' },
+      ),
+    );
+    assert.match(
+      error.message,
+      /storage_providers\.s3\.default: access keys are not supported \(used by functions\.aws\[0\]\.lambda\.input\[0\]\.storage_provider\)/,
+    );
+    assert.doesNotMatch(error.message, /hidden/);
   });
 
   test('rejects keys SCAR does not know, with their path', () => {

@@ -457,9 +457,20 @@ function importBatch(
   return batch;
 }
 
+/**
+ * The `storage_providers` entry a binding reads, as SCAR's supervisor picks it: `s3.my_s3` reads
+ * `storage_providers.s3.my_s3`, and plain `s3` the account `default`.
+ */
+function storageProviderEntry(storage: string): { type: string; id: string } {
+  const dot = storage.indexOf('.');
+  return dot === -1
+    ? { type: storage, id: 'default' }
+    : { type: storage.slice(0, dot), id: storage.slice(dot + 1) };
+}
+
 /** On AWS a binding is S3, through the function's own role: no other provider, no keys in the FDL. */
 function checkAwsStorage(storage: string, path: string, providers: unknown, problems: Problems): void {
-  const [type, id] = storage.split('.');
+  const { type, id } = storageProviderEntry(storage);
   if (type !== 's3') {
     problems.add(
       path,
@@ -467,7 +478,7 @@ function checkAwsStorage(storage: string, path: string, providers: unknown, prob
     );
     return;
   }
-  const account = id && isDict(providers) && isDict(providers.s3) ? providers.s3[id] : undefined;
+  const account = isDict(providers) && isDict(providers.s3) ? providers.s3[id] : undefined;
   if (isDict(account) && ('access_key' in account || 'secret_key' in account)) {
     problems.add(
       `storage_providers.s3.${id}`,
@@ -476,18 +487,42 @@ function checkAwsStorage(storage: string, path: string, providers: unknown, prob
   }
 }
 
-/** Providers no imported function uses (the OSCAR part's, leftovers) are reported, not read. */
+/**
+ * Says what becomes of each `storage_providers` entry: one an imported function uses is reached through
+ * the function's role (its settings are not read); the others (the OSCAR part's, leftovers) are ignored.
+ * An entry is `<type>.<id>`, or the whole `<type>` when it is not a map of accounts (SCAR's older lists).
+ */
 function checkStorageProviders(value: unknown, functions: FunctionDefinition[], notices: string[]): void {
   if (!isDict(value)) return;
-  // Plain `s3` is the default account; only `<type>.<id>` reads a provider entry.
-  const used = new Set(
-    functions.flatMap((fn) =>
-      [...(fn.input ?? []), ...(fn.output ?? [])]
-        .filter((b) => b.storage.includes('.'))
-        .map((b) => b.storage.split('.')[0]),
-    ),
-  );
-  const unused = Object.keys(value).filter((type) => !used.has(type));
-  if (unused.length)
-    notices.push(`storage_providers.${unused.join(', ')}: not used by the AWS functions, ignored`);
+  const users = (type: string, id?: string): string[] =>
+    functions
+      .filter((fn) =>
+        [...(fn.input ?? []), ...(fn.output ?? [])].some((binding) => {
+          const entry = storageProviderEntry(binding.storage);
+          return entry.type === type && (id === undefined || entry.id === id);
+        }),
+      )
+      .map((fn) => fn.name);
+  const unused: string[] = [];
+  for (const [type, accounts] of Object.entries(value)) {
+    const entries: Array<[string, string | undefined, unknown]> = isDict(accounts)
+      ? Object.entries(accounts).map(([id, settings]) => [`${type}.${id}`, id, settings])
+      : [[type, undefined, accounts]];
+    for (const [entry, id, settings] of entries) {
+      const names = users(type, id);
+      if (!names.length) unused.push(`storage_providers.${entry}`);
+      else if (
+        settings !== null &&
+        settings !== undefined &&
+        !(isDict(settings) && !Object.keys(settings).length)
+      ) {
+        const account = id === undefined || id === 'default' ? 'the account of plain "s3", ' : '';
+        const one = names.length === 1;
+        notices.push(
+          `storage_providers.${entry}: ${account}used by ${names.join(' and ')}; ${one ? 'it reaches' : 'they reach'} S3 through ${one ? 'its' : 'their'} own IAM role, so its settings are not read`,
+        );
+      }
+    }
+  }
+  if (unused.length) notices.push(`${unused.join(', ')}: not used by the AWS functions, ignored`);
 }
