@@ -6,6 +6,8 @@ import { importScarFdl, type FdlImport } from './scar';
 
 export * from './schema';
 export * from './model';
+export * from './trigger-graph';
+export * from './trigger-registry';
 export { importScarFdl, type FdlImport, type ScarImportOptions } from './scar';
 
 /** Reads and parses an FDL file (YAML), naming the config path that pointed at it when that fails. */
