@@ -21,7 +21,11 @@ import {
 } from '@serverless-continuum/core';
 import type { CfnValue, PolicyStatement } from '@serverless-continuum/core/cfn';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
-import { importScarFdlFile } from '@serverless-continuum/core/functions';
+import {
+  checkPublishedTriggers,
+  importScarFdlFile,
+  publishTriggerUnits,
+} from '@serverless-continuum/core/functions';
 import {
   checkTriggerOverlaps,
   customSchema,
@@ -46,6 +50,7 @@ import {
   infoLines,
   resourceIds,
   runtimeEnvironment,
+  triggerUnits,
 } from './compile';
 import { environmentSize, LAMBDA_ENVIRONMENT_LIMIT } from './compile/environment';
 import { writeBuildContext } from './build-context';
@@ -152,6 +157,8 @@ class ContainerLambdaPlugin {
     defineCustomProperty(serverless, 'containerLambda', customSchema);
     this.hooks = wrapHooks(serverless, {
       initialize: () => this.prepareFunctions(),
+      // The first package step: every plugin has published its triggers in `initialize` by then.
+      'before:package:cleanup': () => checkPublishedTriggers(serverless),
       'before:package:compileFunctions': () => this.writeBuildContexts(),
       'before:deploy:function:packageFunction': () => this.writeBuildContexts(),
       'after:package:compileEvents': () => this.compileResources(),
@@ -227,6 +234,11 @@ class ContainerLambdaPlugin {
       }
     }
     checkTriggerOverlaps([...this.resolved.values()]);
+    publishTriggerUnits(
+      this.serverless,
+      PLUGIN,
+      triggerUnits([...this.resolved.values()], this.importedFrom),
+    );
   }
 
   /** Image, role, events, variables, ECR build context and binary API setting, before the framework compiles. */

@@ -15,6 +15,7 @@ import {
   type PluginUtilsInput,
   type ServerlessLike,
 } from '@serverless-continuum/core/serverless';
+import { checkPublishedTriggers, publishTriggerUnits } from '@serverless-continuum/core/functions';
 import {
   mapreduceSchema,
   resolveJobs,
@@ -29,6 +30,7 @@ import {
   infoLines,
   inputBucketCreatedHere,
   recursiveLoopAllowed,
+  triggerUnit,
 } from './compile';
 import type { ServiceContext } from './compile/names';
 import { commands } from './commands/definitions';
@@ -52,6 +54,8 @@ class MapreducePlugin {
     this.hooks = wrapHooks(serverless, {
       // Functions are added here, before `package:*`, so the framework compiles them like its own.
       initialize: () => this.addFunctions(),
+      // The first package step: every plugin has published its triggers in `initialize` by then.
+      'before:package:cleanup': () => checkPublishedTriggers(serverless),
       // After `package:cleanup` empties `.serverless/`, before the framework checks function artifacts.
       'before:package:createDeploymentArtifacts': () => this.buildArtifacts(),
       'package:compileEvents': () => this.addResources(),
@@ -91,6 +95,7 @@ class MapreducePlugin {
 
   private addFunctions(): void {
     const jobs = this.jobs();
+    publishTriggerUnits(this.serverless, 'mapreduce', jobs.map(triggerUnit));
     if (!jobs.length) return;
     const service = this.serverless.service;
     service.functions ??= {};

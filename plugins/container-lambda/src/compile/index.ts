@@ -18,6 +18,7 @@ export { resourceIds, ecrImageName, buildContextDir } from './names';
 export { runtimeEnvironment, runtimeBindings } from './environment';
 export { batchTargets } from './batch';
 export { infoLines } from './info';
+export { triggerUnits } from './trigger-units';
 
 export interface CompileOptions {
   /** The image each function runs (the framework's resolved `Code.ImageUri`), for its Batch job definition. */

@@ -1,7 +1,9 @@
 // Decides how the coordinator's S3 trigger is declared: on a bucket this stack creates, or on one that already exists.
 import { frameworkBucketLogicalId } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
+import { resolveBinding, type TriggerBinding, type TriggerUnit } from '@serverless-continuum/core/functions';
 import type { ServerlessService } from '@serverless-continuum/core/serverless';
+import type { ResolvedJob, StorageLocation } from '../config';
 
 /**
  * True when this service creates the input bucket: another function's plain `s3` event on it, or an
@@ -33,4 +35,24 @@ export function inputBucketCreatedHere(service: ServerlessService, bucket: strin
     `bucket ${bucket} is declared in resources as ${declared.map(([id]) => id).join(', ')}`,
     `name that resource ${expected} so the framework can add the trigger to it`,
   );
+}
+
+/**
+ * A job as a unit of the service's trigger graph: an upload under its input starts the coordinator; the
+ * reducers write the parts and `_SUCCESS.json` (or `_FAILED.json`) under the output, the mappers their
+ * intermediates under `temp` (named only when it lies outside the output, as the user then wrote it).
+ */
+export function triggerUnit(job: ResolvedJob): TriggerUnit {
+  const at = `custom.mapreduce.${job.name}`;
+  const binding = (key: string, location: StorageLocation): TriggerBinding => ({
+    path: `${at}.${key}`,
+    binding: resolveBinding({ storage: 's3', path: `${location.bucket}/${location.prefix}` }, `${at}.${key}`),
+  });
+  const { input, output, temp } = job.runtime;
+  const tempUnderOutput = temp.bucket === output.bucket && temp.prefix.startsWith(output.prefix);
+  return {
+    path: at,
+    inputs: [binding('input', input)],
+    outputs: [binding('output', output), ...(tempUnderOutput ? [] : [binding('temp', temp)])],
+  };
 }
