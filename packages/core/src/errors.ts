@@ -11,6 +11,12 @@ export type ErrorCode =
   | 'CONTINUUM_RUN_FAILED'
   | 'CONTINUUM_BUNDLE'
   | 'CONTINUUM_OSCAR_HTTP'
+  /** An HTTP call of core's client failed: a refused status, a timeout, the network or TLS. */
+  | 'CONTINUUM_HTTP'
+  /** A queue call failed, or was refused before anything was sent (a body SQS cannot carry, a bound). */
+  | 'CONTINUUM_QUEUE'
+  /** A receipt no longer holds its message (its visibility timeout ran out, or it was deleted): stop working on it. */
+  | 'CONTINUUM_MESSAGE_LOST'
   /** An AWS API call from a command (not a deployment) failed for a reason the command does not handle. */
   | 'CONTINUUM_AWS'
   | 'CONTINUUM_UNSUPPORTED';
