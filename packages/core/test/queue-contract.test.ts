@@ -168,6 +168,12 @@ function queueContract(adapter: Adapter): void {
       assert.equal((await queue.receive())[0]?.receiveCount, 3);
     });
 
+    test('refuses a receipt handle the queue never gave out', async () => {
+      const { queue } = await adapter.fresh(5);
+      await rejectsWithCode(queue.extendVisibility('made-up', 10), 'CONTINUUM_QUEUE', 'receipt');
+      await rejectsWithCode(queue.delete('made-up'), 'CONTINUUM_QUEUE', 'receipt');
+    });
+
     test('moves a message to the dead-letter queue once it was received maxReceives times', async () => {
       const { queue, deadLetters, clock } = await adapter.fresh(2);
       const [id] = await queue.send(['poison']);

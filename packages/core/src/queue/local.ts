@@ -76,8 +76,7 @@ class MemoryQueue implements LocalQueue {
 
   async send(bodies: readonly string[]): Promise<string[]> {
     checkBodies(bodies);
-    const ids = bodies.map((body) => this.accept(randomUUID(), body));
-    return ids;
+    return bodies.map((body) => this.accept(randomUUID(), body));
   }
 
   async receive(options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
