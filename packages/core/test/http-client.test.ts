@@ -100,6 +100,22 @@ describe('http client', () => {
     assert.equal((await client.get('/run')).body, 'plain words');
   });
 
+  test('fails, without retrying, on an answer that says it is JSON but is not', async () => {
+    script.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('<html>login</html>');
+    });
+    const error = await httpError(
+      createHttpClient({ url: plain.endpoint, backoffMs: 1 }).get('/system/info'),
+    );
+    assert.equal(error.reason, 'body');
+    assert.equal(script.hits(), 1);
+    assert.match(
+      error.message,
+      /answered 200 with a body that says it is JSON but is not \(1 attempt\): <html>login<\/html>$/,
+    );
+  });
+
   test("sends Basic credentials (also when they come from the URL's userinfo) and Bearer tokens", async () => {
     const seen: Array<string | undefined> = [];
     script.handle((req, res) => {

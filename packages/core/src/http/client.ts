@@ -163,70 +163,24 @@ export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
     const perAttempt = options.timeoutMs ?? timeoutMs;
 
     for (let attempt = 1; ; attempt++) {
-      const timeout = AbortSignal.timeout(perAttempt);
-      const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-      let failure: {
-        reason: HttpFailure;
-        detail: string;
-        status?: number;
-        text?: string;
-        retryAfter?: number;
-      };
-      let retryable: boolean;
-      try {
-        const response = await fetch(url.href, {
-          method,
-          headers,
-          signal,
-          ...(body === undefined ? {} : { body }),
-        });
-        const text = method === 'HEAD' ? '' : await response.text();
-        if (response.ok) {
-          const parsed = parseBody(text, response.headers);
-          if (parsed) return { status: response.status, headers: response.headers, body: parsed.value as T };
-          const message = `${shown} answered ${response.status} with a body that says it is JSON but is not: ${text.slice(0, 100)}`;
-          throw new HttpError(clean(message), 'body', method, clean(url.href), attempt, response.status);
-        }
-        const statusText = response.statusText || STATUS_CODES[response.status] || '';
-        const retryAfter = retryAfterMs(response.headers.get('retry-after'));
-        failure = {
-          reason: 'status',
-          status: response.status,
-          detail: `answered ${response.status}${statusText ? ` ${statusText}` : ''}`,
-          text: clean(text.trim().slice(0, 500)),
-          ...(retryAfter === undefined ? {} : { retryAfter }),
-        };
-        retryable = retryableStatus(response.status);
-      } catch (error) {
-        if (error instanceof HttpError) throw error;
-        if (options.signal?.aborted) throw options.signal.reason;
-        if (timeout.aborted) {
-          failure = { reason: 'timeout', detail: `timed out after ${perAttempt} ms` };
-          retryable = true;
-        } else {
-          const problem = networkProblem(error);
-          failure =
-            problem.reason === 'tls'
-              ? tlsFailure(url, problem.detail)
-              : { reason: 'network', detail: `failed: ${problem.detail}` };
-          retryable = problem.reason === 'network';
-        }
-      }
+      const outcome = await attemptOnce<T>(fetch, url, { method, headers, body }, perAttempt, options.signal);
+      if ('response' in outcome) return outcome.response;
+      const { failure, retryable } = outcome;
       const waitMs = failure.retryAfter ?? backoffMs(attempt - 1, firstBackoffMs);
       const tooLong = failure.retryAfter !== undefined && failure.retryAfter > maxRetryAfterMs;
       if (!retryable || attempt >= attemptsAllowed || tooLong) {
         const count = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
         const asks = tooLong ? `; it asks to retry after ${Math.round(waitMs / 1000)} s` : '';
-        const message = `${shown} ${failure.detail} (${count}${asks})${failure.text ? `: ${failure.text}` : ''}`;
-        throw new HttpError(
-          clean(message),
-          failure.reason,
+        const text = failure.text && clean(failure.text);
+        const message = `${shown} ${failure.detail} (${count}${asks})${text ? `: ${text}` : ''}`;
+        throw new HttpError(clean(message), {
+          reason: failure.reason,
           method,
-          clean(url.href),
-          attempt,
-          failure.status,
-          failure.text,
-        );
+          url: clean(url.href),
+          attempts: attempt,
+          ...(failure.status === undefined ? {} : { status: failure.status }),
+          ...(text === undefined ? {} : { responseText: text }),
+        });
       }
       await sleep(Math.max(waitMs, 0), options.signal);
     }
@@ -244,6 +198,62 @@ export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
       await opened?.dispatcher?.close();
     },
   };
+}
+
+interface Failure {
+  reason: HttpFailure;
+  /** What went wrong, after the method and URL: `answered 503 Service Unavailable`, `timed out after 100 ms`. */
+  detail: string;
+  status?: number;
+  /** The start of the answer's body, not yet redacted. */
+  text?: string;
+  retryAfter?: number;
+}
+
+type Outcome<T> = { response: HttpResponse<T> } | { failure: Failure; retryable: boolean };
+
+/** One attempt, with its own timeout: the answer, or what failed and whether trying again may help. */
+async function attemptOnce<T>(
+  fetch: Fetch,
+  url: URL,
+  init: { method: HttpMethod; headers: Record<string, string>; body: string | Uint8Array | undefined },
+  timeoutMs: number,
+  callerSignal: AbortSignal | undefined,
+): Promise<Outcome<T>> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
+  try {
+    const { body, ...rest } = init;
+    const response = await fetch(url.href, { ...rest, signal, ...(body === undefined ? {} : { body }) });
+    const text = init.method === 'HEAD' ? '' : await response.text();
+    if (response.ok) {
+      const parsed = parseBody(text, response.headers);
+      if (parsed)
+        return { response: { status: response.status, headers: response.headers, body: parsed.value as T } };
+      const detail = `answered ${response.status} with a body that says it is JSON but is not`;
+      return {
+        failure: { reason: 'body', status: response.status, detail, text: text.slice(0, 100) },
+        retryable: false,
+      };
+    }
+    const statusText = response.statusText || STATUS_CODES[response.status] || '';
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+    const failure: Failure = {
+      reason: 'status',
+      status: response.status,
+      detail: `answered ${response.status}${statusText ? ` ${statusText}` : ''}`,
+      text: text.trim().slice(0, 500),
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    };
+    return { failure, retryable: retryableStatus(response.status) };
+  } catch (error) {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    if (timeout.aborted)
+      return { failure: { reason: 'timeout', detail: `timed out after ${timeoutMs} ms` }, retryable: true };
+    const problem = networkProblem(error);
+    if (problem.reason === 'tls') return { failure: tlsFailure(url, problem.detail), retryable: false };
+    return { failure: { reason: 'network', detail: `failed: ${problem.detail}` }, retryable: true };
+  }
 }
 
 function tlsFailure(url: URL, detail: string): { reason: 'tls'; detail: string } {

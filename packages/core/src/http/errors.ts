@@ -4,21 +4,36 @@ import { ContinuumError } from '../errors';
 /** Why a call failed: a status it does not accept, no answer in time, no connection, an untrusted certificate, a body it could not read. */
 export type HttpFailure = 'status' | 'timeout' | 'network' | 'tls' | 'body';
 
+export interface HttpFailureDetails {
+  reason: HttpFailure;
+  method: string;
+  /** The URL without userinfo, credentials redacted. */
+  url: string;
+  attempts: number;
+  /** The last status, when the server answered. */
+  status?: number;
+  /** The start of the last answer's body, credentials redacted. */
+  responseText?: string;
+}
+
 export class HttpError extends ContinuumError {
-  constructor(
-    message: string,
-    readonly reason: HttpFailure,
-    readonly method: string,
-    /** The URL without userinfo. */
-    readonly url: string,
-    readonly attempts: number,
-    /** The last status, when the server answered. */
-    readonly status?: number,
-    /** The start of the last answer's body, credentials redacted. */
-    readonly responseText?: string,
-  ) {
+  readonly reason: HttpFailure;
+  readonly method: string;
+  readonly url: string;
+  readonly attempts: number;
+  readonly status?: number;
+  readonly responseText?: string;
+
+  /** `message` must already be redacted: the client builds it and passes it through its redaction. */
+  constructor(message: string, details: HttpFailureDetails) {
     super('CONTINUUM_HTTP', message);
     this.name = 'HttpError';
+    this.reason = details.reason;
+    this.method = details.method;
+    this.url = details.url;
+    this.attempts = details.attempts;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.responseText !== undefined) this.responseText = details.responseText;
   }
 }
 

@@ -9,4 +9,4 @@ export type {
   HttpResponse,
 } from './client';
 export { HttpError } from './errors';
-export type { HttpFailure } from './errors';
+export type { HttpFailure, HttpFailureDetails } from './errors';
