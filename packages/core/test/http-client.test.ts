@@ -1,61 +1,12 @@
-// core's HTTP client against real loopback servers: http, and https with a self-signed certificate made here by
-// openssl. Retries are counted at the server; credentials must never reach an error message.
+// core's HTTP client against a real loopback server: JSON, auth, retries counted at the server, timeouts, and
+// credentials that must never reach an error message. TLS is in http-client-tls.test.ts.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { inspect } from 'node:util';
-import { createHttpClient, type HttpError } from '@serverless-continuum/core/http';
+import { createHttpClient } from '@serverless-continuum/core/http';
 import { listenLoopback, readBody, type Loopback } from '../../../test/harness/loopback';
-
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string, attempt: number) => void;
-
-/** A loopback server whose answers each test sets; it counts the requests that reached it. */
-function scriptedServer(): { handle: (handler: Handler) => void; hits: () => number; listener: Handler } {
-  let handler: Handler = (_req, res) => res.end();
-  let hits = 0;
-  return {
-    handle(next) {
-      handler = next;
-      hits = 0;
-    },
-    hits: () => hits,
-    listener: (req, res, body) => handler(req, res, body, ++hits),
-  };
-}
-
-function json(
-  res: ServerResponse,
-  status: number,
-  value: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(value));
-}
-
-async function httpError(promise: Promise<unknown>): Promise<HttpError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.equal((error as HttpError).code, 'CONTINUUM_HTTP', String(error));
-    return error as HttpError;
-  }
-  assert.fail('the call should have failed');
-}
-
-const openssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { httpError, json, scriptedServer } from './http-servers';
 
 describe('http client', () => {
   const script = scriptedServer();
@@ -273,59 +224,5 @@ describe('http client', () => {
       }
     }
     assert.match(errors[0]!.message, /"echo":"Basic \*\*\*"/);
-  });
-
-  describe('over https', { skip: !openssl && 'openssl is not installed' }, () => {
-    let tls: Loopback;
-    let dir: string;
-    let cert: string;
-    before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'http-tls-'));
-      execFileSync(
-        'openssl',
-        // prettier-ignore
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-          '-keyout', 'key.pem', '-out', 'cert.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-        { cwd: dir, stdio: 'ignore', input: '' },
-      );
-      cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-      const key = readFileSync(join(dir, 'key.pem'));
-      tls = await listenLoopback(
-        createHttpsServer(
-          { key, cert },
-          (req, res) => void readBody(req).then((body) => script.listener(req, res, body.toString(), 0)),
-        ) as never,
-      );
-    });
-    after(async () => {
-      await tls?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const https = (): string => tls.endpoint.replace('http:', 'https:');
-
-    test('verifies certificates by default: a self-signed one fails with a clear error, and is not retried', async () => {
-      const error = await httpError(createHttpClient({ url: https(), backoffMs: 1 }).get('/system/info'));
-      assert.equal(error.reason, 'tls');
-      assert.equal(error.attempts, 1);
-      assert.match(
-        error.message,
-        /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(self-signed certificate/,
-      );
-      assert.match(error.message, /tlsVerify: false/);
-      assert.equal(script.hits(), 0);
-    });
-
-    test('accepts the certificate on the one endpoint that opts out, and nowhere else', async () => {
-      const insecure = createHttpClient({ url: https(), tlsVerify: false });
-      assert.equal((await insecure.get('/')).status, 200);
-      await insecure.close();
-      assert.equal((await httpError(createHttpClient({ url: https() }).get('/'))).reason, 'tls');
-    });
-
-    test('trusts a private certificate authority given for the endpoint, with verification on', async () => {
-      const client = createHttpClient({ url: https(), ca: cert });
-      assert.equal((await client.get('/')).status, 200);
-      await client.close();
-    });
   });
 });
