@@ -1,24 +1,52 @@
 // Keys and values between the phases: canonical JSON encoding of keys, the stable partition hash,
 // the deterministic key order inside a part, and the output line formats.
 
+const PLAIN_DATA =
+  'a key must be JSON-serializable plain data (a string, number, boolean, null, array or plain object)';
+
+/** What a key that is not plain data is, for the error: `a Date`, `an instance of Point`, `a function`. */
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value !== 'object' || value === null) return `a ${typeof value}`;
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor
+    ?.name;
+  if (!name) return 'an object of no class';
+  // Built-ins by their own name (a Date, a Map); anything else is some class's instance.
+  return (globalThis as Record<string, unknown>)[name] === (value as object).constructor
+    ? `a ${name}`
+    : `an instance of ${name}`;
+}
+
 /**
  * Canonical JSON of a key: object members sorted by name, so equal keys always encode equally.
- * Throws on values JSON cannot represent faithfully (undefined, functions, NaN, Infinity, bigint).
+ * Throws on anything JSON would not represent faithfully: undefined, NaN, Infinity, bigints, symbols and
+ * functions, and objects that are not plain (a Date, a Map, a Set, a class instance would all become `{}`
+ * and merge with each other). Callers keep string keys off this path: they never need encoding checks.
  */
 export function encodeKey(key: unknown): string {
   if (typeof key === 'string') return JSON.stringify(key);
   if (typeof key === 'number') {
-    if (!Number.isFinite(key)) throw new TypeError(`a key must be JSON-serializable, got ${key}`);
+    if (!Number.isFinite(key)) throw new TypeError(`${PLAIN_DATA}, got ${key}`);
     return JSON.stringify(key);
   }
   if (typeof key === 'boolean' || key === null) return JSON.stringify(key);
-  if (Array.isArray(key)) return `[${key.map(encodeKey).join(',')}]`;
+  if (Array.isArray(key)) {
+    // A loop, not map(): map skips holes, which would encode as `[,1]`.
+    let out = '[';
+    for (let i = 0; i < key.length; i++) out += `${i ? ',' : ''}${encodeKey(key[i])}`;
+    return `${out}]`;
+  }
   if (typeof key === 'object') {
+    const proto = Object.getPrototypeOf(key) as unknown;
+    if (proto !== Object.prototype && proto !== null)
+      throw new TypeError(`${PLAIN_DATA}, got ${kindOf(key)}`);
+    if (Object.getOwnPropertySymbols(key).length)
+      throw new TypeError(`${PLAIN_DATA}, got an object with symbol-named members`);
     const names = Object.keys(key).sort();
     const obj = key as Record<string, unknown>;
     return `{${names.map((n) => `${JSON.stringify(n)}:${encodeKey(obj[n])}`).join(',')}}`;
   }
-  throw new TypeError(`a key must be JSON-serializable, got ${typeof key}`);
+  throw new TypeError(`${PLAIN_DATA}, got ${kindOf(key)}`);
 }
 
 /** A value as stored in intermediates: JSON; `undefined` becomes `null`. */

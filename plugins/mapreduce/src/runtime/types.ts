@@ -21,7 +21,7 @@ export interface ReduceContext {
 /**
  * `map(record, emit, ctx)`: `record` is one line without its line ending (`records: lines`) or one parsed
  * JSON value (`records: jsonl`). Keys and values must be JSON-serializable; keys are compared by their
- * canonical JSON encoding.
+ * canonical JSON encoding, and a key that is not plain data (a Date, a Map, a class instance) fails the split.
  */
 export type Mapper<K = string, V = unknown, R = string> = (
   record: R,

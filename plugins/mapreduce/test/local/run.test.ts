@@ -181,6 +181,49 @@ describe('runLocal', () => {
     rmSync(kept, { recursive: true, force: true });
   });
 
+  /** Runs `modules` on `file` expecting the run to fail; returns the error and `_FAILED.json`. */
+  async function failedRun(
+    file: string,
+    modules: Parameters<typeof runLocal>[0]['modules'],
+    out: string,
+  ): Promise<{ error: Error & { code?: string }; failed: FailureReport }> {
+    const error = await runLocal({
+      job: job({ retries: 0 }),
+      modules,
+      input: file,
+      outputDir: out,
+      workers: 2,
+    }).then(
+      () => assert.fail('the run should fail'),
+      (e: Error & { code?: string }) => e,
+    );
+    const [runId] = readdirSync(out);
+    assert.deepEqual(readdirSync(join(out, runId!)), ['_FAILED.json']);
+    const kept = /intermediates kept in (\S+);/.exec(error.message)?.[1];
+    if (kept) rmSync(kept, { recursive: true, force: true });
+    return {
+      error,
+      failed: JSON.parse(readFileSync(join(out, runId!, '_FAILED.json'), 'utf8')) as FailureReport,
+    };
+  }
+
+  test('a key that is not plain data (a Date) fails its split with _FAILED.json naming the type and the record', async () => {
+    const dated = join(dir, 'dated.txt');
+    writeFileSync(dated, `alpha beta\ngamma\ndate-here\ndelta\n`);
+    const { error, failed } = await failedRun(
+      dated,
+      { map: { file: jobs, export: 'dateKey' }, reduce: { file: jobs, export: 'sum' } },
+      join(dir, 'out-date-key'),
+    );
+    assert.equal(error.code, 'CONTINUUM_RUN_FAILED');
+    assert.equal(failed.phase, 'map');
+    assert.equal(failed.split?.index, 0);
+    assert.match(
+      failed.error.message,
+      /^map failed on record 3 of split 0 \(bytes 0-\d+\): a key must be JSON-serializable plain data .*got a Date/,
+    );
+  });
+
   test('an empty input completes with empty parts and a _SUCCESS.json', async () => {
     const empty = join(dir, 'empty.txt');
     writeFileSync(empty, '');

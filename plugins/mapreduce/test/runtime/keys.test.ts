@@ -33,6 +33,41 @@ describe('keys', () => {
     assert.throws(() => encodeKey(Number.NaN), /JSON-serializable/);
   });
 
+  test('keys that are not plain data are refused, naming their type, instead of collapsing into {}', () => {
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const refused: Array<[unknown, RegExp]> = [
+      [new Date(0), /got a Date/],
+      [new Map([['a', 1]]), /got a Map/],
+      [new Set([1]), /got a Set/],
+      [new Point(1), /got an instance of Point/],
+      [() => 1, /got a function/],
+      [Symbol('s'), /got a symbol/],
+      [10n, /got a bigint/],
+      [new String('a'), /got a String/],
+      [{ when: new Date(0) }, /got a Date/],
+      [['a', new Set()], /got a Set/],
+      [{ [Symbol('s')]: 1 }, /got an object with symbol-named members/],
+      // A hole in an array would encode as `[,1]`, which is not JSON.
+      // eslint-disable-next-line no-sparse-arrays
+      [[, 1], /got undefined/],
+    ];
+    for (const [key, message] of refused) {
+      assert.throws(
+        () => encodeKey(key),
+        (error: Error) => {
+          assert.match(error.message, /a key must be JSON-serializable plain data/);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    }
+    // An object without a prototype is plain data all the same.
+    const bare = Object.assign(Object.create(null) as object, { b: 1, a: 2 });
+    assert.equal(encodeKey(bare), '{"a":2,"b":1}');
+  });
+
   test('partitions are stable: the same key always lands in the same partition', () => {
     assert.equal(partitionOf('the', 10), partitionOf('the', 10));
     // Fixed values: a change of hash would silently reshuffle existing users' partitions.
