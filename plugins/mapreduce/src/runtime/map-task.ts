@@ -134,6 +134,12 @@ export async function runMapTask(options: MapTaskOptions): Promise<MapTaskResult
     if (values.length < 2 || combine === undefined) return undefined;
     const combined = combine(key, values, combineCtx);
     const apply = (value: unknown): void => {
+      // JSON has no undefined: the reducer would get null in place of these values.
+      if (value === undefined) {
+        throw new MapTaskError(
+          `combine returned undefined for key ${encodeKey(key).slice(0, 200)} in split ${ctx.split.index}: return the combined value`,
+        );
+      }
       buffered -= values.length - 1;
       values.length = 1;
       values[0] = value;

@@ -273,6 +273,12 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
         { cause: error },
       );
     }
+    // JSON has no undefined: it would be published as null, as if the reducer had said so.
+    if (result === undefined) {
+      throw new ReduceTaskError(
+        `reduce returned undefined for key ${entry.enc.slice(0, 200)} in partition ${ctx.partition}: return the value to write for the key (null if there is none)`,
+      );
+    }
     out.write(formatOutputLine(entry.key, result, format, entry.enc));
     keysOut++;
   };

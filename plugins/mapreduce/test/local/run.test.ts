@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceWordCount, testJob as job, tsvCounts } from '../reference';
 import { runLocal } from '../../src/local/run';
+import { partitionOf } from '../../src/runtime/keys';
 import { makeRunId } from '../../src/runtime/report';
 import type { FailureReport, RunReport } from '../../src/runtime/types';
 
@@ -222,6 +223,19 @@ describe('runLocal', () => {
       failed.error.message,
       /^map failed on record 3 of split 0 \(bytes 0-\d+\): a key must be JSON-serializable plain data .*got a Date/,
     );
+  });
+
+  test('a reduce that returns undefined fails its partition with _FAILED.json naming the key', async () => {
+    const file = join(dir, 'forgetful.txt');
+    writeFileSync(file, `alpha beta\ngamma\ndelta\n`);
+    const { failed } = await failedRun(
+      file,
+      { map: { file: wordcount, export: 'map' }, reduce: { file: jobs, export: 'forgetsGamma' } },
+      join(dir, 'out-forgetful'),
+    );
+    assert.equal(failed.phase, 'reduce');
+    assert.equal(failed.partition, partitionOf('gamma', 3));
+    assert.match(failed.error.message, /^reduce returned undefined for key "gamma" in partition \d+/);
   });
 
   test('an empty input completes with empty parts and a _SUCCESS.json', async () => {

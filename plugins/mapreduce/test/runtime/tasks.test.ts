@@ -173,6 +173,34 @@ describe('map and reduce tasks', () => {
     );
   });
 
+  test('a reduce that returns undefined fails its partition naming the key, instead of writing null', async () => {
+    const sink = await mapAll(text, words as Mapper<unknown, unknown, never>, { reducers: 1 });
+    const forgets: Reducer<string, number> = (key, values) =>
+      key === 'dog' ? (undefined as unknown as number) : values.length;
+    await assert.rejects(
+      reduceAll(sink, forgets as Reducer<unknown, unknown, unknown>, 'tsv'),
+      (error: Error) => {
+        assert.equal(error.name, 'ReduceTaskError');
+        assert.equal(
+          error.message,
+          'reduce returned undefined for key "dog" in partition 0: return the value to write for the key (null if there is none)',
+        );
+        return true;
+      },
+    );
+  });
+
+  test('a combiner that returns undefined fails its split naming the key, instead of passing null on', async () => {
+    const forgets: Reducer<string, number> = (key, values) =>
+      key === 'the' ? (undefined as unknown as number) : values.reduce((a, b) => a + b, 0);
+    await assert.rejects(
+      mapAll('the the the\n', words as Mapper<unknown, unknown, never>, {
+        combine: forgets as Reducer<unknown, unknown>,
+      }),
+      /^MapTaskError: combine returned undefined for key "the" in split 0: return the combined value/,
+    );
+  });
+
   test('a failing map names the record and split', async () => {
     const bad: Mapper<string, number> = (record) => {
       if (record === 'boom') throw new Error('bad record');
