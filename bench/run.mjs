@@ -18,6 +18,7 @@ import {
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { generateCorpus } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -180,9 +181,12 @@ try {
   );
   const got = new Map();
   const runDir = join(outA, readdirSync(outA)[0]);
+  // Parts escape tabs, newlines and backslashes inside fields: read them with the plugin's own reader (its
+  // sources through tsx, since (a) may run without a build).
+  const { parseTsvLine } = await tsImport('../plugins/mapreduce/src/runtime/tsv.ts', import.meta.url);
   for (const part of readdirSync(runDir).filter((f) => f.startsWith('part-'))) {
     for (const line of readFileSync(join(runDir, part), 'utf8').split('\n').filter(Boolean)) {
-      const [k, v] = line.split('\t');
+      const [k, v] = parseTsvLine(line);
       got.set(k, Number(v));
     }
   }

@@ -167,11 +167,14 @@ const runs = readdirSync(outputDir)
   .filter((dir) => existsSync(join(dir, '_SUCCESS.json')))
   .sort((a, b) => statSync(join(a, '_SUCCESS.json')).mtimeMs - statSync(join(b, '_SUCCESS.json')).mtimeMs);
 const runDir = runs.at(-1);
+// Parts escape tabs, newlines and backslashes inside fields: read them with the plugin's own reader.
+const { parseTsvLine } = await import('../plugins/mapreduce/dist/runtime/tsv.js');
 const counts = [];
 for (const part of readdirSync(runDir).filter((f) => f.startsWith('part-'))) {
   for (const line of readFileSync(join(runDir, part), 'utf8').split('\n')) {
-    const tab = line.lastIndexOf('\t');
-    if (tab > 0) counts.push([line.slice(0, tab), Number(line.slice(tab + 1))]);
+    if (!line) continue;
+    const [word, n] = parseTsvLine(line);
+    counts.push([word, Number(n)]);
   }
 }
 counts.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceWordCount, runSls, sampleText, type Framework } from '../plugins/mapreduce/test/cli';
+import { parseTsvLine } from '../plugins/mapreduce/src/runtime/tsv';
 
 const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
 
@@ -15,10 +16,9 @@ function readTsvParts(runDir: string): Map<string, number> {
     .sort()) {
     for (const line of readFileSync(join(runDir, part), 'utf8').split('\n')) {
       if (!line) continue;
-      const tab = line.lastIndexOf('\t');
-      const word = line.slice(0, tab);
+      const [word, n] = parseTsvLine(line) as [string, string];
       assert.ok(!counts.has(word), `${word} appears in one part only`);
-      counts.set(word, Number(line.slice(tab + 1)));
+      counts.set(word, Number(n));
     }
   }
   return counts;

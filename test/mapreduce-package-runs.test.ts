@@ -14,6 +14,7 @@ import { startDynalite, startS3rver, s3ClientConfig, type LocalService } from '.
 import { invokeConfigsOf, startLambdaWire, type LambdaWire } from './harness/lambda-wire';
 import { createRunTable } from '../plugins/mapreduce/test/run-table';
 import { referenceWordCount, sampleText } from '../plugins/mapreduce/test/cli';
+import { parseTsvLine } from '../plugins/mapreduce/src/runtime/tsv';
 import { readZipEntry } from './harness/zip';
 
 const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
@@ -119,7 +120,7 @@ async function runResult(runId: string): Promise<{ keys: string[]; counts: Map<s
   const counts = new Map<string, number>();
   for (const part of keys.filter((k) => /part-\d{5}$/.test(k))) {
     for (const line of (await text('results-bucket', part)).split('\n').filter(Boolean)) {
-      const [word, n] = line.split('\t');
+      const [word, n] = parseTsvLine(line);
       counts.set(word!, Number(n));
     }
   }

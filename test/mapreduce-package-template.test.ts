@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { packageService } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
 import { REPO_ROOT, referenceWordCount, runSls } from '../plugins/mapreduce/test/cli';
+import { parseTsvLine } from '../plugins/mapreduce/src/runtime/tsv';
 
 // Inside the repo, so the created service resolves the plugin from the repo's node_modules.
 const dir = join(REPO_ROOT, '.tmp', 'fixtures', `mapreduce-template-${randomBytes(4).toString('hex')}`);
@@ -52,7 +53,7 @@ test('the starter runs --local on its sample text and counts every word', async 
   const counts = new Map<string, number>();
   for (const part of readdirSync(runDir).filter((f) => f.startsWith('part-'))) {
     for (const line of readFileSync(join(runDir, part), 'utf8').split('\n').filter(Boolean)) {
-      const [word, n] = line.split('\t');
+      const [word, n] = parseTsvLine(line);
       counts.set(word!, Number(n));
     }
   }

@@ -2,6 +2,7 @@
 // TSV parts, and a small job config to vary per test.
 import assert from 'node:assert/strict';
 import type { JobRuntimeConfig } from '../src/runtime/contract';
+import { parseTsvLine } from '../src/runtime/tsv';
 
 /** The reference word count the fixtures' `wordcount` module computes, done the plain way. */
 export function referenceWordCount(text: string): Map<string, number> {
@@ -18,7 +19,7 @@ export function tsvCounts(parts: string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const part of parts) {
     for (const line of part.split('\n').filter(Boolean)) {
-      const [k, v] = line.split('\t');
+      const [k, v] = parseTsvLine(line);
       assert.ok(!counts.has(k!), `key ${k} appears in two parts`);
       counts.set(k!, Number(v));
     }

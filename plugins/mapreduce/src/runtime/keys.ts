@@ -1,5 +1,6 @@
 // Keys and values between the phases: canonical JSON encoding of keys, the stable partition hash,
 // the deterministic key order inside a part, and the output line formats.
+import { escapeTsvField } from './tsv';
 
 const PLAIN_DATA =
   'a key must be JSON-serializable plain data (a string, number, boolean, null, array or plain object)';
@@ -91,7 +92,10 @@ export function compareKeys(encA: string, keyA: unknown, encB: string, keyB: unk
   return encA < encB ? -1 : encA > encB ? 1 : 0;
 }
 
-/** One line of a part: TSV `key<TAB>value` (strings as they are, anything else as JSON) or JSONL `[key, value]`. */
+/**
+ * One line of a part: TSV `key<TAB>value` (strings as they are, anything else as JSON; each field escaped by
+ * `escapeTsvField`) or JSONL `[key, value]`.
+ */
 export function formatOutputLine(
   key: unknown,
   value: unknown,
@@ -101,7 +105,7 @@ export function formatOutputLine(
   if (format === 'jsonl') return `[${encodedKey ?? encodeKey(key)},${encodeValue(value)}]\n`;
   const k = typeof key === 'string' ? key : (encodedKey ?? encodeKey(key));
   const v = typeof value === 'string' ? value : encodeValue(value);
-  return `${k}\t${v}\n`;
+  return `${escapeTsvField(k)}\t${escapeTsvField(v)}\n`;
 }
 
 /** Part object names: `part-00000`. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { FilePartitionSink, runMapTask, type PartitionSink } from '../../src/runtime/map-task';
 import { encodeKey, encodeValue } from '../../src/runtime/keys';
 import { runReduceTask } from '../../src/runtime/reduce-task';
+import { parseTsvLine } from '../../src/runtime/tsv';
 import { planSplits } from '../../src/runtime/splits';
 import type { Mapper, Reducer } from '../../src/runtime/types';
 
@@ -132,6 +133,22 @@ describe('map and reduce tasks', () => {
     );
   });
 
+  test('keys and values holding tabs, newlines and backslashes come out of a TSV part one line per key', async () => {
+    const records = [
+      { k: 'tab\there', v: 'two\nlines' },
+      { k: 'new\nline', v: 'cr\r\n' },
+      { k: 'back\\slash\\n', v: 'tab\t' },
+      { k: 'plain', v: 'plain' },
+    ];
+    const jsonl = records.map((r) => JSON.stringify(r)).join('\n');
+    const map: Mapper<string, string, { k: string; v: string }> = (record, emit) => emit(record.k, record.v);
+    const first: Reducer<string, string> = (_k, values) => values[0]!;
+    const sink = await mapAll(jsonl, map as Mapper<unknown, unknown, never>, { records: 'jsonl' });
+    const { lines } = await reduceAll(sink, first as Reducer<unknown, unknown, unknown>, 'tsv');
+    assert.equal(lines.length, records.length);
+    assert.deepEqual(lines.map((l) => parseTsvLine(l)).sort(), records.map((r) => [r.k, r.v]).sort());
+  });
+
   test('a combiner returning objects (not numbers) still combines correctly', async () => {
     const map: Mapper<string, { n: number }> = (record, emit) => {
       for (const w of record.split(' ').filter(Boolean)) emit(w, { n: 1 });
@@ -156,7 +173,7 @@ describe('map and reduce tasks', () => {
     const sink = await mapAll(many, map as Mapper<unknown, unknown, never>, { maxBufferedValues: 100 });
     const { lines, spills } = await reduceAll(sink, sum as Reducer<unknown, unknown, unknown>, 'tsv', 4096);
     assert.ok(spills > 3, `spilled ${spills} runs`);
-    assert.deepEqual(new Map(lines.map((l) => [l.split('\t')[0]!, Number(l.split('\t')[1])])), expected);
+    assert.deepEqual(new Map(lines.map((l) => parseTsvLine(l)).map(([k, v]) => [k!, Number(v)])), expected);
   });
 
   test('keys are sorted within each part', async () => {
@@ -168,7 +185,7 @@ describe('map and reduce tasks', () => {
     );
     const { lines } = await reduceAll(sink, sum as Reducer<unknown, unknown, unknown>, 'tsv', 64);
     assert.deepEqual(
-      lines.map((l) => l.split('\t')[0]),
+      lines.map((l) => parseTsvLine(l)[0]),
       ['a', 'b', 'c', 'd', 'y', 'z'],
     );
   });
