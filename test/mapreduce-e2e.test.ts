@@ -240,6 +240,60 @@ test('objects under the output prefix and other buckets start no run', async () 
   );
 });
 
+test('malformed records are skipped, each with its reason in a JSON log line, and the good record of the same event starts its run', async () => {
+  const text = 'alpha beta\ngamma\n';
+  const key = 'texts/among bad records.txt';
+  await s3.send(new PutObjectCommand({ Bucket: 'corpus', Key: key, Body: text }));
+  const good = uploadEvent(key, Buffer.byteLength(text), '"c0ffee"', '0062E5C1A1B2C3D4E6').Records[0]!;
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (line: unknown) => logged.push(String(line));
+  let outcomes: Array<{ started: string[]; skipped: Array<{ key: string; reason: string }> }>;
+  try {
+    const coordinator = createCoordinatorHandler();
+    const events = [
+      {
+        Records: [
+          null,
+          { s3: { bucket: { name: 'corpus' }, object: { size: 5 } } },
+          { s3: { bucket: { name: 'corpus' }, object: { key: 'texts/%ZZ.txt', size: 5 } } },
+          good,
+        ],
+      },
+      null,
+    ];
+    outcomes = [];
+    for (const event of events)
+      outcomes.push((await coordinator(event as never, { awsRequestId: randomUUID() } as never)) as never);
+  } finally {
+    console.log = log;
+  }
+  await lambda.quiescent();
+  const [mixed, nothing] = outcomes;
+  assert.equal(mixed!.started.length, 1);
+  assert.deepEqual(mixed!.skipped, [
+    { key: '', reason: 'not an S3 event record' },
+    { key: '', reason: 'the record names no object key' },
+    { key: 'texts/%ZZ.txt', reason: 'the object key is not valid URL encoding' },
+  ]);
+  assert.deepEqual(nothing!.started, []);
+  assert.deepEqual(nothing!.skipped, [{ key: '', reason: 'not an S3 event (it has no Records list)' }]);
+  const skips = logged
+    .map((line) => JSON.parse(line) as { message: string; reason?: string })
+    .filter((line) => line.message === 'skipped');
+  assert.deepEqual(
+    skips.map((line) => line.reason),
+    [
+      'not an S3 event record',
+      'the record names no object key',
+      'the object key is not valid URL encoding',
+      'not an S3 event (it has no Records list)',
+    ],
+  );
+  const runId = mixed!.started[0]!;
+  assert.ok((await listKeys('results', `wordcount/${runId}/`)).includes(`wordcount/${runId}/_SUCCESS.json`));
+});
+
 test('a split that fails on every retry fails the run with _FAILED.json, no _SUCCESS.json, and keeps the intermediates', async () => {
   const poisonJob = {
     ...job,

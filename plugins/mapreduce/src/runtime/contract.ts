@@ -109,5 +109,9 @@ export interface FailedInvocationRecord {
 /** True for an on-failure destination record rather than an S3 event. */
 export function isFailedInvocationRecord(event: unknown): event is FailedInvocationRecord {
   const e = event as Partial<FailedInvocationRecord> | null;
-  return typeof e?.requestContext?.requestId === 'string' && typeof e.requestPayload === 'object';
+  return (
+    typeof e?.requestContext?.requestId === 'string' &&
+    typeof e.requestPayload === 'object' &&
+    e.requestPayload !== null
+  );
 }

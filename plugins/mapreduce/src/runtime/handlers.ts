@@ -24,6 +24,7 @@ import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys, makeRunId } from './report';
 import { isOver, type Phase, type RunStore } from './run-store';
+import { recordsOf, uploadOf } from './s3-events';
 import { countSplits, planSplits, splitAt, type SplitPlan } from './splits';
 import { planBackups } from './stragglers';
 import type { FailureReport, Mapper, Reducer } from './types';
@@ -48,19 +49,6 @@ const WATCH_MIN_SLEEP_MS = 100;
 const WATCH_MARGIN_MS = 15_000;
 /** A run still mapping this long after it started is stuck; its watcher stops rather than hand over forever. */
 const WATCH_MAX_MS = 12 * 3600 * 1000;
-
-interface S3Event {
-  Records?: S3EventRecord[];
-}
-
-interface S3EventRecord {
-  eventSource?: string;
-  eventName?: string;
-  s3?: {
-    bucket?: { name?: string };
-    object?: { key?: string; size?: number; eTag?: string; versionId?: string; sequencer?: string };
-  };
-}
 
 interface Runtime {
   job: JobRuntimeConfig;
@@ -354,12 +342,12 @@ function invocationError(role: 'coordinator' | 'mapper' | 'reducer', record: Fai
  */
 async function failUnstartedRuns(rt: Runtime, record: FailedInvocationRecord) {
   const { requestContext: request, requestPayload } = record;
-  const uploads =
-    'Records' in requestPayload && Array.isArray(requestPayload.Records) ? requestPayload.Records : [];
+  const records = recordsOf(requestPayload);
+  const uploads = 'skip' in records ? [] : records;
   const error = invocationError('coordinator', record);
   const owner = request.requestId;
   const failed: string[] = [];
-  for (const s3Record of uploads as S3EventRecord[]) {
+  for (const s3Record of uploads) {
     const upload = await runOfUpload(rt, s3Record);
     if ('skip' in upload) continue;
     const { runId, input } = upload;
@@ -422,11 +410,6 @@ function inputGone(error: unknown, input: MapTaskEvent['input']): PermanentError
   return undefined;
 }
 
-/** S3 keys in events are URL-encoded with `+` for spaces. */
-function decodeKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, ' '));
-}
-
 function isUnder(bucket: string, key: string, location: { bucket: string; prefix: string }): boolean {
   return bucket === location.bucket && key.startsWith(location.prefix);
 }
@@ -437,7 +420,7 @@ function isUnder(bucket: string, key: string, location: { bucket: string; prefix
  */
 export function createCoordinatorHandler() {
   const runtime = runtimeOnce();
-  return middy(async (event: S3Event | FailedInvocationRecord, context: LambdaContextLike) => {
+  return middy(async (event: unknown, context: LambdaContextLike) => {
     const rt = runtime();
     return isFailedInvocationRecord(event)
       ? retryFailedInvocation(rt, event)
@@ -448,42 +431,44 @@ export function createCoordinatorHandler() {
 /** The run an S3 record of the input starts: its id and pinned input, or why the record starts none. */
 async function runOfUpload(
   rt: Runtime,
-  record: S3EventRecord,
+  record: unknown,
 ): Promise<{ runId: string; input: MapTaskEvent['input'] } | { bucket: string; key: string; skip: string }> {
   const { job } = rt;
-  const bucket = record.s3?.bucket?.name ?? '';
-  const key = decodeKey(record.s3?.object?.key ?? '');
+  const upload = uploadOf(record);
+  if ('skip' in upload) return upload;
+  const { bucket, key } = upload;
   if (!isUnder(bucket, key, job.input)) return { bucket, key, skip: 'not under the job input' };
   if (isUnder(bucket, key, job.output) || isUnder(bucket, key, job.temp)) {
     return { bucket, key, skip: 'under the job output' };
   }
   if (key.endsWith('/')) return { bucket, key, skip: 'a folder marker' };
-  const object = record.s3?.object ?? {};
-  let size = object.size;
+  let size = upload.size;
   if (size === undefined) {
     const head = await rt.storage.head(bucket, key);
     if (!head) return { bucket, key, skip: 'the object no longer exists' };
     size = head.size;
   }
-  const etag = object.eTag?.replace(/"/g, '');
   const version = {
-    ...(object.versionId ? { versionId: object.versionId } : {}),
-    ...(etag ? { etag } : {}),
+    ...(upload.versionId ? { versionId: upload.versionId } : {}),
+    ...(upload.etag ? { etag: upload.etag } : {}),
   };
   return {
     runId: makeRunId({
       bucket,
       key,
       ...version,
-      ...(object.sequencer ? { sequencer: object.sequencer } : {}),
+      ...(upload.sequencer ? { sequencer: upload.sequencer } : {}),
       size,
     }),
     input: { bucket, key, size, ...version },
   };
 }
 
-/** One run per uploaded object version of the event: plans its splits and launches its first mappers. */
-async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined) {
+/**
+ * One run per uploaded object version of the event: plans its splits and launches its first mappers. A record
+ * that starts no run (malformed, or not an upload of the input) is logged with the reason and skipped.
+ */
+async function startRuns(rt: Runtime, event: unknown, owner: string | undefined) {
   const { job } = rt;
   const started: string[] = [];
   const skipped: Array<{ key: string; reason: string }> = [];
@@ -491,7 +476,12 @@ async function startRuns(rt: Runtime, event: S3Event, owner: string | undefined)
     skipped.push({ key, reason });
     log('skipped', { bucket, key, reason });
   };
-  for (const record of event.Records ?? []) {
+  const records = recordsOf(event);
+  if ('skip' in records) {
+    skip('', '', records.skip);
+    return { started, skipped };
+  }
+  for (const record of records) {
     const upload = await runOfUpload(rt, record);
     if ('skip' in upload) {
       skip(upload.bucket, upload.key, upload.skip);
