@@ -1,7 +1,16 @@
 // `sls mapreduce run --local` through the real CLI: the same word count a plain loop computes.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceWordCount, runSls, sampleText, type Framework } from '../plugins/mapreduce/test/cli';
@@ -70,6 +79,42 @@ for (const framework of ['osls', 'serverless'] as Framework[]) {
     });
   });
 }
+
+test('run --local removes the work folder a killed local run left in the temp folder, and says which and how much', async () => {
+  const temp = mkdtempSync(join(work, 'tmp-'));
+  const dead = join(temp, 'mapreduce-wordcount-killed');
+  mkdirSync(dead);
+  // The owner file of a run whose process is gone (a pid that exited), beside 3 KB of its intermediates.
+  const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
+  writeFileSync(join(dead, 'owner.json'), JSON.stringify({ pid: Number(exited.stdout), startTime: '1' }));
+  writeFileSync(join(dead, 'part-00000'), 'x'.repeat(3 * 1024 - 'owner.json'.length));
+  const run = await runSls(
+    'osls',
+    [
+      'mapreduce',
+      'run',
+      '--job',
+      'wordcount',
+      '--input',
+      input,
+      '--local',
+      '--output',
+      join(work, 'out-swept'),
+    ],
+    { cwd: FIXTURE, env: { TMPDIR: temp } },
+  );
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  assert.equal(existsSync(dead), false);
+  assert.match(
+    run.stdout + run.stderr,
+    new RegExp(
+      `Removed the work folder of 1 killed local run \\(\\d\\.\\d KB\\): ${dead.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`,
+    ),
+  );
+  assert.deepEqual(readdirSync(temp), [], 'and the run that swept leaves nothing either');
+});
 
 test('status --local lists the local runs and prints one report', async () => {
   const output = join(work, 'out-osls');

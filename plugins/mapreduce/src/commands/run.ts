@@ -46,6 +46,15 @@ function progressMessage(job: string, p: { phase: 'map' | 'reduce'; done: number
     : `${job}: reduced ${p.done}/${p.total} partitions`;
 }
 
+/** The line that says which work folders of killed local runs a run removed, and the space they held. */
+export function describeSweep(removed: Array<{ path: string; bytes: number }>): string {
+  const total = removed.reduce((n, r) => n + r.bytes, 0);
+  const what =
+    removed.length === 1 ? 'folder of 1 killed local run' : `folders of ${removed.length} killed local runs`;
+  const list = removed.map((r) => `${r.path} (${formatBytes(r.bytes)})`).join(', ');
+  return `Removed the work ${what} (${formatBytes(total)}): ${list}`;
+}
+
 async function runLocally(ctx: CommandContext, job: ResolvedJob, input: string): Promise<void> {
   if (input.startsWith('s3://')) {
     throw new ConfigError('--input', 'with --local the input is a local file', 'drop --local to run on AWS');
@@ -76,6 +85,7 @@ async function runLocally(ctx: CommandContext, job: ResolvedJob, input: string):
       outputDir,
       ...(workers ? { workers } : {}),
       onProgress: (p) => progress.update(progressMessage(job.name, p)),
+      onSweep: (removed) => ctx.utils.log.notice(describeSweep(removed)),
     });
   } finally {
     progress.remove();

@@ -1,15 +1,6 @@
 // `runLocal`: a whole MapReduce run on this machine: the coordinator's plan, map and reduce tasks on worker
 // threads (the same task code as the Lambda handlers), a local run store, and an atomic publish of the result.
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
@@ -23,6 +14,7 @@ import { planBackups } from '../runtime/stragglers';
 import type { FailureReport, PartitionStats, RunReport, SplitStats } from '../runtime/types';
 import { bundleWorker } from './bundle-worker';
 import type { LocalMapTask, LocalReduceTask, LocalTask } from './tasks';
+import { createWorkFolder, keepWorkFolder, sweepWorkFolders, type SweptFolder } from './work-folders';
 
 export interface ModuleRef {
   file: string;
@@ -40,6 +32,8 @@ export interface RunLocalOptions {
   onProgress?: (p: { phase: 'map' | 'reduce'; done: number; total: number }) => void;
   /** Scratch space for the bundle, intermediates and spills; default the OS temp folder. */
   workDir?: string;
+  /** Told the work folders of killed runs that this run removed before starting (only when there were some). */
+  onSweep?: (removed: SweptFolder[]) => void;
 }
 
 export interface RunLocalResult {
@@ -176,7 +170,11 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
   const finalDir = join(outputDir, runId);
   const runInput = { bucket: '', key: input, size };
 
-  const work = mkdtempSync(join(options.workDir ?? tmpdir(), `mapreduce-${job.name}-`));
+  // A run killed before its `finally` left its folder behind: the next run removes it (see work-folders.ts).
+  const scratch = options.workDir ?? tmpdir();
+  const swept = sweepWorkFolders(scratch);
+  if (swept.length) options.onSweep?.(swept);
+  const work = createWorkFolder(scratch, job.name);
   const mapRoot = join(work, 'temp', runId, 'map');
   const staging = join(work, 'staging');
   mkdirSync(staging, { recursive: true });
@@ -322,6 +320,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     await pool.close();
     // A failed run keeps its intermediates (the error names the folder); anything else leaves nothing behind.
     if (succeeded || !started) rmSync(work, { recursive: true, force: true });
+    else keepWorkFolder(work);
   }
 
   async function failRun(error: unknown, phase: 'map' | 'reduce'): Promise<Error> {
