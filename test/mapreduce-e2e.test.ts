@@ -261,6 +261,8 @@ test('malformed records are skipped, each with its reason in a JSON log line, an
         ],
       },
       null,
+      // Shaped like Lambda's failure record, but with no payload to retry.
+      { requestContext: { requestId: 'r-1', condition: 'RetriesExhausted' }, requestPayload: null },
     ];
     outcomes = [];
     for (const event of events)
@@ -269,7 +271,7 @@ test('malformed records are skipped, each with its reason in a JSON log line, an
     console.log = log;
   }
   await lambda.quiescent();
-  const [mixed, nothing] = outcomes;
+  const [mixed, nothing, noPayload] = outcomes;
   assert.equal(mixed!.started.length, 1);
   assert.deepEqual(mixed!.skipped, [
     { key: '', reason: 'not an S3 event record' },
@@ -278,6 +280,7 @@ test('malformed records are skipped, each with its reason in a JSON log line, an
   ]);
   assert.deepEqual(nothing!.started, []);
   assert.deepEqual(nothing!.skipped, [{ key: '', reason: 'not an S3 event (it has no Records list)' }]);
+  assert.deepEqual(noPayload, nothing);
   const skips = logged
     .map((line) => JSON.parse(line) as { message: string; reason?: string })
     .filter((line) => line.message === 'skipped');
@@ -287,6 +290,7 @@ test('malformed records are skipped, each with its reason in a JSON log line, an
       'not an S3 event record',
       'the record names no object key',
       'the object key is not valid URL encoding',
+      'not an S3 event (it has no Records list)',
       'not an S3 event (it has no Records list)',
     ],
   );
