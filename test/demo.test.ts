@@ -2,10 +2,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../plugins/mapreduce/test/cli';
 
+// The first test file to run may be this one: on a fresh clone nothing has made .tmp yet.
+mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
 const dir = mkdtempSync(join(REPO_ROOT, '.tmp', 'demo-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
