@@ -133,6 +133,18 @@ describe('validateTemplate', () => {
     );
   });
 
+  test('fails a whole number outside the allowed values the specification lists (a log retention of 8 days)', () => {
+    const logs = (days: unknown) =>
+      template({ Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: days } } });
+    assertFails(logs(8), 'Resources.Logs.Properties.RetentionInDays: 8 is not one of 1, 3, 5, 7, 14, 30,');
+    assertFails(
+      logs('8'),
+      'Resources.Logs.Properties.RetentionInDays: "8" is not one of 1, 3, 5, 7, 14, 30,',
+    );
+    validateTemplate(logs(30));
+    validateTemplate(logs('1096'));
+  });
+
   test('fails a missing required property', () => {
     assertFails(
       template({

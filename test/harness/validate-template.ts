@@ -291,6 +291,12 @@ class TemplateChecker {
           );
         else if (type.type === 'integer' && !Number.isInteger(Number(value)))
           this.problem(path, `expected an integer, got ${String(value)}`);
+        else if (
+          type.type === 'integer' &&
+          type.allowedValues?.length &&
+          !type.allowedValues.includes(Number(value))
+        )
+          this.problem(path, `${JSON.stringify(value)} is not one of ${type.allowedValues.join(', ')}`);
         return;
       }
       case 'boolean':
