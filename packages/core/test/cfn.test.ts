@@ -9,15 +9,20 @@ import {
   batchComputeEnvironment,
   batchJobDefinition,
   batchJobQueue,
+  DEFAULT_LOG_RETENTION_DAYS,
   dynamoTable,
   getAtt,
   iamInstanceProfile,
   iamPolicy,
   iamRole,
+  inVpc,
   lambdaPermission,
+  LOG_RETENTION_DAYS,
+  logRetentionInDays,
   listStatement,
   mergeStatements,
   ref,
+  s3ObjectStatement,
   s3Bucket,
   s3BucketPolicy,
   s3DeleteStatements,
@@ -404,5 +409,38 @@ describe('API Gateway builders', () => {
     const integration = dig(method, 'Properties', 'Integration');
     assert.equal(dig(integration, 'Type'), 'AWS_PROXY');
     assert.deepEqual(dig(integration, 'Uri', 'Fn::Sub', 1), { Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } });
+  });
+});
+
+describe('object key patterns, VPC and log retention', () => {
+  test('s3ObjectStatement grants one kind of access on exact key patterns', () => {
+    assert.deepEqual(s3ObjectStatement('write', 'out-bucket', ['res/*/_FAILED.json', 'res/*/part-*']), {
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: [
+        { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::out-bucket/res/*/_FAILED.json' },
+        { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::out-bucket/res/*/part-*' },
+      ],
+    });
+  });
+
+  test('inVpc reads the VpcConfig the framework compiled, not the configuration', () => {
+    const template = {
+      Resources: {
+        InLambdaFunction: { Type: 'AWS::Lambda::Function', Properties: { VpcConfig: { SubnetIds: ['s'] } } },
+        OutLambdaFunction: { Type: 'AWS::Lambda::Function', Properties: {} },
+      },
+    };
+    assert.equal(inVpc(template, 'InLambdaFunction'), true);
+    assert.equal(inVpc(template, 'OutLambdaFunction'), false);
+    assert.equal(inVpc(template, 'MissingLambdaFunction'), false);
+  });
+
+  test('a function keeps its logs for its own retention, else the provider’s, else 30 days', () => {
+    assert.equal(logRetentionInDays(7, 90), 7);
+    assert.equal(logRetentionInDays(undefined, 90), 90);
+    assert.equal(logRetentionInDays(undefined, undefined), 30);
+    assert.equal(DEFAULT_LOG_RETENTION_DAYS, 30);
+    assert.ok(LOG_RETENTION_DAYS.includes(1096) && !LOG_RETENTION_DAYS.includes(8 as never));
   });
 });

@@ -1,5 +1,5 @@
 // IAM policy statements scoped to ARNs: least privilege from the names in the config, never `*` when a name is known.
-import type { CfnValue } from './types';
+import type { CfnTemplate, CfnValue } from './types';
 
 export interface PolicyStatement {
   Effect: 'Allow' | 'Deny';
@@ -12,6 +12,10 @@ const partition = '${AWS::Partition}';
 
 export const arn = {
   bucket: (bucket: string): CfnValue => ({ 'Fn::Sub': `arn:${partition}:s3:::${bucket}` }),
+  /** Objects whose keys match `keyPattern`, where `*` stands for any characters, `/` included. */
+  object: (bucket: string, keyPattern: string): CfnValue => ({
+    'Fn::Sub': `arn:${partition}:s3:::${bucket}/${keyPattern}`,
+  }),
   /** Objects under a prefix (`''` = the whole bucket). */
   objects: (bucket: string, prefix = ''): CfnValue => ({
     'Fn::Sub': `arn:${partition}:s3:::${bucket}/${prefix.replace(/^\/+/, '')}${prefix && !prefix.endsWith('/') ? '/' : ''}*`,
@@ -32,29 +36,41 @@ export const arn = {
   }),
 };
 
+/** The actions each kind of object access takes (HeadObject is authorised as GetObject). */
+export const S3_OBJECT_ACTIONS = {
+  read: ['s3:GetObject', 's3:GetObjectVersion'],
+  write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+  delete: ['s3:DeleteObject'],
+} as const;
+
+/** One kind of access to the objects whose keys match `keyPatterns` (see `arn.object`). */
+export function s3ObjectStatement(
+  access: keyof typeof S3_OBJECT_ACTIONS,
+  bucket: string,
+  keyPatterns: string[],
+): PolicyStatement {
+  return {
+    Effect: 'Allow',
+    Action: [...S3_OBJECT_ACTIONS[access]],
+    Resource: keyPatterns.map((pattern) => arn.object(bucket, pattern)),
+  };
+}
+
 export function s3ReadStatements(bucket: string, prefix = ''): PolicyStatement[] {
   return [
-    {
-      Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:GetObjectVersion'],
-      Resource: [arn.objects(bucket, prefix)],
-    },
+    { Effect: 'Allow', Action: [...S3_OBJECT_ACTIONS.read], Resource: [arn.objects(bucket, prefix)] },
     listStatement(bucket, prefix),
   ];
 }
 
 export function s3WriteStatements(bucket: string, prefix = ''): PolicyStatement[] {
-  return [
-    {
-      Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      Resource: [arn.objects(bucket, prefix)],
-    },
-  ];
+  return [{ Effect: 'Allow', Action: [...S3_OBJECT_ACTIONS.write], Resource: [arn.objects(bucket, prefix)] }];
 }
 
 export function s3DeleteStatements(bucket: string, prefix = ''): PolicyStatement[] {
-  return [{ Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: [arn.objects(bucket, prefix)] }];
+  return [
+    { Effect: 'Allow', Action: [...S3_OBJECT_ACTIONS.delete], Resource: [arn.objects(bucket, prefix)] },
+  ];
 }
 
 /** ListBucket is granted on the bucket, narrowed to the prefix with the `s3:prefix` condition. */
@@ -88,4 +104,20 @@ export function mergeStatements(statements: PolicyStatement[]): PolicyStatement[
     existing.Resource = current;
   }
   return [...merged.values()];
+}
+
+/** The managed policy a function needs to reach a VPC (its network interfaces), as the framework's own role gets it. */
+export const VPC_ACCESS_POLICY: CfnValue = {
+  'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+};
+
+/**
+ * Whether the framework attached a compiled function to a VPC. Read from the template, after the framework
+ * compiled its functions: it alone decides (function-level `vpc`, else `provider.vpc`, none when either lacks
+ * subnets or security groups, or `vpc: null`), and while compiling it sets `provider.vpc` and every function's
+ * `vpc` to `{}`, so the configuration no longer tells.
+ */
+export function inVpc(template: CfnTemplate, functionLogicalId: string): boolean {
+  const properties = template.Resources[functionLogicalId]?.Properties as { VpcConfig?: unknown } | undefined;
+  return properties?.VpcConfig !== undefined;
 }

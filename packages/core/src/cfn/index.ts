@@ -2,3 +2,4 @@ export * from './types';
 export * from './naming';
 export * from './iam';
 export * from './resources';
+export * from './logs';

@@ -14,6 +14,8 @@ export interface ServerlessFunctionConfig {
   maximumRetryAttempts?: number;
   /** Where Lambda sends records of asynchronous invocations: a function key of this service, or an ARN. */
   destinations?: { onSuccess?: string; onFailure?: string };
+  /** Days the function's log group keeps its logs (the framework writes it into the `AWS::Logs::LogGroup`). */
+  logRetentionInDays?: number;
   [key: string]: unknown;
 }
 
