@@ -173,6 +173,26 @@ describe('SCAR FDL import', () => {
     );
   });
 
+  test('takes a log retention CloudWatch offers, and refuses one it does not, naming the path', () => {
+    const withRetention = (days: unknown) => ({
+      functions: {
+        aws: [
+          {
+            lambda: { name: 'f', container: { image: 'alpine' } },
+            cloudwatch: { log_retention_policy_in_days: days },
+          },
+        ],
+      },
+    });
+    const { functions } = importScarFdl(withRetention(60), { file: 'scar.yaml' });
+    assert.equal(functions[0]?.logRetentionInDays, 60);
+    const error = importError(() => importScarFdl(withRetention(45), { file: 'scar.yaml' }));
+    assert.match(
+      error.message,
+      /functions\.aws\[0\]\.cloudwatch\.log_retention_policy_in_days: 45 is not a retention CloudWatch offers \(1, 3, 5, 7, 14, 30, .*, 3653 days\)/,
+    );
+  });
+
   test('maps environment.Variables: the container ones to the script, the lambda ones to the function', () => {
     const { functions } = importScarFdl(
       {

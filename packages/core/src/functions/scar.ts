@@ -1,6 +1,7 @@
 // Imports SCAR's Function Definition Language (`functions.aws[].lambda`, `storage_providers`, the legacy
 // `image:` layout) into the shared function model. What we cannot honour is reported, never dropped silently.
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { LOG_RETENTION_DAYS } from '../cfn/logs';
 import { ConfigError } from '../errors';
 import type { BatchResources, ExecutionMode, FunctionDefinition, StorageBinding } from './model';
 
@@ -341,8 +342,12 @@ function importCloudwatch(
   }
   for (const [key, v] of Object.entries(value)) {
     if (key === 'log_retention_policy_in_days') {
-      if (typeof v === 'number' && Number.isInteger(v) && v > 0) fn.logRetentionInDays = v;
-      else problems.add(`${path}.${key}`, 'must be a number of days');
+      if ((LOG_RETENTION_DAYS as readonly unknown[]).includes(v)) fn.logRetentionInDays = v as number;
+      else
+        problems.add(
+          `${path}.${key}`,
+          `${JSON.stringify(v)} is not a retention CloudWatch offers (${LOG_RETENTION_DAYS.join(', ')} days)`,
+        );
     } else if (key === 'boto_profile' || key === 'region') notices.push(`${path}.${key}: ignored`);
     else problems.add(`${path}.${key}`, 'not supported (cloudwatch takes log_retention_policy_in_days)');
   }
