@@ -47,7 +47,8 @@ for (const framework of frameworks) {
         assert.equal(fn.Properties.FunctionName, `mr-fixture-dev-wordcount-mr-${role}`);
         assert.equal(fn.Properties.Handler, 'index.handler');
         assert.equal(fn.Properties.Runtime, 'nodejs20.x');
-        assert.deepEqual(fn.Properties.Role, { 'Fn::GetAtt': ['WordcountMapreduceRole', 'Arn'] });
+        const ownRole = `WordcountMapreduce${role.charAt(0).toUpperCase()}${role.slice(1)}Role`;
+        assert.deepEqual(fn.Properties.Role, { 'Fn::GetAtt': [ownRole, 'Arn'] });
         assert.match(fn.Properties.Code.S3Key, new RegExp(`/wordcount-${role}\\.zip$`));
         const env = fn.Properties.Environment.Variables;
         assert.deepEqual(env.MAPREDUCE_TABLE, { Ref: 'WordcountMapreduceRunTable' });
@@ -156,32 +157,41 @@ for (const framework of frameworks) {
       assert.equal(resource(template, 'MeansMapreduceRunTable').Type, 'AWS::DynamoDB::Table');
     });
 
-    test('scopes the job role to its buckets/prefixes, its functions and its table, with no * resource', () => {
-      const statements = roleStatements(template, 'WordcountMapreduceRole');
-      const text = JSON.stringify(statements);
-      assert.doesNotMatch(text, /"\*"|:::\*"|function:\*/);
-      const on = (action: string) =>
-        statements.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
-      assert.deepEqual(on('s3:GetObject'), [
-        sub('arn:${AWS::Partition}:s3:::corpus-bucket/texts/*'),
-        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/*'),
-      ]);
-      assert.deepEqual(on('s3:DeleteObject'), [
-        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*'),
-      ]);
-      assert.deepEqual(on('lambda:InvokeFunction'), [
+    test('scopes each role to its own prefixes, the functions it invokes and its table, with no * resource', () => {
+      const roles = ['Coordinator', 'Mapper', 'Reducer'].map((r) => `WordcountMapreduce${r}Role`);
+      const on = (roleId: string, action: string) =>
+        roleStatements(template, roleId)
+          .filter((s) => s.Action.includes(action))
+          .flatMap((s) => s.Resource);
+      for (const roleId of roles) {
+        const text = JSON.stringify(roleStatements(template, roleId));
+        assert.doesNotMatch(text, /"\*"|:::\*"|function:\*/, roleId);
+        assert.ok(!text.includes('measurements-bucket'), 'one job cannot touch another job’s buckets');
+        assert.deepEqual(on(roleId, 'dynamodb:PutItem'), [
+          { 'Fn::GetAtt': ['WordcountMapreduceRunTable', 'Arn'] },
+        ]);
+        assert.equal(
+          resource(template, roleId).Properties.ManagedPolicyArns,
+          undefined,
+          `${roleId}: no VPC here`,
+        );
+      }
+      const [coordinator, mapper, reducer] = roles as [string, string, string];
+      const fn = (role: string) =>
         sub(
-          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-coordinator',
-        ),
-        sub(
-          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-mapper',
-        ),
-        sub(
-          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-reducer',
-        ),
+          `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:mr-fixture-dev-wordcount-mr-${role}`,
+        );
+      assert.deepEqual(on(coordinator, 'lambda:InvokeFunction'), [fn('mapper'), fn('reducer')]);
+      assert.deepEqual(on(mapper, 'lambda:InvokeFunction'), [fn('mapper'), fn('reducer'), fn('coordinator')]);
+      assert.deepEqual(on(reducer, 'lambda:InvokeFunction'), [fn('reducer'), fn('coordinator')]);
+      assert.deepEqual(on(mapper, 's3:GetObject'), [sub('arn:${AWS::Partition}:s3:::corpus-bucket/texts/*')]);
+      assert.deepEqual(on(mapper, 's3:PutObject'), [
+        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*/map/*'),
+        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/*/_FAILED.json'),
       ]);
-      assert.deepEqual(on('dynamodb:PutItem'), [{ 'Fn::GetAtt': ['WordcountMapreduceRunTable', 'Arn'] }]);
-      assert.ok(!text.includes('measurements-bucket'), 'one job cannot touch another job’s buckets');
+      assert.deepEqual(on(reducer, 's3:DeleteObject'), [
+        sub('arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*/map/*'),
+      ]);
     });
   });
 }

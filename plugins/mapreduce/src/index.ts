@@ -1,8 +1,10 @@
 // The @serverless-continuum/mapreduce plugin class: schema, commands and hooks; the work is in compile/ and commands/.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { inVpc } from '@serverless-continuum/core/cfn';
 import {
   addInfoSection,
+  compiledTemplate,
   defineCustomProperty,
   mergeResources,
   pluginUtils,
@@ -17,6 +19,7 @@ import {
 } from '@serverless-continuum/core/serverless';
 import { checkPublishedTriggers, publishTriggerUnits } from '@serverless-continuum/core/functions';
 import {
+  ROLES,
   mapreduceSchema,
   resolveJobs,
   type MapreduceConfig,
@@ -32,7 +35,7 @@ import {
   recursiveLoopAllowed,
   triggerUnit,
 } from './compile';
-import type { ServiceContext } from './compile/names';
+import { functionLogicalId, type ServiceContext } from './compile/names';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/context';
 import type { JobRuntimeConfig } from './runtime/contract';
@@ -111,7 +114,6 @@ class MapreducePlugin {
             `custom.mapreduce.${job.name}.input`,
           ),
           existingFunctions: Object.keys(service.functions),
-        },
         job,
       );
       Object.assign(service.functions, functions);
@@ -144,17 +146,19 @@ class MapreducePlugin {
     }
   }
 
+  /** After the framework compiled the functions: it has decided which of them are in a VPC. */
   private addResources(): void {
     const provider = this.serverless.service.provider;
     const boundary =
       (provider.iam?.role as { permissionsBoundary?: unknown } | undefined)?.permissionsBoundary ??
       provider.rolePermissionsBoundary;
-    const ctx = {
-      ...this.serviceContext(),
-      vpc: Boolean(provider.vpc),
-      ...(boundary !== undefined ? { permissionsBoundary: boundary } : {}),
-    };
+    const template = compiledTemplate(this.serverless);
     for (const job of this.jobs()) {
+      const ctx = {
+        ...this.serviceContext(),
+        vpcRoles: new Set(ROLES.filter((role) => inVpc(template, functionLogicalId(job.name, role)))),
+        ...(boundary !== undefined ? { permissionsBoundary: boundary } : {}),
+      };
       mergeResources(this.serverless, 'mapreduce', compileResources(ctx, job));
       for (const key of recursiveLoopAllowed(job))
         setFunctionProperties(this.serverless, key, { RecursiveLoop: 'Allow' });

@@ -6,7 +6,7 @@ import {
   compileFunctions,
   compileResources,
   inputBucketCreatedHere,
-  jobStatements,
+  roleStatements,
   roleEntry,
 } from '../src/compile';
 import { serviceWith, WORDCOUNT_MODULE } from './service-dir';
@@ -41,7 +41,7 @@ describe('compileFunctions', () => {
     assert.equal(mapper.runtime, 'nodejs20.x');
     assert.equal(mapper.memorySize, 1769);
     assert.equal(mapper.timeout, 300);
-    assert.equal(mapper.role, 'WordcountMapreduceRole');
+    assert.equal(mapper.role, 'WordcountMapreduceMapperRole');
     assert.deepEqual(mapper.package, {
       individually: true,
       artifact: '.serverless/mapreduce/wordcount-mapper.zip',
@@ -124,79 +124,170 @@ describe('compileResources', () => {
     });
   });
 
-  test('gives the role the ENI policy in a VPC and the service permissions boundary', () => {
-    const role = compileResources(
-      { ...ctx, vpc: true, permissionsBoundary: 'arn:aws:iam::123456789012:policy/boundary' },
+  test('gives each role the ENI policy only when the framework put its function in a VPC, and the service permissions boundary', () => {
+    const inVpc = compileResources(
+      {
+        ...ctx,
+        vpcRoles: new Set(['mapper'] as const),
+        permissionsBoundary: 'arn:aws:iam::123456789012:policy/boundary',
+      },
       job,
-    ).WordcountMapreduceRole!.Properties!;
-    assert.deepEqual(role.ManagedPolicyArns, [
+    );
+    assert.deepEqual(inVpc.WordcountMapreduceMapperRole!.Properties!.ManagedPolicyArns, [
       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' },
     ]);
-    assert.equal(role.PermissionsBoundary, 'arn:aws:iam::123456789012:policy/boundary');
-    assert.equal(resources.WordcountMapreduceRole!.Properties!.PermissionsBoundary, undefined);
+    for (const id of ['WordcountMapreduceCoordinatorRole', 'WordcountMapreduceReducerRole']) {
+      assert.equal(inVpc[id]!.Properties!.ManagedPolicyArns, undefined, id);
+      assert.equal(inVpc[id]!.Properties!.PermissionsBoundary, 'arn:aws:iam::123456789012:policy/boundary');
+    }
+    for (const id of Object.keys(resources).filter((id) => id.endsWith('Role'))) {
+      assert.equal(resources[id]!.Properties!.ManagedPolicyArns, undefined, id);
+      assert.equal(resources[id]!.Properties!.PermissionsBoundary, undefined, id);
+    }
   });
 
-  test('a temp location outside the output gets its own read and write grants', () => {
+  test('gives each function its own role, and each function runs with it', () => {
+    assert.deepEqual(
+      Object.keys(resources).filter((id) => resources[id]!.Type === 'AWS::IAM::Role'),
+      ['WordcountMapreduceCoordinatorRole', 'WordcountMapreduceMapperRole', 'WordcountMapreduceReducerRole'],
+    );
+    const functions = compileFunctions(functionsCtx, job);
+    assert.equal(functions['wordcount-mr-coordinator']!.role, 'WordcountMapreduceCoordinatorRole');
+    assert.equal(functions['wordcount-mr-mapper']!.role, 'WordcountMapreduceMapperRole');
+    assert.equal(functions['wordcount-mr-reducer']!.role, 'WordcountMapreduceReducerRole');
+  });
+});
+
+describe('roleStatements', () => {
+  const s3 = (path: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${path}` });
+  const fn = (role: string) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:svc-dev-wordcount-mr-${role}`,
+  });
+  const logs = (role: string) => ({
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: [
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/svc-dev-wordcount-mr-${role}:*`,
+      },
+    ],
+  });
+  const read = ['s3:GetObject', 's3:GetObjectVersion'];
+  const write = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+  const table = [{ 'Fn::GetAtt': ['WordcountMapreduceRunTable', 'Arn'] }];
+
+  test('the coordinator reads the input, fails runs, starts mappers and reducers, and creates and moves runs', () => {
+    assert.deepEqual(roleStatements(ctx, job, 'coordinator'), [
+      logs('coordinator'),
+      { Effect: 'Allow', Action: read, Resource: [s3('corpus-bucket/texts/*')] },
+      { Effect: 'Allow', Action: write, Resource: [s3('results-bucket/wordcount/*/_FAILED.json')] },
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [fn('mapper'), fn('reducer')] },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: table,
+      },
+    ]);
+  });
+
+  test('the mapper reads the input and writes intermediates and _FAILED.json, never a part or _SUCCESS.json', () => {
+    assert.deepEqual(roleStatements(ctx, job, 'mapper'), [
+      logs('mapper'),
+      { Effect: 'Allow', Action: read, Resource: [s3('corpus-bucket/texts/*')] },
+      {
+        Effect: 'Allow',
+        Action: write,
+        Resource: [
+          s3('results-bucket/wordcount/_temporary/*/map/*'),
+          s3('results-bucket/wordcount/*/_FAILED.json'),
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject'],
+        Resource: [s3('results-bucket/wordcount/_temporary/*/map/*')],
+      },
+      // The coordinator only as the mapper's on-failure destination: Lambda delivers the record with this role.
+      {
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: [fn('mapper'), fn('reducer'), fn('coordinator')],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Resource: table,
+      },
+    ]);
+  });
+
+  test('the reducer reads intermediates, writes parts and the markers, cleans up, and never reads the input', () => {
+    assert.deepEqual(roleStatements(ctx, job, 'reducer'), [
+      logs('reducer'),
+      {
+        Effect: 'Allow',
+        Action: read,
+        Resource: [
+          s3('results-bucket/wordcount/_temporary/*/map/*'),
+          s3('results-bucket/wordcount/*/part-*'),
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: write,
+        Resource: [
+          s3('results-bucket/wordcount/*/part-*'),
+          s3('results-bucket/wordcount/*/_SUCCESS.json'),
+          s3('results-bucket/wordcount/*/_FAILED.json'),
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [s3('results-bucket')],
+        Condition: { StringLike: { 's3:prefix': ['wordcount/_temporary/*', 'wordcount/_temporary'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject'],
+        Resource: [s3('results-bucket/wordcount/_temporary/*/map/*')],
+      },
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [fn('reducer'), fn('coordinator')] },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Resource: table,
+      },
+    ]);
+  });
+
+  test('a temp location outside the output is where intermediates are written, read and deleted', () => {
     const elsewhere = {
       ...job,
       runtime: { ...job.runtime, temp: { bucket: 'scratch-bucket', prefix: 'mr/' } },
     };
-    const statements = jobStatements(ctx, elsewhere);
-    const writes = statements
-      .filter((s) => s.Action.includes('s3:PutObject'))
-      .flatMap((s) => [s.Resource].flat());
-    assert.deepEqual(writes, [
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::scratch-bucket/mr/*' },
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/*' },
+    const on = (role: 'mapper' | 'reducer', action: string) =>
+      roleStatements(ctx, elsewhere, role)
+        .filter((s) => s.Action.includes(action))
+        .flatMap((s) => [s.Resource].flat());
+    assert.deepEqual(on('mapper', 's3:PutObject'), [
+      s3('scratch-bucket/mr/*/map/*'),
+      s3('results-bucket/wordcount/*/_FAILED.json'),
     ]);
+    assert.deepEqual(on('reducer', 's3:GetObject'), [
+      s3('scratch-bucket/mr/*/map/*'),
+      s3('results-bucket/wordcount/*/part-*'),
+    ]);
+    assert.deepEqual(on('reducer', 's3:DeleteObject'), [s3('scratch-bucket/mr/*/map/*')]);
   });
 
-  test('gives the job role no wildcard resource', () => {
-    const text = JSON.stringify(jobStatements(ctx, job));
-    assert.doesNotMatch(text, /"\*"/);
-    assert.doesNotMatch(text, /:::\*/);
-    assert.doesNotMatch(text, /function:\*/);
-  });
-
-  test('scopes S3 to the input, temp and output prefixes', () => {
-    const statements = jobStatements(ctx, job);
-    const resourcesFor = (action: string) =>
-      statements.filter((s) => s.Action.includes(action)).flatMap((s) => [s.Resource].flat());
-    assert.deepEqual(resourcesFor('s3:GetObject'), [
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::corpus-bucket/texts/*' },
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/*' },
-    ]);
-    assert.deepEqual(resourcesFor('s3:PutObject'), [
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/*' },
-    ]);
-    assert.deepEqual(resourcesFor('s3:DeleteObject'), [
-      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::results-bucket/wordcount/_temporary/*' },
-    ]);
-    const inputList = statements.find(
-      (s) => s.Action.includes('s3:ListBucket') && JSON.stringify(s.Resource).includes('corpus-bucket'),
-    );
-    assert.deepEqual(inputList?.Condition, { StringLike: { 's3:prefix': ['texts/*', 'texts'] } });
-  });
-
-  test('lets the job invoke only its own three functions, and use only its own table', () => {
-    const statements = jobStatements(ctx, job);
-    assert.deepEqual(statements.find((s) => s.Action.includes('lambda:InvokeFunction'))?.Resource, [
-      {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-dev-wordcount-mr-coordinator',
-      },
-      {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-dev-wordcount-mr-mapper',
-      },
-      {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-dev-wordcount-mr-reducer',
-      },
-    ]);
-    assert.deepEqual(statements.find((s) => s.Action.includes('dynamodb:UpdateItem'))?.Resource, [
-      { 'Fn::GetAtt': ['WordcountMapreduceRunTable', 'Arn'] },
-    ]);
+  test('gives no role a wildcard resource', () => {
+    for (const role of ['coordinator', 'mapper', 'reducer'] as const) {
+      const text = JSON.stringify(roleStatements(ctx, job, role));
+      assert.doesNotMatch(text, /"\*"/, role);
+      assert.doesNotMatch(text, /:::\*/, role);
+      assert.doesNotMatch(text, /function:\*/, role);
+    }
   });
 });
 

@@ -102,7 +102,7 @@ export function compileFunctions(
       runtime: ctx.runtime,
       memorySize: job.roles[role].memorySize,
       timeout: job.roles[role].timeout,
-      role: roleLogicalId(job.name),
+      role: roleLogicalId(job.name, role),
       environment: environment(ctx, job),
       events: role === 'coordinator' ? [inputTrigger(job, ctx.inputBucketCreatedHere)] : [],
       ...failureHandling(job, role),

@@ -1,63 +1,110 @@
-// Least-privilege statements for one job's role: only its buckets/prefixes, its own functions, its run table, its log groups.
+// Least-privilege statements for each of a job's three roles: exactly the objects, functions, table actions and
+// log group that role's handler uses (runtime/handlers.ts; the README's "How a run works" tells the protocol).
 import {
   arn,
+  listStatement,
   mergeStatements,
-  s3DeleteStatements,
-  s3ReadStatements,
-  s3WriteStatements,
+  s3ObjectStatement,
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
-import { ROLES, overlaps, type ResolvedJob } from '../config';
+import type { ResolvedJob, Role } from '../config';
 import { functionName, tableLogicalId, type ServiceContext } from './names';
 
 /**
- * One role serves the job's three functions: the coordinator and mappers both start other functions of
- * the job and record progress in the run table. Function ARNs are written from their known names
- * (not `Fn::GetAtt`), because the functions depend on this role and a reference back would be a cycle.
+ * Key patterns of what a run writes, as `runtime/report.ts` `keys` names them (`*` is the run id; run ids hold
+ * no `/`): intermediates `<temp>/<run>/map/<split>/part-NNNNN`, parts `<output>/<run>/part-NNNNN`, markers
+ * `<output>/<run>/_SUCCESS.json` and `_FAILED.json`.
  */
-export function jobStatements(ctx: ServiceContext, job: ResolvedJob): PolicyStatement[] {
+export function runKeyPatterns(job: ResolvedJob) {
+  const { output, temp } = job.runtime;
+  return {
+    intermediates: `${temp.prefix}*/map/*`,
+    parts: `${output.prefix}*/part-*`,
+    success: `${output.prefix}*/_SUCCESS.json`,
+    failed: `${output.prefix}*/_FAILED.json`,
+  };
+}
+
+/** The DynamoDB actions each role's calls of `DynamoRunStore` use (runtime/dynamo-run-store.ts). */
+export const TABLE_ACTIONS: Record<Role, string[]> = {
+  // createRun; getRun; markLaunchedAll, recordFailure, transition.
+  coordinator: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // The mapper and its straggler watcher add the split and part stats and the list of them (Query).
+  mapper: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  reducer: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+};
+
+/**
+ * The functions each role invokes. Fan-out: the coordinator starts mappers (and the reducers of an empty input),
+ * a mapper the next split, backups, the watcher and the reducers, a reducer retries its own partition. The
+ * coordinator also retries failed tasks and replaces a dead watcher. On-failure destinations: Lambda delivers
+ * a function's failure record with that function's role, so the mapper and reducer roles may invoke the
+ * coordinator (their destination), and the coordinator's may invoke the mapper (its destination). IAM has no
+ * condition that tells a destination delivery from a direct call.
+ */
+export const INVOKES: Record<Role, Role[]> = {
+  coordinator: ['mapper', 'reducer'],
+  mapper: ['mapper', 'reducer', 'coordinator'],
+  reducer: ['reducer', 'coordinator'],
+};
+
+/**
+ * S3 access per role. Only the reducer lists (the run's temp folder, to clean it up): a HEAD or GET of a missing
+ * object then answers 403 rather than 404, which these handlers treat as the failure it is either way.
+ */
+function storageStatements(job: ResolvedJob, role: Role): PolicyStatement[] {
   const { input, output, temp } = job.runtime;
-  const names = ROLES.map((role) => functionName(ctx, job.name, role));
-  const statements: PolicyStatement[] = [
-    {
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: names.map((name) => arn.logGroup(name, ':*')),
-    },
-    ...s3ReadStatements(input.bucket, input.prefix),
-    // The default temp prefix lies inside the output prefix, whose read/write below already cover it.
-    ...(overlaps(temp, output) && temp.prefix.startsWith(output.prefix)
-      ? []
-      : [...s3ReadStatements(temp.bucket, temp.prefix), ...s3WriteStatements(temp.bucket, temp.prefix)]),
-    ...s3DeleteStatements(temp.bucket, temp.prefix),
-    // The output is read back too: a run checks for its own `_SUCCESS.json` before publishing twice.
-    ...s3ReadStatements(output.bucket, output.prefix),
-    ...s3WriteStatements(output.bucket, output.prefix),
+  const keys = runKeyPatterns(job);
+  const inputObjects = s3ObjectStatement('read', input.bucket, [`${input.prefix}*`]);
+  // Every role can fail a run (`_FAILED.json`): the coordinator on a task's last failure record, the mapper on the
+  // coordinator's, a mapper or reducer on its own last attempt.
+  const failed = s3ObjectStatement('write', output.bucket, [keys.failed]);
+  switch (role) {
+    case 'coordinator':
+      // The size of an upload whose event has none (HeadObject).
+      return [inputObjects, failed];
+    case 'mapper':
+      return [
+        // Ranged GETs of the input, pinned to the upload's version or ETag.
+        inputObjects,
+        s3ObjectStatement('write', temp.bucket, [keys.intermediates]),
+        // A late duplicate of a split removes the intermediates it rewrote after the run published.
+        s3ObjectStatement('delete', temp.bucket, [keys.intermediates]),
+        failed,
+      ];
+    case 'reducer':
+      return [
+        s3ObjectStatement('read', temp.bucket, [keys.intermediates]),
+        // Before publishing, it checks that every part exists (HeadObject).
+        s3ObjectStatement('read', output.bucket, [keys.parts]),
+        s3ObjectStatement('write', output.bucket, [keys.parts, keys.success]),
+        failed,
+        // After `_SUCCESS.json`, the clean-up lists the run's temp folder and deletes its intermediates.
+        listStatement(temp.bucket, temp.prefix),
+        s3ObjectStatement('delete', temp.bucket, [keys.intermediates]),
+      ];
+  }
+}
+
+/**
+ * One role's statements. Function ARNs are written from their known names (not `Fn::GetAtt`): each function
+ * depends on its role, and the roles name each other's functions, so references would be a cycle.
+ */
+export function roleStatements(ctx: ServiceContext, job: ResolvedJob, role: Role): PolicyStatement[] {
+  // The framework creates the log group; the role only writes its own function's streams.
+  const logs: PolicyStatement = {
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: [arn.logGroup(functionName(ctx, job.name, role), ':*')],
+  };
+  return mergeStatements([
+    logs,
+    ...storageStatements(job, role),
     {
       Effect: 'Allow',
       Action: ['lambda:InvokeFunction'],
-      // The coordinator too: it is the mappers' and reducers' on-failure destination, which Lambda invokes
-      // with their (this) role.
-      Resource: [
-        arn.lambdaByName(functionName(ctx, job.name, 'coordinator')),
-        arn.lambdaByName(functionName(ctx, job.name, 'mapper')),
-        arn.lambdaByName(functionName(ctx, job.name, 'reducer')),
-      ],
+      Resource: INVOKES[role].map((target) => arn.lambdaByName(functionName(ctx, job.name, target))),
     },
-    {
-      Effect: 'Allow',
-      Action: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-        'dynamodb:BatchGetItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:ConditionCheckItem',
-      ],
-      Resource: [arn.table(tableLogicalId(job.name))],
-    },
-  ];
-  return mergeStatements(statements);
+    { Effect: 'Allow', Action: TABLE_ACTIONS[role], Resource: [arn.table(tableLogicalId(job.name))] },
+  ]);
 }

@@ -25,8 +25,9 @@ export function tableLogicalId(job: string): string {
   return logicalId(job, 'MapreduceRunTable');
 }
 
-export function roleLogicalId(job: string): string {
-  return logicalId(job, 'MapreduceRole');
+/** Each function of a job has its own role: `WordcountMapreduceMapperRole`. */
+export function roleLogicalId(job: string, role: Role): string {
+  return logicalId(job, 'Mapreduce', role, 'Role');
 }
 
 /** A fixed table name, so `sls mapreduce run`/`status` find the run state without a stack lookup. */
