@@ -109,6 +109,13 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       ]);
     });
 
+    test('no role gets the VPC access policy: no function of this service is in a VPC', () => {
+      for (const [id, r] of Object.entries(template.Resources)) {
+        if (r.Type !== 'AWS::IAM::Role') continue;
+        assert.doesNotMatch(JSON.stringify(r), /AWSLambdaVPCAccessExecutionRole/, id);
+      }
+    });
+
     test("IAM: read on the input prefix, write on the output prefix, this function's logs only", () => {
       const grayify = statements(template, 'GrayifyContainerRole');
       assert.deepEqual(

@@ -19,7 +19,7 @@ import {
   type ServerlessFunctionConfig,
   type ServerlessLike,
 } from '@serverless-continuum/core';
-import type { CfnValue, PolicyStatement } from '@serverless-continuum/core/cfn';
+import { inVpc, type CfnValue, type PolicyStatement } from '@serverless-continuum/core/cfn';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import {
   checkPublishedTriggers,
@@ -370,9 +370,7 @@ class ContainerLambdaPlugin {
       ?.role;
     const legacyStatements = provider.iamRoleStatements as PolicyStatement[] | undefined;
     const vpcFunctions = new Set(
-      [...this.resolved.keys()].filter(
-        (name) => provider.vpc || this.serverless.service.functions?.[name]?.vpc,
-      ),
+      [...this.resolved.keys()].filter((name) => inVpc(template, resourceIds(name).lambda)),
     );
     const compiled = compileService([...this.resolved.values()], {
       imageUris: imageUris as Record<string, string>,

@@ -1,6 +1,7 @@
 // Pure compile step: resolved container functions -> CloudFormation resources and Lambda environment variables.
 import {
   iamRole,
+  VPC_ACCESS_POLICY,
   type CfnResource,
   type CfnValue,
   type PolicyStatement,
@@ -31,13 +32,12 @@ export interface CompileOptions {
    */
   providerStatements?: PolicyStatement[];
   providerManagedPolicies?: CfnValue[];
-  /** Functions attached to a VPC: their role needs the ENI permissions the framework gives its own role. */
+  /**
+   * Functions the framework attached to a VPC (their compiled `VpcConfig`): only their roles need the ENI
+   * permissions the framework gives its own role.
+   */
   vpcFunctions?: Set<string>;
 }
-
-const VPC_ACCESS_POLICY = {
-  'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
-};
 
 export interface CompiledService {
   resources: Record<string, CfnResource>;
