@@ -116,6 +116,14 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       }
     });
 
+    test('every function log group keeps its logs 30 days', () => {
+      const groups = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
+      assert.deepEqual(
+        groups.map((g) => (g.Properties as Json).RetentionInDays),
+        ['grayify', 'detect', 'render', 'crunch'].map(() => 30),
+      );
+    });
+
     test("IAM: read on the input prefix, write on the output prefix, this function's logs only", () => {
       const grayify = statements(template, 'GrayifyContainerRole');
       assert.deepEqual(

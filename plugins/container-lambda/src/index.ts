@@ -19,7 +19,12 @@ import {
   type ServerlessFunctionConfig,
   type ServerlessLike,
 } from '@serverless-continuum/core';
-import { inVpc, type CfnValue, type PolicyStatement } from '@serverless-continuum/core/cfn';
+import {
+  inVpc,
+  logRetentionInDays,
+  type CfnValue,
+  type PolicyStatement,
+} from '@serverless-continuum/core/cfn';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import {
   checkPublishedTriggers,
@@ -274,6 +279,8 @@ class ContainerLambdaPlugin {
         );
       }
       if (patch.role) config.role = patch.role;
+      // The framework's own setting, so that it writes the retention into the log group it creates.
+      config.logRetentionInDays = logRetentionInDays(config.logRetentionInDays, provider.logRetentionInDays);
       config.events = [...(config.events ?? []), ...patch.events];
       if (patch.ecrImage) {
         const images = { ...(provider.ecr?.images ?? {}) };

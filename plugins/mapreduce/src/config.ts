@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
+import { LOG_RETENTION_DAYS } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import type { JobRuntimeConfig } from './runtime/contract';
 
@@ -47,6 +48,8 @@ export const jobSchema = {
     coordinator: roleResources,
     mapper: roleResources,
     reducer: roleResources,
+    /** Days the three functions' log groups keep their logs; default `provider.logRetentionInDays`, else 30. */
+    logRetentionInDays: { enum: LOG_RETENTION_DAYS },
   },
   required: ['input', 'output', 'map', 'reduce'],
   additionalProperties: false,
@@ -76,6 +79,8 @@ export interface ResolvedJob {
   runtime: JobRuntimeConfig;
   modules: { map: ModuleRef; reduce: ModuleRef; combine?: ModuleRef };
   roles: Record<Role, { memorySize: number; timeout: number }>;
+  /** `logRetentionInDays` as written; unset, the service's or the suite's default applies. */
+  logRetentionInDays?: number;
 }
 
 export const DEFAULTS = {
@@ -245,7 +250,13 @@ export function resolveJob(name: string, raw: MapreduceJobConfig, serviceDir: st
     mapperMemoryMb: roles.mapper.memorySize,
     reducerMemoryMb: roles.reducer.memorySize,
   };
-  return { name, runtime, modules, roles };
+  return {
+    name,
+    runtime,
+    modules,
+    roles,
+    ...(raw.logRetentionInDays !== undefined ? { logRetentionInDays: raw.logRetentionInDays } : {}),
+  };
 }
 
 /**

@@ -114,6 +114,10 @@ class MapreducePlugin {
             `custom.mapreduce.${job.name}.input`,
           ),
           existingFunctions: Object.keys(service.functions),
+          ...(typeof service.provider.logRetentionInDays === 'number'
+            ? { providerLogRetentionInDays: service.provider.logRetentionInDays }
+            : {}),
+        },
         job,
       );
       Object.assign(service.functions, functions);

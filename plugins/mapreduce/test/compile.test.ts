@@ -82,6 +82,21 @@ describe('compileFunctions', () => {
     assert.equal(coordinator.maximumRetryAttempts, undefined);
   });
 
+  test('keeps every function’s logs 30 days unless the job or provider.logRetentionInDays says otherwise', () => {
+    const days = (fns: ReturnType<typeof compileFunctions>) =>
+      Object.values(fns).map((f) => f.logRetentionInDays);
+    assert.deepEqual(days(functions), [30, 30, 30]);
+    assert.deepEqual(
+      days(compileFunctions({ ...functionsCtx, providerLogRetentionInDays: 90 }, job)),
+      [90, 90, 90],
+    );
+    const ownDays = { ...job, logRetentionInDays: 7 };
+    assert.deepEqual(
+      days(compileFunctions({ ...functionsCtx, providerLogRetentionInDays: 90 }, ownDays)),
+      [7, 7, 7],
+    );
+  });
+
   test('uses the plain s3 event when this service creates the input bucket', () => {
     const created = compileFunctions({ ...functionsCtx, inputBucketCreatedHere: true }, job);
     assert.deepEqual(created['wordcount-mr-coordinator']!.events, [

@@ -1,4 +1,5 @@
 // Pure compile step: one resolved job -> its three functions (coordinator, mapper, reducer) in the framework's own shape.
+import { logRetentionInDays } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
 import { ROLES, type ResolvedJob, type Role } from '../config';
@@ -20,6 +21,8 @@ export interface FunctionsContext extends ServiceContext {
   inputBucketCreatedHere: boolean;
   /** Keys already under `functions`, to refuse a silent overwrite. */
   existingFunctions: string[];
+  /** `provider.logRetentionInDays`, the default for a job that sets none. */
+  providerLogRetentionInDays?: number;
 }
 
 /** The coordinator's trigger: every object created under the input prefix (and only there). */
@@ -106,6 +109,8 @@ export function compileFunctions(
       environment: environment(ctx, job),
       events: role === 'coordinator' ? [inputTrigger(job, ctx.inputBucketCreatedHere)] : [],
       ...failureHandling(job, role),
+      // The framework's own setting: it writes `RetentionInDays` into the log group it creates for the function.
+      logRetentionInDays: logRetentionInDays(job.logRetentionInDays, ctx.providerLogRetentionInDays),
       // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
       package: { individually: true, artifact: artifactPath(job.name, role) },
     };
