@@ -147,6 +147,27 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
     });
   });
 
+  describe(`provider.vpc packaged by ${framework}`, () => {
+    test('puts every function in the VPC, and so every role of ours gets the VPC access policy once', async () => {
+      const { template } = await packageService(FIXTURE, framework, { env: { IAM_VPC: 'provider' } });
+      validateTemplate(template);
+      const ours = [
+        'PlainContainerRole',
+        'PrivateContainerRole',
+        'ScarDashcopyContainerRole',
+        'CountMapreduceCoordinatorRole',
+        'CountMapreduceMapperRole',
+        'CountMapreduceReducerRole',
+      ];
+      for (const id of ours)
+        assert.deepEqual(resource(template, id).Properties.ManagedPolicyArns, [VPC_POLICY], id);
+      assert.deepEqual(resource(template, 'CountDashmrDashmapperLambdaFunction').Properties.VpcConfig, {
+        SecurityGroupIds: ['sg-0e0e0e0e'],
+        SubnetIds: ['subnet-0e0e0e0e'],
+      });
+    });
+  });
+
   describe(`mapreduce log retention settings (${framework})`, () => {
     test('a retention CloudWatch does not offer names custom.mapreduce.count.logRetentionInDays', async () => {
       const run = await packageServiceFails(FIXTURE, framework, { env: { IAM_RETENTION: 'bad' } });
