@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'CONTINUUM_MESSAGE_LOST'
   /** An AWS API call from a command (not a deployment) failed for a reason the command does not handle. */
   | 'CONTINUUM_AWS'
+  /** A secret (`container.secrets`) could not be read at run time. */
+  | 'CONTINUUM_SECRET'
   | 'CONTINUUM_UNSUPPORTED';
 
 export class ContinuumError extends Error {

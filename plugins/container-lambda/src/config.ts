@@ -10,11 +10,14 @@ import {
   describeBinding,
   executionSchema,
   outputCanTriggerInput,
+  parseSecretReference,
   resolveBinding,
+  SECRET_REFERENCE_FORMS,
   storageBindingSchema,
   type ExecutionMode,
   type FunctionDefinition,
   type ResolvedBinding,
+  type SecretReference,
 } from '@serverless-continuum/core/functions';
 import { ENV, SCRIPT_ENV } from './runtime/contract';
 
@@ -117,6 +120,8 @@ export interface ResolvedContainerFunction {
   /** Absolute path of the user's script (absent only for prebuilt images). */
   script?: string;
   environment: Record<string, string>;
+  /** `container.secrets`: variable name -> where its value lives (never the value). */
+  secrets: Record<string, SecretReference>;
   alpine: boolean;
   inputs: ResolvedBinding[];
   outputs: ResolvedBinding[];
@@ -247,7 +252,7 @@ export function resolveContainerFunction(
 
   const environment = { ...(container.environment ?? {}) };
   for (const key of Object.keys(environment)) {
-    if (RESERVED_ENV.has(key) || key.startsWith('AWS_') || key.startsWith('CONTINUUM_')) {
+    if (isReservedVariable(key)) {
       throw new ConfigError(
         `${at}.container.environment.${key}`,
         'reserved name',
@@ -255,6 +260,7 @@ export function resolveContainerFunction(
       );
     }
   }
+  const secrets = resolveSecrets(`${at}.container`, container.secrets ?? {}, environment);
 
   const inputs = (fn.input ?? []).map((b, i) => resolveBinding(b, `${at}.input[${i}]`));
   const outputs = (fn.output ?? []).map((b, i) => resolveBinding(b, `${at}.output[${i}]`));
@@ -314,6 +320,7 @@ export function resolveContainerFunction(
     imageUri,
     script,
     environment,
+    secrets,
     alpine: container.alpine ?? false,
     inputs,
     outputs,
@@ -323,6 +330,45 @@ export function resolveContainerFunction(
     deadlineMarginSeconds: margin ?? (execution === 'lambda-batch' ? defaultMargin : undefined),
     architecture,
   };
+}
+
+function isReservedVariable(name: string): boolean {
+  return RESERVED_ENV.has(name) || name.startsWith('AWS_') || name.startsWith('CONTINUUM_');
+}
+
+/** Each secret must be a reference the supervisor (and Batch) can read, under a name nothing else sets. */
+function resolveSecrets(
+  at: string,
+  secrets: Record<string, string>,
+  environment: Record<string, string>,
+): Record<string, SecretReference> {
+  const resolved: Record<string, SecretReference> = {};
+  for (const [name, value] of Object.entries(secrets)) {
+    const path = `${at}.secrets.${name}`;
+    if (isReservedVariable(name))
+      throw new ConfigError(path, 'reserved name', 'the supervisor sets it; pick another name');
+    if (name.startsWith('CONT_VAR_')) {
+      throw new ConfigError(
+        path,
+        'reserved name (HTTP query parameters reach the script as CONT_VAR_<name> and would override it)',
+        'pick another name',
+      );
+    }
+    if (name in environment) {
+      throw new ConfigError(path, `also set in ${at}.environment.${name}`, 'keep one of them');
+    }
+    const reference = parseSecretReference(value);
+    // The value is not repeated: a mistaken entry may be the secret itself.
+    if (!reference) {
+      throw new ConfigError(
+        path,
+        'not an SSM parameter name or ARN, nor a Secrets Manager secret ARN',
+        SECRET_REFERENCE_FORMS,
+      );
+    }
+    resolved[name] = reference;
+  }
+  return resolved;
 }
 
 function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBatch {

@@ -8,6 +8,7 @@ export * from './schema';
 export * from './model';
 export * from './trigger-graph';
 export * from './trigger-registry';
+export * from './secrets';
 export { importScarFdl, type FdlImport, type ScarImportOptions } from './scar';
 
 /** Reads and parses an FDL file (YAML), naming the config path that pointed at it when that fails. */

@@ -44,6 +44,15 @@ export const containerSchema = {
       propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
       additionalProperties: { type: 'string' },
     },
+    /**
+     * Variables the script sees whose values live in AWS: `NAME: <SSM parameter name or ARN, or Secrets
+     * Manager secret ARN>`. Only the reference is written anywhere; the value is read at run time.
+     */
+    secrets: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      additionalProperties: { type: 'string', minLength: 1 },
+    },
     /** The image is musl-based (Alpine): bring the musl build of Node.js for the supervisor. */
     alpine: { type: 'boolean' },
   },
