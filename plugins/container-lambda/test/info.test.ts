@@ -33,3 +33,23 @@ test('sls info names each container function with its execution, GPU, buckets an
     'detect: lambda, out s3://results/, HTTP',
   ]);
 });
+
+test('sls info lists the names of the secrets and where they live, never a value', () => {
+  const reader = {
+    name: 'reader',
+    execution: 'lambda',
+    inputs: [],
+    outputs: [],
+    api: true,
+    secrets: {
+      DB_PASSWORD: { service: 'ssm', reference: '/lab/db/password', parameterPath: 'lab/db/password' },
+      LICENSE: {
+        service: 'secretsmanager',
+        reference: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:license-AbCdEf',
+      },
+    },
+  } as unknown as ResolvedContainerFunction;
+  assert.deepEqual(infoLines([reader]), [
+    'reader: lambda, HTTP, secrets DB_PASSWORD (SSM /lab/db/password), LICENSE (Secrets Manager arn:aws:secretsmanager:us-east-1:123456789012:secret:license-AbCdEf)',
+  ]);
+});

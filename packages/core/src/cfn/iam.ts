@@ -30,6 +30,15 @@ export const arn = {
   lambdaByName: (functionName: string): CfnValue => ({
     'Fn::Sub': `arn:${partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName}`,
   }),
+  /** An SSM parameter of the stack's account and region, by its name (a leading `/` is not doubled). */
+  ssmParameter: (name: string): CfnValue => ({
+    'Fn::Sub': `arn:${partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${name.replace(/^\/+/, '')}`,
+  }),
+  /** Every KMS key of an account and region (the stack's when not given): narrow it with a condition. */
+  kmsKeys: (where?: { partition: string; region: string; account: string }): CfnValue =>
+    where
+      ? `arn:${where.partition}:kms:${where.region}:${where.account}:key/*`
+      : { 'Fn::Sub': `arn:${partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/*` },
   /** A function's log group `/aws/lambda/<name>` followed by `suffix` (`:*` streams, `:*:*` events). */
   logGroup: (functionName: string, suffix = ''): CfnValue => ({
     'Fn::Sub': `arn:${partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName}${suffix}`,

@@ -278,6 +278,10 @@ export function batchJobDefinition(options: {
   command?: string[];
   environment?: Record<string, CfnValue>;
   jobRoleArn?: CfnValue;
+  /** Variables whose values Batch reads from SSM or Secrets Manager (`ValueFrom`: an ARN) when the job starts. */
+  secrets?: Array<{ name: string; valueFrom: CfnValue }>;
+  /** The role Batch reads `secrets` with (not the job's own role). */
+  executionRoleArn?: CfnValue;
   timeoutSeconds?: number;
   retryAttempts?: number;
 }): CfnResource {
@@ -295,6 +299,10 @@ export function batchJobDefinition(options: {
   if (options.environment) {
     container.Environment = Object.entries(options.environment).map(([Name, Value]) => ({ Name, Value }));
   }
+  if (options.secrets?.length) {
+    container.Secrets = options.secrets.map((s) => ({ Name: s.name, ValueFrom: s.valueFrom }));
+  }
+  if (options.executionRoleArn !== undefined) container.ExecutionRoleArn = options.executionRoleArn;
   return {
     Type: 'AWS::Batch::JobDefinition',
     Properties: {

@@ -16,6 +16,7 @@ import type { ResolvedContainerFunction } from '../config';
 import { runtimeEnvironment } from './environment';
 import { storageStatements } from './iam';
 import { resourceIds } from './names';
+import { batchSecrets, secretStatements } from './secrets';
 
 export function batchTargets(fn: string): { jobQueue: CfnValue; jobDefinition: CfnValue } {
   const ids = resourceIds(fn);
@@ -31,7 +32,25 @@ export function batchResources(
   if (!batch) return {};
   const ids = resourceIds(fn.name);
   const environment = runtimeEnvironment(fn, { mode: 'batch' });
+  const secrets = batchSecrets(fn);
+  // Batch (the ECS agent) reads the secrets with this role when the job starts; the script's role never can.
+  const execution = secrets.length
+    ? {
+        [ids.executionRole]: iamRole({
+          servicePrincipals: ['ecs-tasks.amazonaws.com'],
+          managedPolicyArns: [
+            {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy',
+            },
+          ],
+          statements: secretStatements(fn, 'ssm:GetParameters'),
+          policyName: `${fn.name}-secrets`,
+        }),
+      }
+    : {};
   return {
+    ...execution,
     [ids.instanceRole]: iamRole({
       servicePrincipals: ['ec2.amazonaws.com'],
       managedPolicyArns: [
@@ -65,6 +84,7 @@ export function batchResources(
       gpu: batch.gpu,
       environment,
       jobRoleArn: getAtt(ids.jobRole, 'Arn'),
+      ...(secrets.length ? { secrets, executionRoleArn: getAtt(ids.executionRole, 'Arn') } : {}),
     }),
   };
 }

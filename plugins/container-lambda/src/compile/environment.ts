@@ -3,6 +3,7 @@ import type { CfnValue } from '@serverless-continuum/core/cfn';
 import type { ResolvedBinding } from '@serverless-continuum/core/functions';
 import type { ResolvedContainerFunction } from '../config';
 import { ENV, SCRIPT_PATH, type StorageBindingRuntime } from '../runtime/contract';
+import { secretsVariable } from './secrets';
 
 export function runtimeBindings(bindings: ResolvedBinding[]): StorageBindingRuntime[] {
   return bindings.map((b) => ({
@@ -20,8 +21,8 @@ export interface BatchTargets {
 }
 
 /**
- * Variables for one function: the contract's plus the user's own (`container.environment`).
- * No credentials: the runtime uses the role of the function or of the Batch job.
+ * Variables for one function: the contract's plus the user's own (`container.environment`), and where its
+ * secrets live (never their values). No credentials: the runtime uses the role of the function or of the Batch job.
  */
 export function runtimeEnvironment(
   fn: ResolvedContainerFunction,
@@ -36,6 +37,8 @@ export function runtimeEnvironment(
     [ENV.execution]: fn.execution,
     [ENV.userEnvironment]: Object.keys(fn.environment).sort().join(','),
   };
+  const secrets = secretsVariable(fn);
+  if (secrets) env[ENV.secrets] = secrets;
   if (options.mode && options.mode !== 'lambda') env[ENV.mode] = options.mode;
   if (fn.deadlineMarginSeconds !== undefined)
     env[ENV.deadlineMarginMs] = String(fn.deadlineMarginSeconds * 1000);

@@ -1,5 +1,5 @@
-// Least-privilege policy statements for one function: read its inputs, write its outputs, submit to its own
-// Batch queue, write its own logs. Every resource is an ARN built from a configured name.
+// Least-privilege policy statements for one function: read its inputs, write its outputs, read its secrets,
+// submit to its own Batch queue, write its own logs. Every resource is an ARN built from a configured name.
 import {
   arn,
   mergeStatements,
@@ -10,6 +10,7 @@ import {
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
 import type { ResolvedContainerFunction } from '../config';
+import { secretStatements } from './secrets';
 
 // Delete on the outputs lets the supervisor take back what one run already wrote when a later upload fails
 // (outputs are all-or-nothing); it is scoped to the same prefixes as the writes.
@@ -53,6 +54,7 @@ export function functionStatements(
   return mergeStatements([
     ...logStatements(fn.lambdaName),
     ...storageStatements(fn),
+    ...secretStatements(fn, 'ssm:GetParameter'),
     ...selfInvokeStatements(fn),
     ...(batch
       ? [

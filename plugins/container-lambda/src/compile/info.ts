@@ -14,6 +14,11 @@ export function infoLines(functions: ResolvedContainerFunction[]): string[] {
     if (fn.inputs.length) parts.push(`in ${fn.inputs.map(where).join(' ')}`);
     if (fn.outputs.length) parts.push(`out ${fn.outputs.map(where).join(' ')}`);
     if (fn.api) parts.push('HTTP');
+    // Names and references only: the values are never known at deploy time.
+    const secrets = Object.entries(fn.secrets ?? {}).map(
+      ([name, ref]) => `${name} (${ref.service === 'ssm' ? 'SSM' : 'Secrets Manager'} ${ref.reference})`,
+    );
+    if (secrets.length) parts.push(`secrets ${secrets.join(', ')}`);
     return parts.join(', ');
   });
 }

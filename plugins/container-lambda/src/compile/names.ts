@@ -7,6 +7,7 @@ export function resourceIds(fn: string) {
     lambda: lambdaLogicalId(fn),
     role: logicalId(fn, 'ContainerRole'),
     jobRole: logicalId(fn, 'BatchJobRole'),
+    executionRole: logicalId(fn, 'BatchExecutionRole'),
     instanceRole: logicalId(fn, 'BatchInstanceRole'),
     instanceProfile: logicalId(fn, 'BatchInstanceProfile'),
     computeEnvironment: logicalId(fn, 'BatchComputeEnvironment'),

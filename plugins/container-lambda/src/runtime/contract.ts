@@ -34,6 +34,11 @@ export const ENV = {
   deadlineMarginMs: 'CONTINUUM_DEADLINE_MARGIN_MS',
   /** Names of the user's own variables (comma separated), so the script sees exactly those plus the contract's. */
   userEnvironment: 'CONTINUUM_USER_ENV',
+  /**
+   * JSON `{ NAME: reference }` of `container.secrets`: SSM parameter names or ARNs, Secrets Manager ARNs, never
+   * values. Lambda mode reads the values; in Batch the job definition's `Secrets` has set them already.
+   */
+  secrets: 'CONTINUUM_SECRETS',
   /** Optional S3-compatible endpoint for tests and MinIO (path-style). */
   s3Endpoint: 'CONTINUUM_S3_ENDPOINT',
   /** Optional: seconds the script may run in Batch mode (Batch's own job timeout still applies). */

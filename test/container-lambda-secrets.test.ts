@@ -1,0 +1,147 @@
+// `sls package` of container functions with `container.secrets`, under serverless@3 and osls: the template holds
+// the references only (the supervisor and Batch read the values at run time), and IAM reads exactly those.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
+import { packageService, type Framework } from './harness/sls';
+import { validateTemplate } from './harness/validate-template';
+
+const FIXTURE = join(__dirname, 'fixtures', 'container-lambda-secrets');
+
+// Template JSON is walked freely in assertions; a wrong path fails the assertion, not the type checker.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+function resource(template: CfnTemplate, id: string): CfnResource & { Properties: Record<string, Json> } {
+  const found = template.Resources[id];
+  assert.ok(found, `no ${id} in ${Object.keys(template.Resources).join(', ')}`);
+  return found as CfnResource & { Properties: Record<string, Json> };
+}
+
+function statements(
+  template: CfnTemplate,
+  roleId: string,
+): Array<{ Action: string[]; Resource: unknown[]; Condition?: unknown }> {
+  return (resource(template, roleId).Properties.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
+  );
+}
+
+function secretStatements(template: CfnTemplate, roleId: string) {
+  return statements(template, roleId)
+    .filter((s) => s.Action.some((a) => /^(ssm|secretsmanager|kms):/.test(a)))
+    .map((s) => [s.Action, s.Resource, s.Condition]);
+}
+
+const sub = (value: string) => ({ 'Fn::Sub': value });
+const ssm = (path: string) =>
+  sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${path}`);
+const SHARED_TOKEN = 'arn:aws:ssm:eu-west-1:210987654321:parameter/shared/token';
+const DB_CREDENTIALS = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:lab/db-AbCdEf';
+const LICENSE = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:render/license-XyZ123';
+const OWN_KEYS = sub('arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*');
+
+for (const framework of ['serverless', 'osls'] as Framework[]) {
+  describe(`container secrets packaged by ${framework}`, () => {
+    let template: CfnTemplate;
+    before(async () => {
+      ({ template } = await packageService(FIXTURE, framework));
+    });
+
+    test('the template matches the AWS resource specification', () => {
+      validateTemplate(template);
+    });
+
+    test('Lambda: the function environment holds the references only, under CONTINUUM_SECRETS', () => {
+      const vars = resource(template, 'ReaderLambdaFunction').Properties.Environment.Variables;
+      assert.deepEqual(JSON.parse(vars.CONTINUUM_SECRETS), {
+        API_KEY: 'api-key',
+        DB_CREDENTIALS,
+        DB_PASSWORD: '/lab/db/password',
+        SHARED_TOKEN,
+      });
+      assert.equal(vars.CONTINUUM_USER_ENV, 'QUALITY', 'secrets are not plain variables');
+      for (const name of ['API_KEY', 'DB_CREDENTIALS', 'DB_PASSWORD', 'SHARED_TOKEN']) {
+        assert.equal(vars[name], undefined, `${name} is not a variable of the function`);
+      }
+    });
+
+    test('Lambda: the role reads exactly those parameters and secrets, and decrypts only them', () => {
+      assert.deepEqual(secretStatements(template, 'ReaderContainerRole'), [
+        [['ssm:GetParameter'], [ssm('api-key'), ssm('lab/db/password'), SHARED_TOKEN], undefined],
+        [['secretsmanager:GetSecretValue'], [DB_CREDENTIALS], undefined],
+        [
+          ['kms:Decrypt'],
+          [OWN_KEYS, 'arn:aws:kms:eu-west-1:210987654321:key/*'],
+          {
+            StringEquals: {
+              'kms:EncryptionContext:PARAMETER_ARN': [ssm('api-key'), ssm('lab/db/password'), SHARED_TOKEN],
+            },
+            StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com' },
+          },
+        ],
+        [
+          ['kms:Decrypt'],
+          ['arn:aws:kms:us-east-1:123456789012:key/*'],
+          {
+            StringEquals: { 'kms:EncryptionContext:SecretARN': [DB_CREDENTIALS] },
+            StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' },
+          },
+        ],
+      ]);
+    });
+
+    test('Batch: the job definition takes the secrets with Secrets/ValueFrom, read by its execution role', () => {
+      const container = resource(template, 'RenderBatchJobDefinition').Properties.ContainerProperties;
+      assert.deepEqual(container.Secrets, [
+        { Name: 'DB_PASSWORD', ValueFrom: ssm('lab/db/password') },
+        { Name: 'LICENSE', ValueFrom: LICENSE },
+      ]);
+      assert.deepEqual(container.ExecutionRoleArn, { 'Fn::GetAtt': ['RenderBatchExecutionRole', 'Arn'] });
+      const environment = Object.fromEntries(
+        container.Environment.map((v: { Name: string; Value: unknown }) => [v.Name, v.Value]),
+      );
+      assert.deepEqual(JSON.parse(environment.CONTINUUM_SECRETS), {
+        DB_PASSWORD: '/lab/db/password',
+        LICENSE,
+      });
+      assert.equal(environment.CONTINUUM_MODE, 'batch');
+      assert.equal(environment.DB_PASSWORD, undefined);
+      assert.equal(environment.LICENSE, undefined);
+
+      const role = resource(template, 'RenderBatchExecutionRole').Properties;
+      assert.deepEqual(role.AssumeRolePolicyDocument.Statement[0].Principal, {
+        Service: ['ecs-tasks.amazonaws.com'],
+      });
+      assert.deepEqual(role.ManagedPolicyArns, [
+        sub('arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy'),
+      ]);
+      // The ECS agent fetches Batch secrets with GetParameters (plural).
+      assert.deepEqual(secretStatements(template, 'RenderBatchExecutionRole').slice(0, 2), [
+        [['ssm:GetParameters'], [ssm('lab/db/password')], undefined],
+        [['secretsmanager:GetSecretValue'], [LICENSE], undefined],
+      ]);
+    });
+
+    test("Batch: the job's own role (the script's) gets no secret access; the Lambda role reads for lambda-batch", () => {
+      assert.deepEqual(secretStatements(template, 'RenderBatchJobRole'), []);
+      assert.deepEqual(secretStatements(template, 'RenderContainerRole').slice(0, 2), [
+        [['ssm:GetParameter'], [ssm('lab/db/password')], undefined],
+        [['secretsmanager:GetSecretValue'], [LICENSE], undefined],
+      ]);
+    });
+
+    test('no policy of the plugin grants a "*" resource', () => {
+      const ours = Object.entries(template.Resources).filter(
+        ([, r]) =>
+          (r.Metadata as Record<string, unknown> | undefined)?.['serverless-continuum:plugin'] ===
+          'container-lambda',
+      );
+      assert.ok(ours.some(([id]) => id === 'RenderBatchExecutionRole'));
+      for (const [id, r] of ours) {
+        assert.doesNotMatch(JSON.stringify(r.Properties), /"Resource":\s*\[?\s*"\*"/, `${id} grants *`);
+      }
+    });
+  });
+}
