@@ -56,10 +56,8 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
     test('Lambda: the function environment holds the references only, under CONTINUUM_SECRETS', () => {
       const vars = resource(template, 'ReaderLambdaFunction').Properties.Environment.Variables;
       assert.deepEqual(JSON.parse(vars.CONTINUUM_SECRETS), {
-        API_KEY: 'api-key',
-        DB_CREDENTIALS,
-        DB_PASSWORD: '/lab/db/password',
-        SHARED_TOKEN,
+        ssm: { API_KEY: 'api-key', DB_PASSWORD: '/lab/db/password', SHARED_TOKEN },
+        secretsmanager: { DB_CREDENTIALS },
       });
       assert.equal(vars.CONTINUUM_USER_ENV, 'QUALITY', 'secrets are not plain variables');
       for (const name of ['API_KEY', 'DB_CREDENTIALS', 'DB_PASSWORD', 'SHARED_TOKEN']) {
@@ -103,8 +101,8 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
         container.Environment.map((v: { Name: string; Value: unknown }) => [v.Name, v.Value]),
       );
       assert.deepEqual(JSON.parse(environment.CONTINUUM_SECRETS), {
-        DB_PASSWORD: '/lab/db/password',
-        LICENSE,
+        ssm: { DB_PASSWORD: '/lab/db/password' },
+        secretsmanager: { LICENSE },
       });
       assert.equal(environment.CONTINUUM_MODE, 'batch');
       assert.equal(environment.DB_PASSWORD, undefined);
@@ -129,6 +127,19 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       assert.deepEqual(secretStatements(template, 'RenderContainerRole').slice(0, 2), [
         [['ssm:GetParameter'], [ssm('lab/db/password')], undefined],
         [['secretsmanager:GetSecretValue'], [LICENSE], undefined],
+      ]);
+    });
+
+    test('execution: batch: only the Batch job reads the secrets; the Lambda that hands events on cannot', () => {
+      assert.deepEqual(secretStatements(template, 'CrunchContainerRole'), []);
+      assert.deepEqual(
+        resource(template, 'CrunchBatchJobDefinition').Properties.ContainerProperties.Secrets,
+        [{ Name: 'DB_PASSWORD', ValueFrom: ssm('lab/db/password') }],
+      );
+      assert.deepEqual(secretStatements(template, 'CrunchBatchExecutionRole')[0], [
+        ['ssm:GetParameters'],
+        [ssm('lab/db/password')],
+        undefined,
       ]);
     });
 

@@ -54,7 +54,8 @@ export function functionStatements(
   return mergeStatements([
     ...logStatements(fn.lambdaName),
     ...storageStatements(fn),
-    ...secretStatements(fn, 'ssm:GetParameter'),
+    // A function with execution: batch hands every event on: only its Batch job reads the secrets.
+    ...(fn.execution === 'batch' ? [] : secretStatements(fn, 'ssm:GetParameter')),
     ...selfInvokeStatements(fn),
     ...(batch
       ? [

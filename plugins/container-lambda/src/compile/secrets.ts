@@ -3,6 +3,7 @@
 import { arn, type CfnValue, type PolicyStatement } from '@serverless-continuum/core/cfn';
 import type { SecretReference } from '@serverless-continuum/core/functions';
 import type { ResolvedContainerFunction } from '../config';
+import type { SecretsByService } from '../runtime/contract';
 
 /** The secrets of a function, by name, in a stable order. */
 function secretsOf(fn: ResolvedContainerFunction): Array<[string, SecretReference]> {
@@ -14,11 +15,16 @@ export function secretArn(reference: SecretReference): CfnValue {
   return reference.arn ?? arn.ssmParameter(reference.parameterPath ?? reference.reference);
 }
 
-/** `CONTINUUM_SECRETS`: `{ NAME: reference }` as written (what GetParameter and GetSecretValue take). */
+/**
+ * `CONTINUUM_SECRETS`: `{ ssm: { NAME: reference }, secretsmanager: { NAME: reference } }`, references as
+ * written (what GetParameter and GetSecretValue take), grouped by service so the supervisor parses nothing.
+ */
 export function secretsVariable(fn: ResolvedContainerFunction): string | undefined {
   const secrets = secretsOf(fn);
   if (!secrets.length) return undefined;
-  return JSON.stringify(Object.fromEntries(secrets.map(([name, ref]) => [name, ref.reference])));
+  const byService: SecretsByService = {};
+  for (const [name, ref] of secrets) (byService[ref.service] ??= {})[name] = ref.reference;
+  return JSON.stringify(byService);
 }
 
 /** The job definition's `Secrets`: Batch sets each variable from its full ARN when the job starts. */

@@ -35,7 +35,7 @@ export const ENV = {
   /** Names of the user's own variables (comma separated), so the script sees exactly those plus the contract's. */
   userEnvironment: 'CONTINUUM_USER_ENV',
   /**
-   * JSON `{ NAME: reference }` of `container.secrets`: SSM parameter names or ARNs, Secrets Manager ARNs, never
+   * JSON `SecretsByService` of `container.secrets`: SSM parameter names or ARNs, Secrets Manager ARNs, never
    * values. Lambda mode reads the values; in Batch the job definition's `Secrets` has set them already.
    */
   secrets: 'CONTINUUM_SECRETS',
@@ -55,6 +55,14 @@ export interface StorageBindingRuntime {
   suffix: string[];
   /** Relative output paths must start with one of these (any, when empty). */
   prefixFilter?: string[];
+}
+
+/** `container.secrets` as the supervisor gets them: variable name -> reference, per service. */
+export interface SecretsByService {
+  /** SSM parameter names or ARNs (read with GetParameter, WithDecryption). */
+  ssm?: Record<string, string>;
+  /** Secrets Manager secret ARNs (read with GetSecretValue). */
+  secretsmanager?: Record<string, string>;
 }
 
 /** The variables SCAR's faas-supervisor gives a script; existing SCAR scripts read exactly these. */
