@@ -2,11 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { isContinuumError } from '@serverless-continuum/core/errors';
-import { createAsyncInvoker, createBatchSubmitter, createStorage } from './aws';
+import { createAsyncInvoker, createBatchSubmitter, createSecretReader, createStorage } from './aws';
 import { ENV } from './contract';
 import { processEvent, type ProcessDeps } from './process';
 import { killRunningScripts } from './script';
 import { RuntimeApiClient, type RuntimeErrorBody } from './runtime-api';
+import { hasSecrets, SecretCache, secretsFromEnvironment } from './secrets';
 import { baseEnvironment, readSettings, type SupervisorSettings } from './settings';
 
 export function errorBody(error: unknown): RuntimeErrorBody {
@@ -36,7 +37,17 @@ function commonDeps(settings: SupervisorSettings, env: NodeJS.ProcessEnv): Proce
     tmpRoot,
     cwd: process.cwd(),
     baseEnvironment: baseEnvironment(env, tmpRoot),
+    secrets: secretValues(settings, env),
   };
+}
+
+/** Lambda reads the secrets itself (cached in this container); a Batch job has them in its environment already. */
+function secretValues(settings: SupervisorSettings, env: NodeJS.ProcessEnv): ProcessDeps['secrets'] {
+  const { secrets, mode } = settings;
+  if (!hasSecrets(secrets)) return undefined;
+  if (mode !== 'lambda') return async () => secretsFromEnvironment(secrets, env, mode);
+  const cache = new SecretCache(secrets, createSecretReader(env.AWS_REGION), () => Date.now(), log);
+  return () => cache.environment();
 }
 
 async function runLambda(env: NodeJS.ProcessEnv): Promise<number> {

@@ -33,6 +33,8 @@ export interface ProcessDeps {
   cwd: string;
   /** Variables every script gets besides the contract's (PATH, HOME, LANG, ...). */
   baseEnvironment: Record<string, string>;
+  /** The values of `container.secrets`, asked for only when a script is about to run (secrets.ts). */
+  secrets?: () => Promise<Record<string, string>>;
   maxStdoutBytes?: number;
   /** Sees every script run (the local runner reports stdout and the exit code from here). */
   onScriptRun?: (result: ScriptResult) => void;
@@ -338,6 +340,7 @@ class Supervisor {
       const env: Record<string, string> = {
         ...this.deps.baseEnvironment,
         ...this.settings.userEnvironment,
+        ...(await this.deps.secrets?.()),
         ...work.variables,
         TMP_INPUT_DIR: inputDir,
         TMP_OUTPUT_DIR: outputDir,

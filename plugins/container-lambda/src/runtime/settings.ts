@@ -1,6 +1,12 @@
 // Reads the supervisor's settings from the environment the compile step sets (see contract.ts), once, at start-up.
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import { ENV, SCRIPT_PATH, SUPERVISOR_DIR, type StorageBindingRuntime } from './contract';
+import {
+  ENV,
+  SCRIPT_PATH,
+  SUPERVISOR_DIR,
+  type SecretsByService,
+  type StorageBindingRuntime,
+} from './contract';
 
 export type Execution = 'lambda' | 'batch' | 'lambda-batch';
 export type Mode = 'lambda' | 'batch' | 'local';
@@ -23,6 +29,8 @@ export interface SupervisorSettings {
   timeoutSeconds?: number;
   /** The user's own variables, passed to the script as they are. */
   userEnvironment: Record<string, string>;
+  /** `container.secrets`: where each value lives (never the value; see secrets.ts). */
+  secrets?: SecretsByService;
   s3Endpoint?: string;
 }
 
@@ -58,6 +66,31 @@ function parseBindings(name: string, raw: string | undefined): StorageBindingRun
     }
     return binding;
   });
+}
+
+function parseSecrets(name: string, raw: string | undefined): SecretsByService | undefined {
+  if (!raw) return undefined;
+  const problem = 'must be JSON { ssm?: { NAME: reference }, secretsmanager?: { NAME: reference } }';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid(name, problem);
+  }
+  const isMap = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isMap(parsed)) throw invalid(name, problem);
+  const secrets: SecretsByService = {};
+  for (const [service, map] of Object.entries(parsed)) {
+    if ((service !== 'ssm' && service !== 'secretsmanager') || !isMap(map)) throw invalid(name, problem);
+    for (const [variable, reference] of Object.entries(map)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable) || typeof reference !== 'string' || !reference) {
+        throw invalid(name, `${service}.${variable}: ${problem}`);
+      }
+    }
+    secrets[service] = map as Record<string, string>;
+  }
+  return secrets;
 }
 
 function parseNumber(name: string, raw: string | undefined): number | undefined {
@@ -109,6 +142,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SupervisorSettings {
     fallbackInputBytes: parseNumber(ENV.fallbackInputBytes, env[ENV.fallbackInputBytes]),
     timeoutSeconds: parseNumber(ENV.timeoutSeconds, env[ENV.timeoutSeconds]),
     s3Endpoint: env[ENV.s3Endpoint] || undefined,
+    secrets: parseSecrets(ENV.secrets, env[ENV.secrets]),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;

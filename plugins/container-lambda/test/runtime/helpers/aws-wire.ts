@@ -17,7 +17,7 @@ export interface WireEndpoint {
   close(): Promise<void>;
 }
 
-async function startEndpoint(
+export async function startEndpoint(
   service: string,
   expect: { method: string; path: RegExp },
   answer: (request: WireRequest) => { status: number; body: string; headers?: Record<string, string> },
