@@ -1,10 +1,12 @@
 // `sls package` of container functions with `container.secrets`, under serverless@3 and osls: the template holds
 // the references only (the supervisor and Batch read the values at run time), and IAM reads exactly those.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
-import { packageService, type Framework } from './harness/sls';
+import { packageService, REPO_ROOT, runSls, type Framework } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
 
 const FIXTURE = join(__dirname, 'fixtures', 'container-lambda-secrets');
@@ -156,3 +158,69 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
     });
   });
 }
+
+describe('container secrets in local runs (the values come from this shell)', () => {
+  // Inside the repo, so the copy resolves the plugin from the repo's node_modules.
+  const work = join(REPO_ROOT, '.tmp', 'fixtures', `container-secrets-${randomBytes(4).toString('hex')}`);
+  const service = join(work, 'service');
+  before(() => {
+    mkdirSync(work, { recursive: true });
+    cpSync(FIXTURE, service, { recursive: true });
+    writeFileSync(join(work, 'frame.txt'), 'frame');
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  test('sls container run --local refuses to run without a secret set, naming it, and never shows a value (osls)', async () => {
+    const run = await runSls(
+      'osls',
+      [
+        'container',
+        'run',
+        '-f',
+        'render',
+        '--file',
+        join(work, 'frame.txt'),
+        '--local',
+        '--out',
+        join(work, 'out'),
+      ],
+      { cwd: service, env: { DB_PASSWORD: 'shell-db-value' } },
+    );
+    const output = run.stdout + run.stderr;
+    assert.notEqual(run.code, 0, output);
+    assert.match(
+      output,
+      /secret LICENSE \(Secrets Manager secret arn:aws:secretsmanager:us-east-1:123456789012:secret:render\/license-XyZ123\) is not set: a local run reads no AWS secret; export LICENSE/,
+    );
+    assert.doesNotMatch(output, /shell-db-value/);
+  });
+
+  test('sls container run --local gives the script the values of the variables of the same name (osls)', async () => {
+    const out = join(work, 'out-ok');
+    const run = await runSls(
+      'osls',
+      ['container', 'run', '-f', 'render', '--file', join(work, 'frame.txt'), '--local', '--out', out],
+      { cwd: service, env: { DB_PASSWORD: 'shell-db-value', LICENSE: 'shell-license-value' } },
+    );
+    const output = run.stdout + run.stderr;
+    assert.equal(run.code, 0, output);
+    assert.match(output, /render has its secrets/);
+    assert.deepEqual(readdirSync(out), ['frame.txt']);
+    assert.doesNotMatch(output, /shell-db-value|shell-license-value/);
+  });
+
+  test('sls invoke local runs the script with the values of the variables of the same name (serverless)', async () => {
+    const run = await runSls(
+      'serverless',
+      ['invoke', 'local', '-f', 'render', '--data', '{"hello":"world"}'],
+      {
+        cwd: service,
+        env: { DB_PASSWORD: 'shell-db-value', LICENSE: 'shell-license-value' },
+      },
+    );
+    const output = run.stdout + run.stderr;
+    assert.equal(run.code, 0, output);
+    assert.match(output, /render has its secrets/);
+    assert.doesNotMatch(output, /shell-db-value|shell-license-value/);
+  });
+});

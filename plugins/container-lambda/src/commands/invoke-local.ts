@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { ResolvedContainerFunction } from '../config';
 import { runtimeBindings } from '../compile/environment';
+import { secretsByService } from '../compile/secrets';
 
 /** Local storage for S3 events: bucket `b`, key `k` is the file `<dir>/b/k`. */
 export function localStorageDir(serviceDir: string): string {
@@ -25,6 +26,8 @@ export function writeInvokeLocalHandler(
     functionName: fn.name,
     script: fn.script,
     environment: fn.environment,
+    // References only: the handler takes each value from the variable of the same name when it runs.
+    secrets: secretsByService(fn),
     inputs: runtimeBindings(fn.inputs),
     outputs: runtimeBindings(fn.outputs),
     workDir: localStorageDir(serviceDir),

@@ -6,6 +6,7 @@ import { ContinuumError } from '@serverless-continuum/core/errors';
 import type { Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedContainerFunction } from '../config';
 import { runtimeBindings } from '../compile/environment';
+import { secretsByService } from '../compile/secrets';
 import { runLocal } from '../local/run';
 import { downloadObjects, listBinding, putFile, type ListedObject } from './storage';
 
@@ -32,6 +33,7 @@ export async function runLocally(
     functionName: fn.name,
     script: fn.script,
     environment: fn.environment,
+    secrets: secretsByService(fn),
     inputs: runtimeBindings(fn.inputs),
     outputs: runtimeBindings(fn.outputs),
     file: resolve(file),

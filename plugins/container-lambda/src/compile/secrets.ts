@@ -20,11 +20,14 @@ export function secretArn(reference: SecretReference): CfnValue {
  * written (what GetParameter and GetSecretValue take), grouped by service so the supervisor parses nothing.
  */
 export function secretsVariable(fn: ResolvedContainerFunction): string | undefined {
-  const secrets = secretsOf(fn);
-  if (!secrets.length) return undefined;
+  return secretsOf(fn).length ? JSON.stringify(secretsByService(fn)) : undefined;
+}
+
+/** The secrets as the supervisor and the local runner take them. */
+export function secretsByService(fn: ResolvedContainerFunction): SecretsByService {
   const byService: SecretsByService = {};
-  for (const [name, ref] of secrets) (byService[ref.service] ??= {})[name] = ref.reference;
-  return JSON.stringify(byService);
+  for (const [name, ref] of secretsOf(fn)) (byService[ref.service] ??= {})[name] = ref.reference;
+  return byService;
 }
 
 /** The job definition's `Secrets`: Batch sets each variable from its full ARN when the job starts. */

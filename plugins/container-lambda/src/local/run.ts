@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import { createLocalStorage, downloadToFile, safeJoin, uploadFile } from '@serverless-continuum/core/storage';
-import type { StorageBindingRuntime } from '../runtime/contract';
+import type { SecretsByService, StorageBindingRuntime } from '../runtime/contract';
 import { matchBinding } from '../runtime/events';
 import type { PlannedUpload } from '../runtime/outputs';
 import { processEvent, type ProcessDeps } from '../runtime/process';
 import type { ScriptResult } from '../runtime/script';
+import { hasSecrets, secretsFromEnvironment } from '../runtime/secrets';
 import { baseEnvironment, DEFAULT_DEADLINE_MARGIN_MS, type SupervisorSettings } from '../runtime/settings';
 
 export interface LocalFunction {
@@ -19,6 +20,8 @@ export interface LocalFunction {
   script: string;
   /** The user's variables (`container.environment`). */
   environment: Record<string, string>;
+  /** `container.secrets`: a local run reads no AWS secret; each value is this machine's variable of that name. */
+  secrets?: SecretsByService;
   inputs: StorageBindingRuntime[];
   outputs: StorageBindingRuntime[];
   timeoutSeconds?: number;
@@ -75,6 +78,9 @@ function depsFor(options: LocalFunction, storage: ProcessDeps['storage']): Proce
     tmpRoot,
     cwd: process.cwd(),
     baseEnvironment: baseEnvironment(process.env, tmpRoot),
+    ...(hasSecrets(options.secrets)
+      ? { secrets: async () => secretsFromEnvironment(options.secrets, process.env, 'local') }
+      : {}),
   };
 }
 
