@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
-import { packageService, REPO_ROOT, runSls, type Framework } from './harness/sls';
+import { packageService, packageServiceFails, REPO_ROOT, runSls, type Framework } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
 
 const FIXTURE = join(__dirname, 'fixtures', 'container-lambda-secrets');
@@ -223,4 +223,19 @@ describe('container secrets in local runs (the values come from this shell)', ()
     assert.match(output, /render has its secrets/);
     assert.doesNotMatch(output, /shell-db-value|shell-license-value/);
   });
+});
+
+test('sls package refuses an FDL file with storage keys, naming the file and the keys, pointing at container.secrets (osls)', async () => {
+  const run = await packageServiceFails(
+    join(__dirname, 'fixtures', 'container-lambda-fdl-credentials'),
+    'osls',
+  );
+  const output = run.stdout + run.stderr;
+  assert.match(output, /scar\.yaml cannot be imported as is/);
+  assert.match(
+    output,
+    /storage_providers\.s3\.lab\.access_key, storage_providers\.s3\.lab\.secret_key: storage credentials are not taken from an FDL file \(functions\.aws\[0\]\.lambda\.output\[0\]\.storage_provider uses this account\)/,
+  );
+  assert.match(output, /named in container\.secrets/);
+  assert.doesNotMatch(output, /AKIAFDLEXAMPLE|fdl-example-secret-value/);
 });

@@ -146,7 +146,7 @@ describe('SCAR FDL import', () => {
       'functions.aws[0].lambda.layers: not supported: Lambda functions packaged as container images cannot use layers',
       'functions.aws[0].lambda.container.timeout_threshold": not supported',
       'functions.aws[0].lambda.input[0].storage_provider: minio.my_minio is not supported on AWS',
-      'storage_providers.s3.my_s3: access keys are not supported (used by functions.aws[0].lambda.output[0].storage_provider)',
+      'storage_providers.s3.my_s3.access_key, storage_providers.s3.my_s3.secret_key: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account)',
       'functions.aws[0].batch.service_role: not supported',
       'functions.aws[0].batch.compute_resources.instance_role: not supported',
       'functions.aws[0].batch.environment: not supported',

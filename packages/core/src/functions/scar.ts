@@ -473,7 +473,13 @@ function storageProviderEntry(storage: string): { type: string; id: string } {
     : { type: storage.slice(0, dot), id: storage.slice(dot + 1) };
 }
 
-/** On AWS a binding is S3, through the function's own role: no other provider, no keys in the FDL. */
+/** Keys of a storage account that hold credentials (SCAR: access_key, secret_key; OSCAR/Onedata: password, token). */
+const CREDENTIAL_KEY = /key|secret|password|passwd|pass$|token|credential/i;
+
+/**
+ * On AWS a binding is S3, through the function's own role: no other provider, and no credentials in the FDL
+ * (they would end up in the template).
+ */
 function checkAwsStorage(storage: string, path: string, providers: unknown, problems: Problems): void {
   const { type, id } = storageProviderEntry(storage);
   if (type !== 's3') {
@@ -484,12 +490,15 @@ function checkAwsStorage(storage: string, path: string, providers: unknown, prob
     return;
   }
   const account = isDict(providers) && isDict(providers.s3) ? providers.s3[id] : undefined;
-  if (isDict(account) && ('access_key' in account || 'secret_key' in account)) {
-    problems.add(
-      `storage_providers.s3.${id}`,
-      `access keys are not supported (used by ${path}): they would end up in the function environment; the function uses its own IAM role (remove the keys, or write storage_provider: s3)`,
-    );
-  }
+  if (!isDict(account)) return;
+  const credentials = Object.keys(account).filter((key) => CREDENTIAL_KEY.test(key));
+  const at = `storage_providers.s3.${id}`;
+  // Said once per account, however many bindings use it; the values are never repeated.
+  if (!credentials.length || problems.list.some((line) => line.startsWith(`${at}.`))) return;
+  problems.add(
+    credentials.map((key) => `${at}.${key}`).join(', '),
+    `storage credentials are not taken from an FDL file (${path} uses this account): the function reads and writes S3 with its own IAM role; credentials the script itself needs belong in SSM Parameter Store or Secrets Manager, named in container.secrets`,
+  );
 }
 
 /**
