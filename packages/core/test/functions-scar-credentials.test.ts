@@ -111,3 +111,30 @@ describe('SCAR FDL storage credentials', () => {
     assert.doesNotMatch(JSON.stringify(functions), /xxxxxx/);
   });
 });
+
+describe('SCAR FDL secrets', () => {
+  test('lambda.container.secrets (an extension of SCAR FDL) names the secrets of an imported function', () => {
+    const document = fdl({});
+    const lambda = (document.functions.aws[0] as { lambda: Record<string, unknown> }).lambda;
+    lambda.container = { image: 'grycap/imagemagick', secrets: { DB_PASSWORD: '/lab/db/password' } };
+    lambda.input = [{ storage_provider: 's3', path: 'lab-bucket/in' }];
+    const { functions } = importScarFdl(document, { file: 'scar.yaml' });
+    assert.deepEqual(functions[0]?.container.secrets, { DB_PASSWORD: '/lab/db/password' });
+  });
+
+  test('lambda.container.secrets must map variable names to references', () => {
+    const document = fdl({});
+    const lambda = (document.functions.aws[0] as { lambda: Record<string, unknown> }).lambda;
+    lambda.container = { image: 'grycap/imagemagick', secrets: { 'not a name': '/x', OK: 42 } };
+    lambda.input = [{ storage_provider: 's3', path: 'lab-bucket/in' }];
+    const error = importError(() => importScarFdl(document, { file: 'scar.yaml' }));
+    assert.match(
+      error.message,
+      /functions\.aws\[0\]\.lambda\.container\.secrets\.not a name: not a variable name/,
+    );
+    assert.match(
+      error.message,
+      /functions\.aws\[0\]\.lambda\.container\.secrets\.OK: must be an SSM parameter name or ARN, or a Secrets Manager ARN/,
+    );
+  });
+});

@@ -174,11 +174,18 @@ function importAwsEntry(
           } else if (ckey === 'environment') {
             const vars = variables(cvalue, cat, problems);
             if (vars) fn.container.environment = vars;
+          } else if (ckey === 'secrets') {
+            // Our extension of SCAR FDL: references only, checked like container.secrets once imported.
+            const secrets = secretReferences(cvalue, cat, problems);
+            if (secrets) fn.container.secrets = secrets;
           } else if (ckey === 'timeout_threshold') {
             if (typeof cvalue === 'number' && cvalue >= 1) containerTimeoutThreshold = Math.round(cvalue);
             else problems.add(cat, 'must be seconds');
           } else {
-            problems.add(cat, 'not supported (container takes image, environment, timeout_threshold)');
+            problems.add(
+              cat,
+              'not supported (container takes image, environment, timeout_threshold, and our secrets)',
+            );
           }
         }
         break;
@@ -248,6 +255,25 @@ function variables(value: unknown, path: string, problems: Problems): Record<str
     else if (v === null || typeof v === 'object')
       problems.add(`${path}.Variables.${name}`, 'must be a value');
     else out[name] = String(v);
+  }
+  return out;
+}
+
+function secretReferences(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): Record<string, string> | undefined {
+  if (!isDict(value)) {
+    problems.add(path, 'must be { NAME: <SSM parameter name or ARN, or Secrets Manager ARN> }');
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const [name, reference] of Object.entries(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.add(`${path}.${name}`, 'not a variable name');
+    else if (typeof reference !== 'string' || !reference)
+      problems.add(`${path}.${name}`, 'must be an SSM parameter name or ARN, or a Secrets Manager ARN');
+    else out[name] = reference;
   }
   return out;
 }
