@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startS3rver, type LocalService } from '../../../../test/harness/services';
 import type { SecretsByService, StorageBindingRuntime } from '../../src/runtime/contract';
 import { SecretCache, type SecretReader } from '../../src/runtime/secrets';
+import { startBatchEndpoint, type WireEndpoint } from './helpers/aws-wire';
 import { startRuntimeApi, type FakeRuntimeApi, type InvocationOutcome } from './helpers/runtime-api';
 import { s3Event, TestBucket } from './helpers/s3';
 import { startSecretsManagerEndpoint, startSsmEndpoint, type SecretEndpoint } from './helpers/secrets-wire';
@@ -41,6 +42,7 @@ let bucket: TestBucket;
 let api: FakeRuntimeApi;
 let ssm: SecretEndpoint;
 let secretsManager: SecretEndpoint;
+let batch: WireEndpoint;
 let supervisor: SupervisorProcess | undefined;
 let scratch: string | undefined;
 
@@ -50,11 +52,12 @@ before(async () => {
   api = await startRuntimeApi();
   ssm = await startSsmEndpoint({ '/lab/db/password': DB_PASSWORD, [TOKEN_ARN]: TOKEN });
   secretsManager = await startSecretsManagerEndpoint({ [LICENSE_ARN]: LICENSE });
+  batch = await startBatchEndpoint();
 });
 
 after(async () => {
   bucket.destroy();
-  await Promise.all([s3.close(), api.close(), ssm.close(), secretsManager.close()]);
+  await Promise.all([s3.close(), api.close(), ssm.close(), secretsManager.close(), batch.close()]);
 });
 
 afterEach(async () => {
@@ -82,6 +85,9 @@ function start(env: Record<string, string>, options: { bundle?: boolean } = {}):
       AWS_LAMBDA_RUNTIME_API: api.address,
       AWS_ENDPOINT_URL_SSM: ssm.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+      AWS_ENDPOINT_URL_BATCH: batch.endpoint,
+      CONTINUUM_BATCH_JOB_QUEUE: 'reader-queue',
+      CONTINUUM_BATCH_JOB_DEFINITION: 'reader-job',
       CONTINUUM_FUNCTION: 'reader',
       CONTINUUM_SCRIPT: writeScript(SHOW_SECRETS),
       CONTINUUM_INPUTS: JSON.stringify([INPUT]),
@@ -159,6 +165,17 @@ describe('supervisor: secrets in Lambda', () => {
       /^s3:\/\/vault\/in\/c\.txt: secret DB_PASSWORD \(SSM parameter \/lab\/missing\) could not be read: ParameterNotFound: /,
     );
     assert.doesNotMatch(supervisor!.output(), /\ndone\n/, 'the script did not run');
+  });
+});
+
+describe('supervisor: secrets in Lambda, events handed to Batch', () => {
+  test('reads no secret for an event it hands to Batch: the job gets them itself', async () => {
+    start({ CONTINUUM_EXECUTION: 'batch' });
+    const outcome = await api.invoke(s3Event('vault', 'in/big.txt'), { requestId: 'req-handoff' });
+    assert.equal((expectResponse(outcome) as { delegatedTo: string }).delegatedTo, 'batch');
+    assert.equal(batch.requests.length, 1);
+    assert.equal(ssm.requests.length + secretsManager.requests.length, 0);
+    assert.deepEqual(batch.violations, []);
   });
 });
 
