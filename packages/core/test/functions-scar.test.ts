@@ -272,7 +272,7 @@ describe('SCAR FDL import', () => {
     );
     assert.match(
       error.message,
-      /storage_providers\.s3\.default: access keys are not supported \(used by functions\.aws\[0\]\.lambda\.input\[0\]\.storage_provider\)/,
+      /storage_providers\.s3\.default\.access_key, storage_providers\.s3\.default\.secret_key: storage credentials are not taken from an FDL file \(functions\.aws\[0\]\.lambda\.input\[0\]\.storage_provider uses this account\)/,
     );
     assert.doesNotMatch(error.message, /hidden/);
   });
