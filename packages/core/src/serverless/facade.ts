@@ -10,6 +10,7 @@ import type {
   ProgressFactory,
   ServerlessLike,
 } from './types';
+import { sayNodeSupportWarningOnce } from './sdk-warning';
 
 export interface PluginUtils {
   log: Logger;
@@ -54,6 +55,8 @@ export function pluginUtils(input?: PluginUtilsInput): PluginUtils {
   };
   const writeText =
     input?.writeText ?? ((text: string | string[]) => process.stdout.write(`${[text].flat().join('\n')}\n`));
+  // Every plugin builds its utils here first: the one place that quiets the SDK's seven-line warning.
+  sayNodeSupportWarningOnce((message) => log.warning(message));
   return { log, progress, writeText };
 }
 
