@@ -420,7 +420,10 @@ class ContainerLambdaPlugin {
     const outDir = this.outDir(fn);
     const timeout = this.serverless.service.functions?.[fn.name]?.timeout;
     if (this.options.local) {
-      const report = await runLocally(fn, file, outDir, (line) => this.utils.log.verbose(line), timeout);
+      const report = await runLocally(fn, file, outDir, (line) => this.utils.log.verbose(line), {
+        ...(typeof timeout === 'number' ? { timeoutSeconds: timeout } : {}),
+        verbose: this.options.verbose === true,
+      });
       if (report.stdout) this.utils.writeText(report.stdout.trimEnd());
       this.utils.log.success(`${fn.name} ran locally: ${report.files.length} file(s) in ${outDir}`);
       for (const f of report.files) this.utils.writeText(`  ${f}`);

@@ -1,13 +1,15 @@
 // `sls container run -f <fn> --file <path> [--local] [--out <dir>]`: one file through the function, in the
 // cloud (upload to the input, wait for the outputs, download them) or on this machine with the supervisor.
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContinuumError } from '@serverless-continuum/core/errors';
+import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import type { Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedContainerFunction } from '../config';
 import { runtimeBindings } from '../compile/environment';
 import { secretsByService } from '../compile/secrets';
 import { runLocal } from '../local/run';
+import { STDERR_TAIL_LINES } from '../runtime/script';
 import { downloadObjects, listBinding, putFile, type ListedObject } from './storage';
 
 export interface RunReport {
@@ -16,12 +18,47 @@ export interface RunReport {
   stdout?: string;
 }
 
+/** Lines of stdout a failure shows: the end of what the script printed, where its last words are. */
+const STDOUT_TAIL_LINES = 10;
+
+function lastLines(text: string, count: number): string[] {
+  const lines = text.replace(/\n+$/, '').split('\n');
+  return text.trim() ? lines.slice(-count) : [];
+}
+
+/** `the script exited with code 3`, then the end of each stream, so the reason shows without --verbose. */
+export function scriptFailure(
+  name: string,
+  result: { exitCode: number; stdout: string; stderrTail: string },
+  verbose: boolean,
+): ContinuumError {
+  const head = `${name}: the script exited with code ${result.exitCode}; nothing was written`;
+  // With --verbose every line of both streams was printed as the script ran.
+  if (verbose) return new ContinuumError('CONTINUUM_SCRIPT_FAILED', `${head}; its output is above`);
+  const stream = (label: string, lines: string[]) =>
+    lines.length
+      ? [
+          `${lines.length === 1 ? 'last line' : `last ${lines.length} lines`} of its ${label}:`,
+          ...lines.map((line) => `  ${line}`),
+        ]
+      : [`nothing on its ${label}`];
+  return new ContinuumError(
+    'CONTINUUM_SCRIPT_FAILED',
+    [
+      head,
+      ...stream('stderr', lastLines(result.stderrTail, STDERR_TAIL_LINES)),
+      ...stream('stdout', lastLines(result.stdout, STDOUT_TAIL_LINES)),
+      '(--verbose prints all of both)',
+    ].join('\n'),
+  );
+}
+
 export async function runLocally(
   fn: ResolvedContainerFunction,
   file: string,
   outDir: string,
   log: (line: string) => void,
-  timeoutSeconds?: number,
+  options: { timeoutSeconds?: number; verbose?: boolean } = {},
 ): Promise<RunReport> {
   if (!fn.script) {
     throw new ContinuumError(
@@ -29,6 +66,10 @@ export async function runLocally(
       `functions.${fn.name}.container.script: needed to run locally (the image is prebuilt; point script at the file baked into it)`,
     );
   }
+  // Locally the file is read, never uploaded: say what is wrong with it, not that an upload failed.
+  const path = resolve(file);
+  if (!existsSync(path)) throw new ConfigError('--file', `${path} does not exist`);
+  if (!statSync(path).isFile()) throw new ConfigError('--file', `${path} is not a file`);
   const result = await runLocal({
     functionName: fn.name,
     script: fn.script,
@@ -36,17 +77,12 @@ export async function runLocally(
     secrets: secretsByService(fn),
     inputs: runtimeBindings(fn.inputs),
     outputs: runtimeBindings(fn.outputs),
-    file: resolve(file),
+    file: path,
     outDir: resolve(outDir),
-    timeoutSeconds,
+    ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
     log,
   });
-  if (result.exitCode !== 0) {
-    throw new ContinuumError(
-      'CONTINUUM_SCRIPT_FAILED',
-      `${fn.name}: the script exited with code ${result.exitCode}; nothing was written`,
-    );
-  }
+  if (result.exitCode !== 0) throw scriptFailure(fn.name, result, options.verbose === true);
   return { files: result.uploaded, stdout: result.stdout };
 }
 

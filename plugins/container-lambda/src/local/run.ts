@@ -40,6 +40,8 @@ export interface RunLocalResult {
   /** Relative paths written under `outDir`, sorted (empty when the script failed). */
   uploaded: string[];
   stdout: string;
+  /** The last lines the script wrote to stderr (the supervisor keeps only a tail). */
+  stderrTail: string;
   exitCode: number;
 }
 
@@ -144,14 +146,21 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     } catch (error) {
       const failed = script as ScriptResult | undefined;
       if ((error as ContinuumError).code === 'CONTINUUM_SCRIPT_FAILED' && failed?.exitCode) {
-        return { uploaded: [], stdout: failed.stdout.toString('utf8'), exitCode: failed.exitCode };
+        return {
+          uploaded: [],
+          stdout: failed.stdout.toString('utf8'),
+          stderrTail: failed.stderrTail,
+          exitCode: failed.exitCode,
+        };
       }
       throw error;
     }
     const written = await mirror(storage, published, options.outDir);
+    const ran = script as ScriptResult | undefined;
     return {
       uploaded: written,
-      stdout: (script as ScriptResult | undefined)?.stdout.toString('utf8') ?? '',
+      stdout: ran?.stdout.toString('utf8') ?? '',
+      stderrTail: ran?.stderrTail ?? '',
       exitCode: 0,
     };
   } finally {

@@ -116,6 +116,7 @@ describe('runLocal', () => {
     assert.deepEqual(result, {
       uploaded: ['cat photo.png', 'summary-cat photo.txt', 'thumbs/small/cat photo.png'],
       stdout: 'done cat photo\n',
+      stderrTail: '',
       exitCode: 0,
     });
     assert.deepEqual(files(outDir), [...cloud.keys()].sort());
@@ -123,7 +124,7 @@ describe('runLocal', () => {
     assert.ok(lines.includes('done cat photo'));
   });
 
-  test('a failing script writes nothing and returns its exit code', async () => {
+  test('a failing script writes nothing and returns its exit code and the end of its stderr', async () => {
     const outDir = join(scratch, 'out-fail');
     const result = await runLocal({
       functionName: 'thumbs',
@@ -135,7 +136,7 @@ describe('runLocal', () => {
       outDir,
       log: () => undefined,
     });
-    assert.deepEqual(result, { uploaded: [], stdout: '', exitCode: 3 });
+    assert.deepEqual(result, { uploaded: [], stdout: '', stderrTail: 'oops', exitCode: 3 });
     assert.deepEqual(files(outDir), []);
   });
 
