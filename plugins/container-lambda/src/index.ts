@@ -11,7 +11,10 @@ import {
   mergeResources,
   pluginUtils,
   regionAndStage,
+  reportPackagedResources,
   serviceDir,
+  subcommandLines,
+  warnMisspeltCustomBlock,
   wrapHooks,
   type CliOptions,
   type PluginUtils,
@@ -92,6 +95,8 @@ class ContainerLambdaPlugin {
   readonly commands = {
     container: {
       usage: 'Container functions (SCAR): build context, run a file through, put / get / ls the buckets',
+      // A bare `sls container` runs this lifecycle: it lists the subcommands.
+      lifecycleEvents: ['help'],
       commands: {
         context: {
           usage:
@@ -161,13 +166,19 @@ class ContainerLambdaPlugin {
     defineFunctionProperties(serverless, functionPropertiesSchema);
     defineCustomProperty(serverless, 'containerLambda', customSchema);
     this.hooks = wrapHooks(serverless, {
-      initialize: () => this.prepareFunctions(),
+      initialize: () => {
+        warnMisspeltCustomBlock(serverless, 'containerLambda', PLUGIN, (m) => this.utils.log.warning(m));
+        this.prepareFunctions();
+      },
       // The first package step: every plugin has published its triggers in `initialize` by then.
       'before:package:cleanup': () => checkPublishedTriggers(serverless),
       'before:package:compileFunctions': () => this.writeBuildContexts(),
       'before:deploy:function:packageFunction': () => this.writeBuildContexts(),
       'after:package:compileEvents': () => this.compileResources(),
+      'after:package:finalize': () =>
+        reportPackagedResources(serverless, this.utils, PLUGIN, [...this.resolved.keys()]),
       'aws:info:displayServiceInfo': () => this.showInfo(),
+      'container:help': () => this.utils.writeText(subcommandLines('container', this.commands.container)),
       'container:context:write': () => this.contextCommand(),
       'container:run:run': () => this.runCommand(),
       'container:put:put': () => this.putCommand(),

@@ -9,8 +9,11 @@ import {
   mergeResources,
   pluginUtils,
   regionAndStage,
+  reportPackagedResources,
   serviceDir,
   setFunctionProperties,
+  subcommandLines,
+  warnMisspeltCustomBlock,
   wrapHooks,
   type CliOptions,
   type PluginUtils,
@@ -46,6 +49,8 @@ class MapreducePlugin {
   readonly commands = commands;
   private readonly utils: PluginUtils;
   private resolved?: ResolvedJob[];
+  /** Keys under `functions:` this plugin added (the framework compiles them, so they carry no mark). */
+  private added: string[] = [];
 
   constructor(
     private readonly serverless: ServerlessLike,
@@ -56,13 +61,19 @@ class MapreducePlugin {
     defineCustomProperty(serverless, 'mapreduce', mapreduceSchema);
     this.hooks = wrapHooks(serverless, {
       // Functions are added here, before `package:*`, so the framework compiles them like its own.
-      initialize: () => this.addFunctions(),
+      initialize: () => {
+        warnMisspeltCustomBlock(serverless, 'mapreduce', 'mapreduce', (m) => this.utils.log.warning(m));
+        this.addFunctions();
+      },
       // The first package step: every plugin has published its triggers in `initialize` by then.
       'before:package:cleanup': () => checkPublishedTriggers(serverless),
       // After `package:cleanup` empties `.serverless/`, before the framework checks function artifacts.
       'before:package:createDeploymentArtifacts': () => this.buildArtifacts(),
       'package:compileEvents': () => this.addResources(),
+      'after:package:finalize': () =>
+        reportPackagedResources(serverless, this.utils, 'mapreduce', this.added),
       'aws:info:displayServiceInfo': () => addInfoSection(serverless, 'mapreduce', infoLines(this.jobs())),
+      'mapreduce:help': () => this.utils.writeText(subcommandLines('mapreduce', commands.mapreduce)),
       // Commands load on demand: their AWS SDK clients would slow every other command's start-up.
       'mapreduce:run:run': () =>
         (require('./commands/run') as typeof import('./commands/run')).runCommand(this.commandContext()),
@@ -121,6 +132,7 @@ class MapreducePlugin {
         job,
       );
       Object.assign(service.functions, functions);
+      this.added.push(...Object.keys(functions));
     }
   }
 

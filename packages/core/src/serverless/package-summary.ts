@@ -77,6 +77,7 @@ export function reportPackagedResources(
   const resources = pluginResources(template, plugin, functionIds);
   const line = summaryLine(plugin, resources);
   if (!line) return;
-  utils.log.notice(`${line} (sls package --verbose lists them)`);
+  const verbose = serverless.processedInput?.options?.verbose === true;
+  utils.log.notice(verbose ? `${line}:` : `${line} (sls package --verbose lists them)`);
   for (const text of resourceLines(resources)) utils.log.verbose(text);
 }

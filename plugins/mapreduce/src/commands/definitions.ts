@@ -3,6 +3,8 @@
 export const commands = {
   mapreduce: {
     usage: 'Run MapReduce jobs declared under custom.mapreduce, on AWS or on this machine',
+    // A bare `sls mapreduce` runs this lifecycle: it lists the subcommands.
+    lifecycleEvents: ['help'],
     commands: {
       run: {
         usage: 'Run a job on a file or an S3 object and print its report',
