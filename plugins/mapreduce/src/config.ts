@@ -55,10 +55,12 @@ export const jobSchema = {
   additionalProperties: false,
 } as const;
 
-/** `custom.mapreduce`: job name -> job. Job names become function names, so they stay short and plain. */
+/**
+ * `custom.mapreduce`: job name -> job. Job names become function names, so they stay short and plain; that
+ * rule is checked in resolveJob, whose message names the job (the schema's `propertyNames` error does not).
+ */
 export const mapreduceSchema = {
   type: 'object',
-  propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]{0,39}$' },
   additionalProperties: jobSchema,
 } as const;
 
@@ -191,6 +193,7 @@ export function resolveJob(name: string, raw: MapreduceJobConfig, serviceDir: st
     throw new ConfigError(
       `custom.mapreduce.${name}`,
       'job names start with a letter and use letters, digits and "-" (at most 40 characters)',
+      'the name becomes part of its function names',
     );
   }
   for (const key of ['input', 'output', 'map', 'reduce'] as const) {

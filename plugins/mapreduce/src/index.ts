@@ -35,6 +35,7 @@ import {
   compileResources,
   infoLines,
   inputBucketCreatedHere,
+  missingExportError,
   recursiveLoopAllowed,
   triggerUnit,
 } from './compile';
@@ -153,7 +154,11 @@ class MapreducePlugin {
         jobs.flatMap((job) =>
           artifactPlans(job, dir).map(async (plan) => {
             mkdirSync(dirname(plan.zipFile), { recursive: true });
-            await bundleZip({ contents: plan.contents, resolveDir: dir, zipFile: plan.zipFile });
+            try {
+              await bundleZip({ contents: plan.contents, resolveDir: dir, zipFile: plan.zipFile });
+            } catch (error) {
+              throw missingExportError(job, plan.role, error, dir) ?? error;
+            }
           }),
         ),
       );

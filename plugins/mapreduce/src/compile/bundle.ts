@@ -1,5 +1,6 @@
 // Per-role artifacts: a generated entry joins the user's module and this plugin's runtime handler, bundled with esbuild.
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { ConfigError } from '@serverless-continuum/core/errors';
 import { ROLES, type ModuleRef, type ResolvedJob, type Role } from '../config';
 import { artifactPath } from './names';
 
@@ -47,4 +48,40 @@ export function artifactPlans(job: ResolvedJob, serviceDir: string): ArtifactPla
     contents: roleEntry(job, role),
     zipFile: join(serviceDir, artifactPath(job.name, role)),
   }));
+}
+
+/** The config keys whose modules each role's entry imports. */
+const ROLE_KEYS: Record<Role, Array<'map' | 'combine' | 'reduce'>> = {
+  coordinator: [],
+  mapper: ['map', 'combine'],
+  reducer: ['reduce'],
+};
+
+/**
+ * esbuild's `No matching export in "<file>" for import "<name>"` for the generated entry of `role`, told as
+ * the config key that names the module (`custom.mapreduce.<job>.map`); undefined for any other failure.
+ */
+export function missingExportError(
+  job: ResolvedJob,
+  role: Role,
+  error: unknown,
+  serviceDir: string,
+): ConfigError | undefined {
+  const messages = (error as { cause?: { errors?: Array<{ text?: string }> } }).cause?.errors ?? [];
+  for (const { text } of messages) {
+    const match = /^No matching export in "(.+)" for import "(.+)"$/.exec(text ?? '');
+    if (!match) continue;
+    // esbuild names the file relative to the working folder (the service's, when run by the CLI).
+    const file = resolve(match[1]!);
+    for (const key of ROLE_KEYS[role]) {
+      const ref = job.modules[key];
+      if (!ref || ref.export !== match[2] || (ref.file !== file && !ref.file.endsWith(match[1]!))) continue;
+      return new ConfigError(
+        `custom.mapreduce.${job.name}.${key}`,
+        `${relative(serviceDir, ref.file)} has no export ${JSON.stringify(ref.export)}`,
+        `export a function of that name from it, or name one it exports`,
+      );
+    }
+  }
+  return undefined;
 }

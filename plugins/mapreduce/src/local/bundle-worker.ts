@@ -1,6 +1,6 @@
 // Bundles the local worker together with the user's map/reduce/combine modules (TS or JS) into one CommonJS file.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { ContinuumError } from '@serverless-continuum/core/errors';
 
@@ -13,28 +13,35 @@ export interface ModuleRefs {
 /** This folder's worker module, without extension: `.js` in dist, `.ts` when run from sources. */
 const WORKER_MODULE = join(dirname(__filename), 'worker');
 
-/** The generated entry: imports each user function by name and starts the worker with them. */
-export function workerEntry(modules: ModuleRefs, workerModule = WORKER_MODULE): string {
+/**
+ * The generated entry: imports each user function by name and starts the worker with them. A missing export
+ * is reported as `custom.mapreduce.<job>.<role>: <module> has no exported function "<name>"` when `job` is given.
+ */
+export function workerEntry(modules: ModuleRefs, workerModule = WORKER_MODULE, job?: string): string {
   const lines = [`import { startWorker } from ${JSON.stringify(workerModule)};`];
   const roles = (['map', 'reduce', 'combine'] as const).filter((r) => modules[r]);
   for (const role of roles)
     lines.push(`import * as ${role}Module from ${JSON.stringify(modules[role]!.file)};`);
-  lines.push('function pick(mod, name, file, role) {');
+  lines.push('function pick(mod, name, file, where) {');
   lines.push('  const fn = mod[name] ?? (name === "default" ? mod : undefined);');
   lines.push(
-    '  if (typeof fn !== "function") throw new Error(`${role}: ${file} has no exported function ${JSON.stringify(name)}`);',
+    '  if (typeof fn !== "function") throw new Error(`${where}: ${file} has no exported function ${JSON.stringify(name)}`);',
   );
   lines.push('  return fn;');
   lines.push('}');
+  const where = (role: string) => (job ? `custom.mapreduce.${job}.${role}` : role);
+  // The module as the user wrote it in their config: relative to the service folder the CLI runs in.
+  const shown = (file: string) =>
+    isAbsolute(relative(process.cwd(), file)) ? file : relative(process.cwd(), file);
   const args = roles.map(
     (r) =>
-      `${r}: pick(${r}Module, ${JSON.stringify(modules[r]!.export)}, ${JSON.stringify(modules[r]!.file)}, ${JSON.stringify(r)})`,
+      `${r}: pick(${r}Module, ${JSON.stringify(modules[r]!.export)}, ${JSON.stringify(shown(modules[r]!.file))}, ${JSON.stringify(where(r))})`,
   );
   lines.push(`startWorker({ ${args.join(', ')} });`);
   return lines.join('\n');
 }
 
-export async function bundleWorker(modules: ModuleRefs, outfile: string): Promise<string> {
+export async function bundleWorker(modules: ModuleRefs, outfile: string, job?: string): Promise<string> {
   for (const role of ['map', 'reduce', 'combine'] as const) {
     const ref = modules[role];
     if (ref && !existsSync(ref.file)) {
@@ -43,7 +50,11 @@ export async function bundleWorker(modules: ModuleRefs, outfile: string): Promis
   }
   try {
     await build({
-      stdin: { contents: workerEntry(modules), resolveDir: dirname(modules.map.file), loader: 'js' },
+      stdin: {
+        contents: workerEntry(modules, WORKER_MODULE, job),
+        resolveDir: dirname(modules.map.file),
+        loader: 'js',
+      },
       bundle: true,
       platform: 'node',
       target: 'node20',

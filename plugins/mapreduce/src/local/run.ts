@@ -196,7 +196,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     phase: splits.length ? 'map' : 'reduce',
   });
 
-  const workerFile = await bundleWorker(options.modules, join(work, 'worker.js'));
+  const workerFile = await bundleWorker(options.modules, join(work, 'worker.js'), job.name);
   const pool = new WorkerPool<LocalTask, unknown>({
     file: workerFile,
     size: workers,

@@ -280,7 +280,7 @@ describe('runLocal', () => {
         assert.equal(error.code, 'CONTINUUM_BUNDLE');
         assert.match(
           error.message,
-          /could not load its map\/reduce modules: map: .*wordcount\.ts has no exported function "mapp"/,
+          /could not load its map\/reduce modules: custom\.mapreduce\.\S+\.map: .*wordcount\.ts has no exported function "mapp"/,
         );
         return true;
       },
