@@ -54,11 +54,14 @@ function s3Runs(storage: Storage, output: StorageLocation): RunsSource {
   };
 }
 
-function localRuns(folder: string): RunsSource {
-  const marker = (runId: string) =>
-    MARKERS.map(([file, status]) => ({ status, path: join(folder, runId, file) })).find((m) =>
+/** The runs of job `job` in a local output folder (runs of other jobs may share the folder). */
+function localRuns(folder: string, job: string): RunsSource {
+  const marker = (runId: string) => {
+    const found = MARKERS.map(([file, status]) => ({ status, path: join(folder, runId, file) })).find((m) =>
       existsSync(m.path),
     );
+    return found && reportJob(found.path) === job ? found : undefined;
+  };
   return {
     where: folder,
     async list() {
@@ -86,11 +89,20 @@ function localRuns(folder: string): RunsSource {
   };
 }
 
+/** The `job` a local marker file names; undefined when it cannot be read. */
+function reportJob(path: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { job?: string }).job;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function statusCommand(ctx: CommandContext): Promise<void> {
   const job = selectJob(ctx);
   const local = ctx.options.local === true;
   const source = local
-    ? localRuns(resolve(process.cwd(), stringOption(ctx.options, 'output') ?? 'mapreduce-output'))
+    ? localRuns(resolve(process.cwd(), stringOption(ctx.options, 'output') ?? 'mapreduce-output'), job.name)
     : s3Runs(await jobStorage(ctx), job.runtime.output);
   // Runs still going, from the job's run table (AWS only; none when the table is not readable).
   const active = local

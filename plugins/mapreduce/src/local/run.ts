@@ -165,7 +165,13 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
   const stat = statSync(input);
   if (!stat.isFile()) throw new ContinuumError('CONTINUUM_NOT_FOUND', `${input} is not a file`);
   const size = stat.size;
-  const runId = makeRunId({ bucket: 'local', key: basename(input), etag: `${input}:${stat.mtimeMs}`, size });
+  // The job's name leads the id: two jobs run on one file never share a run folder.
+  const runId = makeRunId({
+    bucket: 'local',
+    key: `${job.name}/${basename(input)}`,
+    etag: `${input}:${stat.mtimeMs}`,
+    size,
+  });
   const outputDir = resolve(options.outputDir);
   const finalDir = join(outputDir, runId);
   const runInput = { bucket: '', key: input, size };
