@@ -55,6 +55,38 @@ describe('run report summary', () => {
     ]);
   });
 
+  test('the cost line names the prices it used: the region and their date, or the stand-in region', () => {
+    const costLine = (cost: object) =>
+      summarizeRun({
+        status: 'succeeded',
+        input: { bucket: 'corpus', key: 'a.txt', size: 1 },
+        records: { in: 1, emitted: 1, mapOutput: 1, reduceInput: 1, out: 1 },
+        bytes: { read: 1, intermediate: 1, output: 1 },
+        times: { startedAt: '', finishedAt: '', mapMs: 1, reduceMs: 1, totalMs: 2 },
+        cost,
+      }).at(-1);
+    assert.equal(
+      costLine({
+        region: 'eu-west-1',
+        pricesRegion: 'eu-west-1',
+        pricesDate: '2025-01',
+        estimatedUsd: 0.5,
+        basis: 'lambda',
+      }),
+      '  cost      ~$0.500000 on AWS (eu-west-1 prices of 2025-01)',
+    );
+    assert.equal(
+      costLine({
+        region: 'ap-south-1',
+        pricesRegion: 'us-east-1',
+        pricesDate: '2025-01',
+        estimatedUsd: 0.5,
+        basis: 'lambda',
+      }),
+      '  cost      ~$0.500000 on AWS (ap-south-1, estimated from us-east-1 prices of 2025-01)',
+    );
+  });
+
   test('a run with a straggler watcher says how long it watched', () => {
     const lines = summarizeRun({
       runId: 'a.txt-1',

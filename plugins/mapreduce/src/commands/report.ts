@@ -51,6 +51,15 @@ export function summarizeReport(report: unknown, indent = '  '): string[] {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** `eu-west-1 prices of 2025-01`, or `ap-south-1, estimated from us-east-1 prices of 2025-01`. */
+function pricedAs(cost: Partial<RunReport['cost']>): string {
+  // Reports written before the estimate knew regions name only the region.
+  if (!cost.pricesDate || !cost.pricesRegion) return String(cost.region);
+  return cost.pricesRegion === cost.region
+    ? `${cost.region} prices of ${cost.pricesDate}`
+    : `${cost.region}, estimated from ${cost.pricesRegion} prices of ${cost.pricesDate}`;
+}
+
 /** The readable summary of `_SUCCESS.json` or `_FAILED.json`; any other shape is listed field by field. */
 export function summarizeRun(report: unknown): string[] {
   const r = report as Partial<RunReport> & Partial<FailureReport>;
@@ -66,7 +75,7 @@ export function summarizeRun(report: unknown): string[] {
     ];
     if (r.cost) {
       const basis = r.cost.basis === 'local-durations' ? ', local durations priced as Lambda' : '';
-      lines.push(`  cost      ~$${r.cost.estimatedUsd.toFixed(6)} on AWS (${r.cost.region}${basis})`);
+      lines.push(`  cost      ~$${r.cost.estimatedUsd.toFixed(6)} on AWS (${pricedAs(r.cost)}${basis})`);
     }
     return lines;
   }

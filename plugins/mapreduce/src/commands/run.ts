@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
+import { regionAndStage } from '@serverless-continuum/core/serverless';
 import { downloadIntoFolder, parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedJob, StorageLocation } from '../config';
 import type { JobRuntimeConfig } from '../runtime/contract';
@@ -84,6 +85,7 @@ async function runLocally(ctx: CommandContext, job: ResolvedJob, input: string):
       input: file,
       outputDir,
       ...(workers ? { workers } : {}),
+      region: regionAndStage(ctx.serverless, ctx.options).region,
       onProgress: (p) => progress.update(progressMessage(job.name, p)),
       onSweep: (removed) => ctx.utils.log.notice(describeSweep(removed)),
     });

@@ -34,6 +34,8 @@ export interface RunLocalOptions {
   workDir?: string;
   /** Told the work folders of killed runs that this run removed before starting (only when there were some). */
   onSweep?: (removed: SweptFolder[]) => void;
+  /** The service's region: the cost estimate is priced there (default us-east-1). */
+  region?: string;
 }
 
 export interface RunLocalResult {
@@ -312,6 +314,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
       fetchSize: FETCH_SIZE,
       basis: 'local-durations',
       outputBucket: '',
+      ...(options.region ? { region: options.region } : {}),
     });
     report.output.prefix = finalDir;
     writeFileSync(join(staging, '_SUCCESS.json'), `${JSON.stringify(report, null, 2)}\n`);

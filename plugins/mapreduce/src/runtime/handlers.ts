@@ -835,6 +835,8 @@ async function finalize(rt: Runtime, runId: string, owner: string): Promise<void
     finishedAt: new Date(),
     fetchSize: FETCH_SIZE,
     basis: 'lambda',
+    // Lambda sets AWS_REGION: the run is priced where it ran.
+    ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
   });
   await storage.put(job.output.bucket, keys.success(job, runId), `${JSON.stringify(report, null, 2)}\n`, {
     contentType: 'application/json',

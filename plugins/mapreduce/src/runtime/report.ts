@@ -51,15 +51,80 @@ export const keys = {
   failed: (job: JobRuntimeConfig, runId: string): string => joinKey(job.output.prefix, runId, '_FAILED.json'),
 };
 
-/** On-demand list prices, us-east-1, USD (Lambda x86, S3 Standard requests, DynamoDB on-demand since Nov 2024). */
-export const PRICES: CostEstimate['prices'] = {
-  lambdaGbSecond: 0.0000166667,
-  lambdaPerMillionRequests: 0.2,
-  s3PutPerThousand: 0.005,
-  s3GetPerThousand: 0.0004,
-  dynamoWritePerMillion: 0.625,
-  dynamoReadPerMillion: 0.125,
+type Prices = CostEstimate['prices'];
+
+/**
+ * When the prices below were read from the AWS pricing pages: on-demand list prices in USD for Lambda (x86,
+ * per GB-second and per million requests), S3 Standard requests and DynamoDB on-demand request units (after
+ * DynamoDB's November 2024 reduction). Prices change: the estimate says which date it used.
+ */
+export const PRICES_DATE = '2025-01';
+
+/** The regions the estimate knows; any other is estimated from us-east-1 and says so. */
+export const REGION_PRICES: Readonly<Record<string, Prices>> = {
+  'us-east-1': {
+    lambdaGbSecond: 0.0000166667,
+    lambdaPerMillionRequests: 0.2,
+    s3PutPerThousand: 0.005,
+    s3GetPerThousand: 0.0004,
+    dynamoWritePerMillion: 0.625,
+    dynamoReadPerMillion: 0.125,
+  },
+  'us-east-2': {
+    lambdaGbSecond: 0.0000166667,
+    lambdaPerMillionRequests: 0.2,
+    s3PutPerThousand: 0.005,
+    s3GetPerThousand: 0.0004,
+    dynamoWritePerMillion: 0.625,
+    dynamoReadPerMillion: 0.125,
+  },
+  'us-west-2': {
+    lambdaGbSecond: 0.0000166667,
+    lambdaPerMillionRequests: 0.2,
+    s3PutPerThousand: 0.005,
+    s3GetPerThousand: 0.0004,
+    dynamoWritePerMillion: 0.625,
+    dynamoReadPerMillion: 0.125,
+  },
+  'eu-west-1': {
+    lambdaGbSecond: 0.0000166667,
+    lambdaPerMillionRequests: 0.2,
+    s3PutPerThousand: 0.005,
+    s3GetPerThousand: 0.0004,
+    dynamoWritePerMillion: 0.70675,
+    dynamoReadPerMillion: 0.1415,
+  },
+  'eu-central-1': {
+    lambdaGbSecond: 0.0000166667,
+    lambdaPerMillionRequests: 0.2,
+    s3PutPerThousand: 0.0054,
+    s3GetPerThousand: 0.00043,
+    dynamoWritePerMillion: 0.7625,
+    dynamoReadPerMillion: 0.1525,
+  },
+  'ap-northeast-1': {
+    lambdaGbSecond: 0.0000166667,
+    lambdaPerMillionRequests: 0.2,
+    s3PutPerThousand: 0.0047,
+    s3GetPerThousand: 0.00037,
+    dynamoWritePerMillion: 0.71345,
+    dynamoReadPerMillion: 0.1427,
+  },
 };
+
+/** The region whose prices stand in for regions the table does not know. */
+export const FALLBACK_PRICES_REGION = 'us-east-1';
+
+/** us-east-1's prices: what the estimate used for every region before it knew others. */
+export const PRICES: Prices = REGION_PRICES[FALLBACK_PRICES_REGION]!;
+
+/** The prices of `region`, or us-east-1's when the table does not know it (`pricesRegion` says which). */
+export function pricesFor(region: string): { pricesRegion: string; prices: Prices } {
+  const known = REGION_PRICES[region];
+  return known
+    ? { pricesRegion: region, prices: known }
+    : { pricesRegion: FALLBACK_PRICES_REGION, prices: PRICES };
+}
 
 export function estimateCost(input: {
   job: JobRuntimeConfig;
@@ -71,8 +136,12 @@ export function estimateCost(input: {
   /** Bytes per ranged GET (the mapper's fetch size). */
   fetchSize: number;
   basis: CostEstimate['basis'];
+  /** The region the run ran in (or the service's, for a local run); default us-east-1. */
+  region?: string;
 }): CostEstimate {
   const { job, splits, parts } = input;
+  const region = input.region || FALLBACK_PRICES_REGION;
+  const { pricesRegion, prices: p } = pricesFor(region);
   const watcher = input.watcher ?? { invocations: 0, ms: 0 };
   const mapSeconds = (splits.reduce((n, s) => n + s.durationMs, 0) + watcher.ms) / 1000;
   const reduceSeconds = parts.reduce((n, p) => n + p.durationMs, 0) / 1000;
@@ -93,7 +162,6 @@ export function estimateCost(input: {
     write: 2 + 9 * splits.length + 2 * parts.length + 2,
     read: splits.length + parts.length * 2 + 2,
   };
-  const p = PRICES;
   const estimatedUsd =
     lambdaGbSeconds * p.lambdaGbSecond +
     (lambdaRequests / 1e6) * p.lambdaPerMillionRequests +
@@ -102,7 +170,9 @@ export function estimateCost(input: {
     (dynamoRequests.write / 1e6) * p.dynamoWritePerMillion +
     (dynamoRequests.read / 1e6) * p.dynamoReadPerMillion;
   return {
-    region: 'us-east-1',
+    region,
+    pricesRegion,
+    pricesDate: PRICES_DATE,
     currency: 'USD',
     prices: p,
     lambdaGbSeconds: Math.round(lambdaGbSeconds * 1000) / 1000,
@@ -123,6 +193,8 @@ export function buildReport(input: {
   fetchSize: number;
   basis: CostEstimate['basis'];
   outputBucket?: string;
+  /** Where the run ran: its cost is priced there. */
+  region?: string;
 }): RunReport {
   const { job, run, splits, parts } = input;
   const started = Date.parse(run.createdAt);
@@ -175,6 +247,7 @@ export function buildReport(input: {
       ...(watcher ? { watcher } : {}),
       fetchSize: input.fetchSize,
       basis: input.basis,
+      ...(input.region ? { region: input.region } : {}),
     }),
   };
 }

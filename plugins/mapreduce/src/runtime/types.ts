@@ -66,8 +66,12 @@ export interface PartitionStats {
 }
 
 export interface CostEstimate {
-  /** Prices are on-demand list prices for us-east-1 (x86 Lambda, S3 Standard, DynamoDB on-demand), USD. */
-  region: 'us-east-1';
+  /** The region the run ran in (a local run: the service's region). */
+  region: string;
+  /** Whose on-demand list prices were used: `region`'s, or us-east-1's when the estimate does not know it. */
+  pricesRegion: string;
+  /** When those prices were read (`YYYY-MM`). */
+  pricesDate: string;
   currency: 'USD';
   prices: {
     lambdaGbSecond: number;

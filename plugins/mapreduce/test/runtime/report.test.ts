@@ -1,7 +1,7 @@
 // The `_SUCCESS.json` report's accounting: what the cost estimate counts, and when the watcher appears.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildReport, estimateCost } from '../../src/runtime/report';
+import { buildReport, estimateCost, PRICES_DATE, REGION_PRICES } from '../../src/runtime/report';
 import type { RunState } from '../../src/runtime/run-store';
 import type { PartitionStats, SplitStats } from '../../src/runtime/types';
 import { testJob } from '../reference';
@@ -25,7 +25,7 @@ const part: PartitionStats = {
   spills: 0,
   durationMs: 1000,
 };
-const costOf = (watcher?: { invocations: number; ms: number }) =>
+const costOf = (watcher?: { invocations: number; ms: number }, region?: string) =>
   estimateCost({
     job,
     splits: [split(0), split(1)],
@@ -34,7 +34,27 @@ const costOf = (watcher?: { invocations: number; ms: number }) =>
     ...(watcher ? { watcher } : {}),
     fetchSize: 1 << 20,
     basis: 'lambda',
+    ...(region ? { region } : {}),
   });
+
+test("the cost is priced with the run's region's prices, and says their date", () => {
+  const frankfurt = costOf(undefined, 'eu-central-1');
+  assert.equal(frankfurt.region, 'eu-central-1');
+  assert.equal(frankfurt.pricesRegion, 'eu-central-1');
+  assert.equal(frankfurt.pricesDate, PRICES_DATE);
+  assert.deepEqual(frankfurt.prices, REGION_PRICES['eu-central-1']);
+  // Same requests, dearer S3 and DynamoDB requests than us-east-1.
+  assert.ok(frankfurt.estimatedUsd > costOf().estimatedUsd, `${frankfurt.estimatedUsd}`);
+  assert.equal(costOf().region, 'us-east-1');
+});
+
+test('a region the table does not know is estimated from us-east-1, and the estimate says so', () => {
+  const mumbai = costOf(undefined, 'ap-south-1');
+  assert.equal(mumbai.region, 'ap-south-1');
+  assert.equal(mumbai.pricesRegion, 'us-east-1');
+  assert.deepEqual(mumbai.prices, REGION_PRICES['us-east-1']);
+  assert.equal(mumbai.estimatedUsd, costOf().estimatedUsd);
+});
 
 test('the cost estimate bills each task for its time at its role’s memory, one request each', () => {
   const cost = costOf();
