@@ -97,7 +97,7 @@ describe('sls package tells what container-lambda added', () => {
     const buckets = own.filter(([, r]) => r.Type === 'AWS::S3::Bucket').length;
     assert.ok(roles > 0 && buckets > 0);
     const line = new RegExp(
-      `^container-lambda added 4 functions, ${buckets} buckets?, ${roles} roles?(?: and \\d+ other resources?)?:$`,
+      `^container-lambda added 4 functions, ${buckets} buckets?(?:,| and) ${roles} roles?(?: and \\d+ other resources?)?:$`,
       'm',
     );
     assert.match(output, line);
