@@ -1,0 +1,69 @@
+// What a package's built files load at run time, read the way Node would: esbuild parses every `.js` file
+// under a folder and lists the modules it cannot follow (everything not relative), so a `require("x")` inside a
+// string or a comment of a bundle is not counted, and a lazy `require` inside a function is.
+import { builtinModules } from 'node:module';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+export interface PackageManifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  bundleDependencies?: string[];
+}
+
+/** Every module specifier (`@aws-sdk/client-s3`, `node:fs`, `@scope/pkg/sub`) the `.js` files under `dir` load. */
+export async function requiredModules(dir: string): Promise<Map<string, string[]>> {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => join(dir, file));
+  const result = await build({
+    entryPoints: files,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'silent',
+    outdir: join(dir, '.requires-never-written'),
+  });
+  const byModule = new Map<string, string[]>();
+  for (const [file, input] of Object.entries(result.metafile.inputs)) {
+    for (const imported of input.imports) {
+      if (!imported.external) continue;
+      byModule.set(imported.path, [...(byModule.get(imported.path) ?? []), file]);
+    }
+  }
+  return byModule;
+}
+
+/** `@scope/name/sub/path` -> `@scope/name`; `name/sub` -> `name`. */
+export function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+const BUILTINS = new Set(builtinModules);
+
+function isBuiltin(specifier: string): boolean {
+  return specifier.startsWith('node:') || BUILTINS.has(specifier.split('/')[0]!);
+}
+
+/**
+ * The modules `dir` loads that `manifest` does not declare: not a Node builtin, not one of its
+ * `dependencies` or `peerDependencies`, not the package itself. Each with the files that load it.
+ */
+export async function undeclaredModules(dir: string, manifest: PackageManifest): Promise<string[]> {
+  const declared = new Set([
+    manifest.name,
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}),
+  ]);
+  const missing: string[] = [];
+  for (const [specifier, files] of await requiredModules(dir)) {
+    if (isBuiltin(specifier) || declared.has(packageOf(specifier))) continue;
+    missing.push(`${specifier} (required by ${files.sort().join(', ')})`);
+  }
+  return missing.sort();
+}
