@@ -3,7 +3,7 @@
 // string or a comment of a bundle is not counted, and a lazy `require` inside a function is.
 import { builtinModules } from 'node:module';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
 export interface PackageManifest {
@@ -13,12 +13,16 @@ export interface PackageManifest {
   bundleDependencies?: string[];
 }
 
-/** Every module specifier (`@aws-sdk/client-s3`, `node:fs`, `@scope/pkg/sub`) the `.js` files under `dir` load. */
+/**
+ * Every module specifier (`@aws-sdk/client-s3`, `node:fs`, `@scope/pkg/sub`) the `.js` files under `dir` load,
+ * each with the files (relative to `dir`) that load it.
+ */
 export async function requiredModules(dir: string): Promise<Map<string, string[]>> {
-  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.js'))
-    .map((file) => join(dir, file));
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.js'),
+  );
   const result = await build({
+    absWorkingDir: resolve(dir),
     entryPoints: files,
     bundle: true,
     write: false,
@@ -26,7 +30,7 @@ export async function requiredModules(dir: string): Promise<Map<string, string[]
     platform: 'node',
     packages: 'external',
     logLevel: 'silent',
-    outdir: join(dir, '.requires-never-written'),
+    outdir: '.requires-never-written',
   });
   const byModule = new Map<string, string[]>();
   for (const [file, input] of Object.entries(result.metafile.inputs)) {
