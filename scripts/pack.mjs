@@ -13,8 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CORE_DIR = join(ROOT, 'packages', 'core');
 const CORE = '@serverless-continuum/core';
 
@@ -98,7 +99,7 @@ export function publicPlugins() {
     .filter((dir) => !readJson(join(dir, 'package.json')).private);
 }
 
-if (import.meta.filename === process.argv[1]) {
+if (fileURLToPath(import.meta.url) === resolve(process.argv[1] ?? '')) {
   const at = process.argv.indexOf('--out');
   const outDir = resolve(at > 0 ? process.argv[at + 1] : join(ROOT, 'packed'));
   for (const dir of publicPlugins()) console.log(packPlugin(dir, outDir));
