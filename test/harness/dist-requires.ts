@@ -1,7 +1,7 @@
 // What a package's built files load at run time, read the way Node would: esbuild parses every `.js` file
 // under a folder and lists the modules it cannot follow (everything not relative), so a `require("x")` inside a
 // string or a comment of a bundle is not counted, and a lazy `require` inside a function is.
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -70,4 +70,23 @@ export async function undeclaredModules(dir: string, manifest: PackageManifest):
     missing.push(`${specifier} (required by ${files.sort().join(', ')})`);
   }
   return missing.sort();
+}
+
+/**
+ * The modules `dir` loads that Node cannot resolve from the file that loads them, as installed (pass the real
+ * path of an installed package: a pnpm layout resolves from where the files really are).
+ */
+export async function unresolvedModules(dir: string): Promise<string[]> {
+  const unresolved: string[] = [];
+  for (const [specifier, files] of await requiredModules(dir)) {
+    if (isBuiltin(specifier)) continue;
+    for (const file of files) {
+      try {
+        createRequire(resolve(dir, file)).resolve(specifier);
+      } catch {
+        unresolved.push(`${specifier} from ${file}`);
+      }
+    }
+  }
+  return unresolved.sort();
 }

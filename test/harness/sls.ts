@@ -89,7 +89,11 @@ function assertBuilt(): void {
   }
 }
 
-function cliEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/**
+ * The environment every framework run gets: dummy credentials, no AWS config files (under `dir`), no
+ * telemetry or prompts, and none of the caller's NODE_OPTIONS.
+ */
+export function cliEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Never let a developer's real AWS identity reach the CLI.
   for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'SERVERLESS_ACCESS_KEY']) {
