@@ -59,6 +59,18 @@ function mergedDependencies(plugin, core) {
   return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/**
+ * The environment of `npm pack` in the staging folder: without what an `npm run` around this script set for
+ * the repository (its local prefix, its package's fields), and with no scripts run.
+ */
+function stagedNpmEnv() {
+  const env = { ...process.env, npm_config_ignore_scripts: 'true' };
+  for (const name of Object.keys(env)) {
+    if (/^npm_(package_|lifecycle_|config_local_prefix$)/i.test(name)) delete env[name];
+  }
+  return env;
+}
+
 /** Packs one plugin folder into `outDir`; returns the tarball's path. */
 export function packPlugin(pluginDir, outDir) {
   const plugin = readJson(join(pluginDir, 'package.json'));
@@ -80,8 +92,7 @@ export function packPlugin(pluginDir, outDir) {
     const npm = spawnSync('npm', ['pack', '--json', '--pack-destination', outDir], {
       cwd: stage,
       encoding: 'utf8',
-      // The staged package has no scripts; keep the user's npm config from adding any.
-      env: { ...process.env, npm_config_ignore_scripts: 'true' },
+      env: stagedNpmEnv(),
     });
     if (npm.status !== 0) throw new Error(`npm pack of ${plugin.name} failed:\n${npm.stderr}`);
     const [{ filename }] = JSON.parse(npm.stdout);

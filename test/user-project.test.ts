@@ -159,9 +159,11 @@ describe('with pnpm, strict: no hoisting, every package sees only what it declar
   before(() => {
     // pnpm is an npm package: pinned, installed next to the projects, never fetched by `npx` on the fly.
     const tools = join(work, 'tools');
+    mkdirSync(tools);
     const install = spawnSync('npm', ['install', '--prefix', tools, `pnpm@${PNPM_VERSION}`], {
       encoding: 'utf8',
-      env: { ...process.env, ...NPM_ENV },
+      cwd: tools,
+      env: { ...process.env, npm_config_local_prefix: tools, ...NPM_ENV },
     });
     const bin = join(tools, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
     if (install.status === 0 && existsSync(bin)) pnpm = bin;
