@@ -60,51 +60,31 @@ type Prices = CostEstimate['prices'];
  */
 export const PRICES_DATE = '2025-01';
 
+/** us-east-1's prices; the other regions differ from them only where written. */
+const US_EAST_1: Prices = {
+  lambdaGbSecond: 0.0000166667,
+  lambdaPerMillionRequests: 0.2,
+  s3PutPerThousand: 0.005,
+  s3GetPerThousand: 0.0004,
+  dynamoWritePerMillion: 0.625,
+  dynamoReadPerMillion: 0.125,
+};
+
 /** The regions the estimate knows; any other is estimated from us-east-1 and says so. */
 export const REGION_PRICES: Readonly<Record<string, Prices>> = {
-  'us-east-1': {
-    lambdaGbSecond: 0.0000166667,
-    lambdaPerMillionRequests: 0.2,
-    s3PutPerThousand: 0.005,
-    s3GetPerThousand: 0.0004,
-    dynamoWritePerMillion: 0.625,
-    dynamoReadPerMillion: 0.125,
-  },
-  'us-east-2': {
-    lambdaGbSecond: 0.0000166667,
-    lambdaPerMillionRequests: 0.2,
-    s3PutPerThousand: 0.005,
-    s3GetPerThousand: 0.0004,
-    dynamoWritePerMillion: 0.625,
-    dynamoReadPerMillion: 0.125,
-  },
-  'us-west-2': {
-    lambdaGbSecond: 0.0000166667,
-    lambdaPerMillionRequests: 0.2,
-    s3PutPerThousand: 0.005,
-    s3GetPerThousand: 0.0004,
-    dynamoWritePerMillion: 0.625,
-    dynamoReadPerMillion: 0.125,
-  },
-  'eu-west-1': {
-    lambdaGbSecond: 0.0000166667,
-    lambdaPerMillionRequests: 0.2,
-    s3PutPerThousand: 0.005,
-    s3GetPerThousand: 0.0004,
-    dynamoWritePerMillion: 0.70675,
-    dynamoReadPerMillion: 0.1415,
-  },
+  'us-east-1': US_EAST_1,
+  'us-east-2': US_EAST_1,
+  'us-west-2': US_EAST_1,
+  'eu-west-1': { ...US_EAST_1, dynamoWritePerMillion: 0.70675, dynamoReadPerMillion: 0.1415 },
   'eu-central-1': {
-    lambdaGbSecond: 0.0000166667,
-    lambdaPerMillionRequests: 0.2,
+    ...US_EAST_1,
     s3PutPerThousand: 0.0054,
     s3GetPerThousand: 0.00043,
     dynamoWritePerMillion: 0.7625,
     dynamoReadPerMillion: 0.1525,
   },
   'ap-northeast-1': {
-    lambdaGbSecond: 0.0000166667,
-    lambdaPerMillionRequests: 0.2,
+    ...US_EAST_1,
     s3PutPerThousand: 0.0047,
     s3GetPerThousand: 0.00037,
     dynamoWritePerMillion: 0.71345,
@@ -116,7 +96,7 @@ export const REGION_PRICES: Readonly<Record<string, Prices>> = {
 export const FALLBACK_PRICES_REGION = 'us-east-1';
 
 /** us-east-1's prices: what the estimate used for every region before it knew others. */
-export const PRICES: Prices = REGION_PRICES[FALLBACK_PRICES_REGION]!;
+export const PRICES: Prices = US_EAST_1;
 
 /** The prices of `region`, or us-east-1's when the table does not know it (`pricesRegion` says which). */
 export function pricesFor(region: string): { pricesRegion: string; prices: Prices } {
