@@ -4,8 +4,10 @@ import type { StorageBindingRuntime } from './contract';
 
 export interface S3Record {
   bucket: string;
-  /** The decoded object key (S3 notifications URL-encode keys, with `+` for spaces). */
+  /** The decoded object key (S3 notifications URL-encode keys, with `+` for spaces); as received when invalid. */
   key: string;
+  /** Set when the key is not valid URL encoding: this record fails alone, the others are still processed. */
+  invalidKey?: ContinuumError;
   size?: number;
   eventTime?: string;
   /** The record as received, for handing it to Batch unchanged. */
@@ -61,7 +63,12 @@ export function classifyEvent(event: unknown): ClassifiedEvent {
       const bucket = isObject(s3.bucket) && typeof s3.bucket.name === 'string' ? s3.bucket.name : undefined;
       const object = isObject(s3.object) ? s3.object : undefined;
       if (!bucket || !object || typeof object.key !== 'string') continue;
-      const record: S3Record = { bucket, key: decodeS3Key(object.key), raw };
+      let record: S3Record;
+      try {
+        record = { bucket, key: decodeS3Key(object.key), raw };
+      } catch (error) {
+        record = { bucket, key: object.key, raw, invalidKey: error as ContinuumError };
+      }
       if (typeof object.size === 'number') record.size = object.size;
       if (typeof raw.eventTime === 'string') record.eventTime = raw.eventTime;
       records.push(record);

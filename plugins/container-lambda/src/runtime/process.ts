@@ -117,6 +117,10 @@ class Supervisor {
     const failures: ContinuumError[] = [];
     for (const record of records) {
       const { bucket, key } = record;
+      if (record.invalidKey) {
+        failures.push(asContinuumError(record.invalidKey, `s3://${bucket}/${key}`));
+        continue;
+      }
       if (matchBinding(this.settings.outputs, bucket, key)) {
         // The function's own output: running on it again would loop.
         outcomes.push({ bucket, key, status: 'skipped', reason: 'output-binding' });

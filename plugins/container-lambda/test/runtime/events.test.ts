@@ -60,6 +60,21 @@ describe('S3 event keys', () => {
     assert.equal(classified.records[0]?.eventTime, '2026-11-26T10:00:00.000Z');
   });
 
+  test('a record whose key is not valid URL encoding is kept, marked, and does not hide the others', () => {
+    const event = s3Event('in/%ZZ.jpg') as { Records: unknown[] };
+    event.Records.push(...(s3Event('in/ok.jpg') as { Records: unknown[] }).Records);
+    const classified = classifyEvent(event);
+    assert.equal(classified.kind, 's3');
+    if (classified.kind !== 's3') return;
+    assert.deepEqual(
+      classified.records.map((r) => [r.key, r.invalidKey?.message]),
+      [
+        ['in/%ZZ.jpg', 'object key "in/%ZZ.jpg" is not valid URL encoding'],
+        ['in/ok.jpg', undefined],
+      ],
+    );
+  });
+
   test('the basename of a key is its last segment; folder markers have none', () => {
     assert.equal(keyBasename('in/sub/../../escape.jpg'), 'escape.jpg');
     assert.equal(keyBasename('in/folder/'), '');

@@ -241,6 +241,28 @@ printf '%s' "\${AWS_SECRET_ACCESS_KEY:-none} \${NOT_LISTED:-none}" > "$TMP_OUTPU
     assert.deepEqual(await bucket.keys('out/bad'), []);
   });
 
+  test('a record whose key is not valid URL encoding fails alone, naming its key; the others are published', async () => {
+    start({ script: 'cp "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR/$(basename "$INPUT_FILE_PATH" .jpg).png"\n' });
+    await bucket.put('in/first.jpg', '1');
+    await bucket.put('in/last.jpg', '3');
+    const [bad] = s3Event('data', 'in/placeholder.jpg').Records as {
+      s3: { object: { key: string } };
+    }[];
+    bad!.s3.object.key = 'in/%ZZ.jpg';
+    const event = {
+      Records: [...s3Event('data', 'in/first.jpg').Records, bad, ...s3Event('data', 'in/last.jpg').Records],
+    };
+    const outcome = await api.invoke(event, { requestId: 'req-bad-key' });
+    assert.equal(outcome.kind, 'error');
+    assert.equal(outcome.body.errorType, 'CONTINUUM_UNSAFE_KEY');
+    assert.equal(
+      outcome.body.errorMessage,
+      's3://data/in/%ZZ.jpg: object key "in/%ZZ.jpg" is not valid URL encoding',
+    );
+    assert.equal((await bucket.get('out/first.png')).toString(), '1');
+    assert.equal((await bucket.get('out/last.png')).toString(), '3');
+  });
+
   test('the same event twice writes the same output keys again', async () => {
     start({ script: COPY_TO_PNG });
     await bucket.put('in/twice.jpg', 'v1');
