@@ -3,6 +3,8 @@
 export type ErrorCode =
   | 'CONTINUUM_INVALID_CONFIG'
   | 'CONTINUUM_UNSAFE_KEY'
+  /** A file the script left in its output folder that may not be published (a hard link, for one). */
+  | 'CONTINUUM_UNSAFE_OUTPUT'
   | 'CONTINUUM_STORAGE'
   | 'CONTINUUM_NOT_FOUND'
   | 'CONTINUUM_DOCKER_REQUIRED'

@@ -2,6 +2,7 @@
 // whose filters it passes (SCAR's faas-supervisor keeps subfolders and filters on the relative path, too).
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ContinuumError } from '@serverless-continuum/core/errors';
 import type { StorageBindingRuntime } from './contract';
 import { passesFilters } from './events';
 
@@ -50,4 +51,29 @@ export function planUploads(
     }
   }
   return planned;
+}
+
+/**
+ * Refuses any planned file that is not a regular file with exactly one name. A hard link in TMP_OUTPUT_DIR is
+ * the same inode as a file elsewhere (another invocation's, the image's), so its path says nothing about where
+ * the content came from. Checked once no process of the script is left, so nothing can relink it afterwards.
+ */
+export async function assertCreatedInside(plan: readonly PlannedUpload[]): Promise<void> {
+  const checked = new Set<string>();
+  for (const upload of plan) {
+    if (checked.has(upload.file)) continue;
+    checked.add(upload.file);
+    const info = await lstat(upload.file);
+    const where = `TMP_OUTPUT_DIR/${upload.relativePath}`;
+    if (!info.isFile()) {
+      throw new ContinuumError('CONTINUUM_UNSAFE_OUTPUT', `${where} is no longer a regular file`);
+    }
+    if (info.nlink > 1) {
+      throw new ContinuumError(
+        'CONTINUUM_UNSAFE_OUTPUT',
+        `${where} has ${info.nlink} hard links: only files created in TMP_OUTPUT_DIR are uploaded ` +
+          '(a hard link may be a file from elsewhere); copy it instead',
+      );
+    }
+  }
 }

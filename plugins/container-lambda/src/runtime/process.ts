@@ -14,7 +14,7 @@ import {
   type HttpCall,
   type S3Record,
 } from './events';
-import { listOutputFiles, planUploads, type PlannedUpload } from './outputs';
+import { assertCreatedInside, listOutputFiles, planUploads, type PlannedUpload } from './outputs';
 import { runScript, type ScriptResult } from './script';
 import type { SupervisorSettings } from './settings';
 
@@ -366,6 +366,12 @@ class Supervisor {
       this.deps.onScriptRun?.(script);
       if (script.timedOut || script.exitCode !== 0) return { script, uploaded: [] };
       const plan = planUploads(this.settings.outputs, outputDir, await listOutputFiles(outputDir));
+      try {
+        await assertCreatedInside(plan);
+      } catch (error) {
+        const message = `${work.subject}: ${(error as Error).message}; nothing was published`;
+        throw new ContinuumError('CONTINUUM_UNSAFE_OUTPUT', message, { cause: error });
+      }
       await this.publish(plan, work.subject);
       this.deps.onPublished?.(plan);
       return { script, uploaded: plan };

@@ -140,6 +140,33 @@ describe('runLocal', () => {
     assert.deepEqual(files(outDir), []);
   });
 
+  test('a hard link in TMP_OUTPUT_DIR to a file outside it is refused, saying why, and nothing is written', async () => {
+    const outDir = join(scratch, 'out-hardlink');
+    const secret = join(scratch, 'outside-secret.txt');
+    writeFileSync(secret, 'not for publishing');
+    await assert.rejects(
+      runLocal({
+        functionName: 'thumbs',
+        script: writeScript(
+          'cp "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR/a.png"\nln "$SECRET" "$TMP_OUTPUT_DIR/leak.png"\n',
+        ),
+        environment: { SECRET: secret },
+        inputs: [INPUT],
+        outputs: OUTPUTS,
+        file: inputFile('a.jpg', 'A'),
+        outDir,
+        log: () => undefined,
+      }),
+      {
+        code: 'CONTINUUM_UNSAFE_OUTPUT',
+        message:
+          's3://data/in/a.jpg: TMP_OUTPUT_DIR/leak.png has 2 hard links: only files created in ' +
+          'TMP_OUTPUT_DIR are uploaded (a hard link may be a file from elsewhere); copy it instead; nothing was published',
+      },
+    );
+    assert.deepEqual(files(outDir), []);
+  });
+
   test('a file the input filters would ignore is refused with the reason', async () => {
     await assert.rejects(
       runLocal({

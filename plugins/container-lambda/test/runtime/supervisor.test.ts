@@ -63,8 +63,10 @@ function start(options: {
   inputs?: StorageBindingRuntime[];
   outputs?: StorageBindingRuntime[];
   env?: Record<string, string>;
+  /** A scratch folder the test made already (for files it links to); a fresh one by default. */
+  scratch?: string;
 }): { tmp: string; cwd: string } {
-  scratch = mkdtempSync(join(tmpdir(), 'continuum-supervisor-test-'));
+  scratch = options.scratch ?? mkdtempSync(join(tmpdir(), 'continuum-supervisor-test-'));
   const tmp = join(scratch, 'tmp');
   const cwd = join(scratch, 'cwd');
   for (const dir of [tmp, cwd]) mkdirSync(dir);
@@ -585,6 +587,32 @@ describe('supervisor: AWS Batch', () => {
       supervisor!.output(),
       /CONTINUUM_SCRIPT_FAILED: s3:\/\/data\/in\/job-fail\.jpg: the script failed with exit code 4; stderr \(last lines\):\nboom/,
     );
+  });
+});
+
+describe('supervisor: outputs', () => {
+  test('as the Batch job entry point a hard link to a file outside TMP_OUTPUT_DIR is refused and nothing is published', async () => {
+    await bucket.put('in/link.jpg', 'x');
+    scratch = mkdtempSync(join(tmpdir(), 'continuum-supervisor-test-'));
+    const secret = join(scratch, 'secret.txt');
+    writeFileSync(secret, 'private');
+    const { tmp } = start({
+      script: 'echo ok > "$TMP_OUTPUT_DIR/ok.png"\nln "$SECRET" "$TMP_OUTPUT_DIR/secret.png"\n',
+      env: {
+        CONTINUUM_MODE: 'batch',
+        CONTINUUM_EVENT: JSON.stringify(s3Event('data', 'in/link.jpg')),
+        CONTINUUM_USER_ENV: 'SECRET',
+        SECRET: secret,
+      },
+      scratch,
+    });
+    assert.equal(await supervisor!.exited, 1, supervisor!.output());
+    assert.match(
+      supervisor!.output(),
+      /CONTINUUM_UNSAFE_OUTPUT: s3:\/\/data\/in\/link\.jpg: TMP_OUTPUT_DIR\/secret\.png has 2 hard links: only files created in TMP_OUTPUT_DIR are uploaded/,
+    );
+    assert.deepEqual(await bucket.keys('out/'), []);
+    assert.deepEqual(leftovers(tmp), []);
   });
 });
 
