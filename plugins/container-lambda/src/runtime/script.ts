@@ -1,5 +1,6 @@
 // Runs the user's script as `/bin/sh <script>` in its own process group, with bounded output capture and a deadline.
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface ScriptRun {
   script: string;
@@ -12,6 +13,8 @@ export interface ScriptRun {
   log: (line: string) => void;
   /** Most stdout bytes kept (the rest is counted, not kept). */
   maxStdoutBytes?: number;
+  /** Most bytes of the script's output sent to the log (default LOG_LIMIT_BYTES). */
+  logLimitBytes?: number;
 }
 
 export interface ScriptResult {
@@ -53,22 +56,63 @@ export class TailBuffer {
   }
 }
 
-/** Splits a byte stream into lines for the log, without holding more than one partial line. */
-function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+/**
+ * What one invocation may send to the log: CloudWatch bills every byte, and a script printing gigabytes must not
+ * flood it (nor the supervisor's memory). Past this, lines are counted, not logged.
+ */
+export const LOG_LIMIT_BYTES = 1_048_576;
+
+/** The log share of one run: stdout and stderr lines draw on the same budget. */
+class LogBudget {
+  private used = 0;
+  omitted = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Whether `bytes` more may go to the log; when not, they are counted as left out. */
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) {
+      this.used = this.limit;
+      this.omitted += bytes;
+      return false;
+    }
+    this.used += bytes;
+    return true;
+  }
+
+  get exhausted(): boolean {
+    return this.used >= this.limit;
+  }
+}
+
+/** Splits a byte stream into lines for the log, holding at most one partial line, within the run's budget. */
+function lineSplitter(
+  budget: LogBudget,
+  emit: (line: string) => void,
+): { push(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
   let partial = '';
+  const flush = (line: string, bytes: number) => {
+    if (budget.take(bytes)) emit(line);
+  };
   return {
     push(chunk) {
-      const text = partial + chunk.toString('utf8');
-      const lines = text.split('\n');
+      if (budget.exhausted) {
+        // Nothing more reaches the log: count the bytes without decoding them.
+        budget.take(chunk.length);
+        return;
+      }
+      const lines = (partial + decoder.write(chunk)).split('\n');
       partial = lines.pop() ?? '';
       if (partial.length > 16_384) {
         lines.push(partial);
         partial = '';
       }
-      for (const line of lines) emit(line);
+      for (const line of lines) flush(line, Buffer.byteLength(line) + 1);
     },
     end() {
-      if (partial) emit(partial);
+      partial += decoder.end();
+      if (partial) flush(partial, Buffer.byteLength(partial));
       partial = '';
     },
   };
@@ -106,8 +150,9 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
     let stdoutSize = 0;
     let stdoutTruncated = false;
     const stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
-    const outLines = lineSplitter((line) => run.log(line));
-    const errLines = lineSplitter((line) => run.log(`[stderr] ${line}`));
+    const budget = new LogBudget(run.logLimitBytes ?? LOG_LIMIT_BYTES);
+    const outLines = lineSplitter(budget, (line) => run.log(line));
+    const errLines = lineSplitter(budget, (line) => run.log(`[stderr] ${line}`));
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     let exitTimer: NodeJS.Timeout | undefined;
@@ -141,6 +186,12 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
       if (child.pid !== undefined) running.delete(child.pid);
       outLines.end();
       errLines.end();
+      if (budget.omitted > 0) {
+        run.log(
+          `[supervisor] ${budget.omitted} more bytes of the script's output were left out of the log ` +
+            `(it keeps ${run.logLimitBytes ?? LOG_LIMIT_BYTES} bytes per invocation)`,
+        );
+      }
       resolve({
         exitCode: exit.code,
         signal: exit.signal,

@@ -45,6 +45,22 @@ describe('running the script', () => {
     assert.equal(result.stdoutTruncated, true);
   });
 
+  test('sends at most its log limit to the log, then one line saying how much was left out', async () => {
+    const lines: string[] = [];
+    const result = await runScript({
+      ...base,
+      script: writeScript('echo one\necho two\necho three\necho four\n'),
+      log: (line) => lines.push(line),
+      logLimitBytes: 8,
+    });
+    assert.equal(result.stdout.toString(), 'one\ntwo\nthree\nfour\n', 'the answer keeps its own limit');
+    assert.deepEqual(lines, [
+      'one',
+      'two',
+      "[supervisor] 11 more bytes of the script's output were left out of the log (it keeps 8 bytes per invocation)",
+    ]);
+  });
+
   test('at the deadline the whole process group is killed, background children included', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'continuum-deadline-'));
     try {
