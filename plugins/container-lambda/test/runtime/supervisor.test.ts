@@ -597,7 +597,7 @@ describe('supervisor: outputs', () => {
     const secret = join(scratch, 'secret.txt');
     writeFileSync(secret, 'private');
     const { tmp } = start({
-      script: 'echo ok > "$TMP_OUTPUT_DIR/ok.png"\nln "$SECRET" "$TMP_OUTPUT_DIR/secret.png"\n',
+      script: 'echo ok > "$TMP_OUTPUT_DIR/linked-ok.png"\nln "$SECRET" "$TMP_OUTPUT_DIR/linked-secret.png"\n',
       env: {
         CONTINUUM_MODE: 'batch',
         CONTINUUM_EVENT: JSON.stringify(s3Event('data', 'in/link.jpg')),
@@ -609,9 +609,9 @@ describe('supervisor: outputs', () => {
     assert.equal(await supervisor!.exited, 1, supervisor!.output());
     assert.match(
       supervisor!.output(),
-      /CONTINUUM_UNSAFE_OUTPUT: s3:\/\/data\/in\/link\.jpg: TMP_OUTPUT_DIR\/secret\.png has 2 hard links: only files created in TMP_OUTPUT_DIR are uploaded/,
+      /CONTINUUM_UNSAFE_OUTPUT: s3:\/\/data\/in\/link\.jpg: TMP_OUTPUT_DIR\/linked-secret\.png has 2 hard links: only files created in TMP_OUTPUT_DIR are uploaded/,
     );
-    assert.deepEqual(await bucket.keys('out/'), []);
+    assert.deepEqual(await bucket.keys('out/linked-'), []);
     assert.deepEqual(leftovers(tmp), []);
   });
 });
