@@ -62,6 +62,8 @@ function settingsFor(options: LocalFunction): SupervisorSettings {
     outputs: options.outputs,
     execution: 'lambda',
     mode: 'local',
+    // This machine runs other work: only the script's own processes are ended.
+    processScope: 'descendants',
     gpu: 0,
     deadlineMarginMs: DEFAULT_DEADLINE_MARGIN_MS,
     userEnvironment: { ...options.environment },

@@ -43,6 +43,12 @@ export const ENV = {
   s3Endpoint: 'CONTINUUM_S3_ENDPOINT',
   /** Optional: seconds the script may run in Batch mode (Batch's own job timeout still applies). */
   timeoutSeconds: 'CONTINUUM_TIMEOUT_SECONDS',
+  /**
+   * Which processes are ended after each run: `sandbox` (default: every process that was not there when the
+   * supervisor started, but the supervisor and its ancestors) or `descendants` (only the script's own, for a
+   * supervisor sharing a machine with other work, as in tests). Never set by the compile step.
+   */
+  processScope: 'CONTINUUM_PROCESS_SCOPE',
 } as const;
 
 /** A storage binding as the runtime sees it: bucket, key prefix (no leading or trailing slash), filters. */

@@ -5,6 +5,7 @@ import { isContinuumError } from '@serverless-continuum/core/errors';
 import { createAsyncInvoker, createBatchSubmitter, createSecretReader, createStorage } from './aws';
 import { ENV } from './contract';
 import { processEvent, type ProcessDeps } from './process';
+import { descendantSweep, sandboxSweep } from './processes';
 import { killRunningScripts } from './script';
 import { RuntimeApiClient, type RuntimeErrorBody } from './runtime-api';
 import { hasSecrets, SecretCache, secretsFromEnvironment } from './secrets';
@@ -30,6 +31,8 @@ function log(line: string): void {
 function commonDeps(settings: SupervisorSettings, env: NodeJS.ProcessEnv): ProcessDeps {
   const tmpRoot = tmpdir();
   return {
+    // Taken now, before any script runs: what is running at this point is the platform's, never ended.
+    sweep: settings.processScope === 'sandbox' ? sandboxSweep() : descendantSweep(),
     settings,
     storage: createStorage(settings, env.AWS_REGION),
     now: () => Date.now(),

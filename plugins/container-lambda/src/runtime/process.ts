@@ -15,6 +15,7 @@ import {
   type S3Record,
 } from './events';
 import { assertCreatedInside, listOutputFiles, planUploads, type PlannedUpload } from './outputs';
+import type { ScriptSweep } from './processes';
 import { runScript, type ScriptResult } from './script';
 import type { SupervisorSettings } from './settings';
 
@@ -36,6 +37,8 @@ export interface ProcessDeps {
   /** The values of `container.secrets`, asked for only when a script is about to run (secrets.ts). */
   secrets?: () => Promise<Record<string, string>>;
   maxStdoutBytes?: number;
+  /** Ends what a script left running (default: its descendants; main passes the sandbox-wide sweep). */
+  sweep?: ScriptSweep;
   /** Sees every script run (the local runner reports stdout and the exit code from here). */
   onScriptRun?: (result: ScriptResult) => void;
   /** Sees every set of outputs once it is published (the local runner mirrors them into a folder). */
@@ -362,6 +365,7 @@ class Supervisor {
         now: this.deps.now,
         log: this.deps.log,
         maxStdoutBytes: this.deps.maxStdoutBytes,
+        sweep: this.deps.sweep,
       });
       this.deps.onScriptRun?.(script);
       if (script.timedOut || script.exitCode !== 0) return { script, uploaded: [] };

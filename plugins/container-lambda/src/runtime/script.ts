@@ -1,6 +1,8 @@
-// Runs the user's script as `/bin/sh <script>` in its own process group, with bounded output capture and a deadline.
+// Runs the user's script as `/bin/sh <script>` in its own process group, with bounded output capture and a deadline;
+// once it exits, nothing it started is left running.
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { descendantSweep, type ScriptSweep } from './processes';
 
 export interface ScriptRun {
   script: string;
@@ -15,6 +17,8 @@ export interface ScriptRun {
   maxStdoutBytes?: number;
   /** Most bytes of the script's output sent to the log (default LOG_LIMIT_BYTES). */
   logLimitBytes?: number;
+  /** Ends what the script left running once it exits (default: its descendants, see processes.ts). */
+  sweep?: ScriptSweep;
 }
 
 export interface ScriptResult {
@@ -137,6 +141,7 @@ function killGroup(pid: number | undefined): void {
 
 export function runScript(run: ScriptRun): Promise<ScriptResult> {
   const maxStdout = run.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
+  const sweep = run.sweep ?? descendantSweep();
   return new Promise((resolve, reject) => {
     // The script path and everything else reach /bin/sh as argv and environment, never as command text.
     const child = spawn('/bin/sh', [run.script], {
@@ -176,13 +181,14 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
       stderrTail.push(chunk);
     });
 
+    let swept = false;
+    let closed = false;
+    let ended = 0;
     const finish = () => {
-      if (settled || !exit) return;
+      if (settled || !exit || !swept) return;
       settled = true;
       if (timer) clearTimeout(timer);
       if (exitTimer) clearTimeout(exitTimer);
-      // Lambda reuses the environment: nothing the script left running in the background survives it.
-      killGroup(child.pid);
       if (child.pid !== undefined) running.delete(child.pid);
       outLines.end();
       errLines.end();
@@ -191,6 +197,9 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
           `[supervisor] ${budget.omitted} more bytes of the script's output were left out of the log ` +
             `(it keeps ${run.logLimitBytes ?? LOG_LIMIT_BYTES} bytes per invocation)`,
         );
+      }
+      if (ended > 0) {
+        run.log(`[supervisor] ended ${ended} process${ended === 1 ? '' : 'es'} the script left running`);
       }
       resolve({
         exitCode: exit.code,
@@ -210,15 +219,31 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
-      // A background process may hold the pipes open; do not wait for it forever.
-      exitTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, 2000);
+      // Nothing the script started may outlive it: not in a reused Lambda sandbox, not while its outputs are
+      // published. The group goes first, then whatever escaped it (see processes.ts).
+      killGroup(child.pid);
+      const pid = child.pid ?? -1;
+      const marker = run.env.TMP_OUTPUT_DIR ? `TMP_OUTPUT_DIR=${run.env.TMP_OUTPUT_DIR}` : undefined;
+      void sweep({ pid, marker })
+        .catch((error: unknown) => {
+          run.log(`[supervisor] could not look for processes the script left: ${(error as Error).message}`);
+          return 0;
+        })
+        .then((count) => {
+          ended = count;
+          swept = true;
+          if (closed) return finish();
+          // A process of another user may still hold the pipes open; do not wait for it forever.
+          exitTimer = setTimeout(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+            finish();
+          }, 2000);
+        });
     });
     child.on('close', (code, signal) => {
       exit ??= { code, signal };
+      closed = true;
       finish();
     });
 

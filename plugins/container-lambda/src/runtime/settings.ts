@@ -27,6 +27,8 @@ export interface SupervisorSettings {
   deadlineMarginMs: number;
   /** Batch mode: optional limit for the script. */
   timeoutSeconds?: number;
+  /** What is ended after each run (see ENV.processScope). */
+  processScope: 'sandbox' | 'descendants';
   /** The user's own variables, passed to the script as they are. */
   userEnvironment: Record<string, string>;
   /** `container.secrets`: where each value lives (never the value; see secrets.ts). */
@@ -131,6 +133,12 @@ export function readSettings(env: NodeJS.ProcessEnv): SupervisorSettings {
       'lambda',
     ),
     mode: oneOf(ENV.mode, env[ENV.mode], ['lambda', 'batch', 'local'] as const, 'lambda'),
+    processScope: oneOf(
+      ENV.processScope,
+      env[ENV.processScope],
+      ['sandbox', 'descendants'] as const,
+      'sandbox',
+    ),
     gpu: parseNumber(ENV.gpu, env[ENV.gpu]) ?? 0,
     deadlineMarginMs:
       parseNumber(ENV.deadlineMarginMs, env[ENV.deadlineMarginMs]) ?? DEFAULT_DEADLINE_MARGIN_MS,

@@ -167,6 +167,34 @@ describe('runLocal', () => {
     assert.deepEqual(files(outDir), []);
   });
 
+  test('a detached process the script starts is ended with it: it is gone and its marker never appears', async () => {
+    const marker = join(scratch, 'local-detached-marker');
+    const started = Date.now();
+    const result = await runLocal({
+      functionName: 'thumbs',
+      script: writeScript(`setsid sh -c 'sleep 8; touch "$MARKER"' &\necho x > "$TMP_OUTPUT_DIR/x.png"\n`),
+      environment: { MARKER: marker },
+      inputs: [INPUT],
+      outputs: OUTPUTS,
+      file: inputFile('detached.jpg', 'D'),
+      outDir: join(scratch, 'out-detached'),
+      log: () => undefined,
+    });
+    assert.equal(result.exitCode, 0);
+    const survivors = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(survivors, [], 'no process of the script is left');
+    await new Promise((resolve) => setTimeout(resolve, started + 9000 - Date.now()));
+    assert.equal(existsSync(marker), false);
+  });
+
   test('a file the input filters would ignore is refused with the reason', async () => {
     await assert.rejects(
       runLocal({

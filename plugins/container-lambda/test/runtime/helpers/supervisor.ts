@@ -34,6 +34,39 @@ export interface SupervisorProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The bundled supervisor alone in a PID namespace with its own /proc, under a shell as PID 1 (Lambda's init
+ * stands there): a sandbox, where it ends every process it did not find at start-up. Never run the
+ * sandbox-wide sweep outside one: on this shared machine it would end other people's processes.
+ */
+export function startSandboxedSupervisor(
+  env: Record<string, string>,
+  options: { cwd?: string } = {},
+): SupervisorProcess {
+  return watch(
+    spawn(
+      'unshare',
+      [
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        '--kill-child',
+        '/bin/sh',
+        '-c',
+        '"$@" & wait $!',
+        'init',
+        process.execPath,
+        BUNDLE,
+      ],
+      {
+        cwd: options.cwd ?? REPO_DIR,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
+  );
+}
+
 export function startSupervisor(
   env: Record<string, string>,
   options: { from?: 'source' | 'bundle'; cwd?: string; entry?: string } = {},
@@ -44,9 +77,15 @@ export function startSupervisor(
       : ['--import', require.resolve('tsx'), options.entry ?? SOURCE_ENTRY];
   const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? REPO_DIR,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    // This machine is shared with other work, not a sandbox: the supervisor ends only its scripts' processes,
+    // unless a test runs it in a PID namespace of its own (startSandboxedSupervisor).
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CONTINUUM_PROCESS_SCOPE: 'descendants', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watch(child);
+}
+
+function watch(child: ChildProcess): SupervisorProcess {
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString('utf8')));
