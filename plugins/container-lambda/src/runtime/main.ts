@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { isContinuumError } from '@serverless-continuum/core/errors';
 import { createAsyncInvoker, createBatchSubmitter, createSecretReader, createStorage } from './aws';
 import { ENV } from './contract';
+import { hideStartupCredentials } from './credentials';
 import { processEvent, type ProcessDeps } from './process';
 import { descendantSweep, sandboxSweep } from './processes';
 import { killRunningScripts } from './script';
@@ -66,6 +67,7 @@ async function runLambda(env: NodeJS.ProcessEnv): Promise<number> {
   let deps: ProcessDeps;
   let invoke: ReturnType<typeof createAsyncInvoker> | undefined;
   try {
+    hideStartupCredentials();
     settings = readSettings(env);
     deps = commonDeps(settings, env);
     if (settings.execution !== 'lambda') deps.batch = createBatchSubmitter(env.AWS_REGION);
@@ -104,6 +106,7 @@ async function runLambda(env: NodeJS.ProcessEnv): Promise<number> {
 /** Batch (and local) mode: one event from CONTINUUM_EVENT, the result on stdout, exit code 0 or 1. */
 async function runOnce(env: NodeJS.ProcessEnv): Promise<number> {
   try {
+    hideStartupCredentials();
     const settings = readSettings(env);
     const raw = env[ENV.event];
     if (!raw) throw new Error(`${ENV.event} is not set: there is no event to process`);

@@ -172,7 +172,8 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 /**
  * What every script gets besides the contract's variables. Credentials are deliberately not passed on: the
- * supervisor does the storage work, the script only sees files.
+ * supervisor does the storage work, the script only sees files (and credentials.ts clears them from the
+ * supervisor's own /proc/<pid>/environ, where the script could otherwise read them).
  */
 export function baseEnvironment(env: NodeJS.ProcessEnv, tmpRoot: string): Record<string, string> {
   const base: Record<string, string> = { PATH: DEFAULT_PATH, HOME: tmpRoot, LANG: 'C.UTF-8' };
