@@ -164,6 +164,9 @@ export function runScript(run: ScriptRun): Promise<ScriptResult> {
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
 
+    // Backpressure: these handlers are synchronous and keep bounded state (the answer's bytes, a stderr tail,
+    // the log's share), and the log writes to a pipe or file synchronously, so the pipes are read only as fast
+    // as they run; a script writing faster blocks on its full pipe instead of filling the supervisor's memory.
     child.stdout.on('data', (chunk: Buffer) => {
       outLines.push(chunk);
       if (stdoutSize + chunk.length > maxStdout) {
