@@ -5,6 +5,14 @@ import { join } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import { downloadToFile, safeJoin, uploadFile, type Storage } from '@serverless-continuum/core/storage';
 import type { BatchHandoff, HttpResult, RecordOutcome, StorageEventResult } from './contract';
+import { asContinuumError, assertScriptSucceeded, deadlineError, describeFailure } from './failures';
+import {
+  eventForScript,
+  jsonResponse,
+  queryVariables,
+  textResponse,
+  withoutAsyncMarker,
+} from './http-answers';
 import { submitJobRequest, type BatchSubmitter } from './batch';
 import {
   classifyEvent,
@@ -57,8 +65,6 @@ export type ProcessResult = StorageEventResult | HttpResult | BatchHandoff | str
 export const LAMBDA_REPORT_MARGIN_MS = 1000;
 /** Batch's SubmitJob accepts container overrides up to about 30 KB; stay well below. */
 export const BATCH_EVENT_LIMIT_BYTES = 24_000;
-/** The kernel refuses single environment strings above 128 KB; EVENT stays below that. */
-const EVENT_ENV_LIMIT_BYTES = 100_000;
 
 type HandoffReason = BatchHandoff['reason'];
 
@@ -408,87 +414,4 @@ class Supervisor {
 function records(event: unknown): unknown[] {
   const value = (event as { Records?: unknown } | null)?.Records;
   return Array.isArray(value) ? value : [];
-}
-
-function describeFailure(script: ScriptResult): string {
-  const how = script.signal ? `was killed by ${script.signal}` : `failed with exit code ${script.exitCode}`;
-  return script.stderrTail
-    ? `the script ${how}; stderr (last lines):\n${script.stderrTail}`
-    : `the script ${how}`;
-}
-
-function assertScriptSucceeded(script: ScriptResult, subject: string): void {
-  if (script.exitCode === 0) return;
-  throw new ContinuumError('CONTINUUM_SCRIPT_FAILED', `${subject}: ${describeFailure(script)}`);
-}
-
-function deadlineError(subject: string): ContinuumError {
-  return new ContinuumError(
-    'CONTINUUM_DEADLINE',
-    `${subject}: the script did not finish before the deadline and was stopped; nothing was published`,
-  );
-}
-
-function asContinuumError(error: unknown, subject: string): ContinuumError {
-  if (error instanceof ContinuumError) {
-    return error.message.startsWith(subject)
-      ? error
-      : new ContinuumError(error.code, `${subject}: ${error.message}`, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ContinuumError('CONTINUUM_RUN_FAILED', `${subject}: ${message}`, { cause: error });
-}
-
-/** The event as the script sees it in EVENT: a huge HTTP body is left out (it is in INPUT_FILE_PATH anyway). */
-function eventForScript(event: unknown): unknown {
-  if (Buffer.byteLength(JSON.stringify(event) ?? '') <= EVENT_ENV_LIMIT_BYTES) return event;
-  if (typeof event === 'object' && event !== null && 'body' in event) return { ...event, body: null };
-  return null;
-}
-
-/** The same HTTP event without the "do not wait" marker, so the asynchronous invocation does the work. */
-function withoutAsyncMarker(event: unknown): unknown {
-  const copy = { ...(event as Record<string, unknown>) };
-  for (const field of [
-    'headers',
-    'multiValueHeaders',
-    'queryStringParameters',
-    'multiValueQueryStringParameters',
-  ]) {
-    const value = copy[field];
-    if (typeof value !== 'object' || value === null) continue;
-    copy[field] = Object.fromEntries(
-      Object.entries(value).filter(
-        ([k]) => !['x-amz-invocation-type', 'invocationtype'].includes(k.toLowerCase()),
-      ),
-    );
-  }
-  return copy;
-}
-
-/** SCAR passes each query parameter to the script as `CONT_VAR_<name>`; names that are not identifiers are dropped. */
-function queryVariables(call: HttpCall): Record<string, string> {
-  const variables: Record<string, string> = {};
-  for (const [name, value] of Object.entries(call.query)) {
-    if (/^[A-Za-z0-9_]+$/.test(name) && !value.includes('\0')) variables[`CONT_VAR_${name}`] = value;
-  }
-  return variables;
-}
-
-function textResponse(statusCode: number, message: string): HttpResult {
-  return {
-    statusCode,
-    headers: { 'Content-Type': 'text/plain; charset=utf-8' },
-    body: message,
-    isBase64Encoded: false,
-  };
-}
-
-function jsonResponse(statusCode: number, value: unknown): HttpResult {
-  return {
-    statusCode,
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(value),
-    isBase64Encoded: false,
-  };
 }
