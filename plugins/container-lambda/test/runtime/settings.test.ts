@@ -36,6 +36,15 @@ describe('supervisor settings', () => {
     });
   });
 
+  test('after each run the whole sandbox is swept unless CONTINUUM_PROCESS_SCOPE narrows it to descendants', () => {
+    assert.equal(readSettings({}).processScope, 'sandbox');
+    assert.equal(readSettings({ CONTINUUM_PROCESS_SCOPE: 'descendants' }).processScope, 'descendants');
+    assert.throws(() => readSettings({ CONTINUUM_PROCESS_SCOPE: 'none' }), {
+      message:
+        'environment variable CONTINUUM_PROCESS_SCOPE: must be one of sandbox, descendants, got "none"',
+    });
+  });
+
   test('scripts get PATH, HOME and LANG basics but never the credentials of the runtime', () => {
     const base = baseEnvironment(
       {
