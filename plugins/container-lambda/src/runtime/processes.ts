@@ -141,24 +141,46 @@ function withDescendants(
 const SWEEP_ROUNDS = 50;
 const ROUND_PAUSE_MS = 10;
 
-/** Kills what `targets` picks, round after round, until a round finds only zombies (or the rounds run out). */
+/** Parents before their children: a shell still running when its child dies goes on to its next command. */
+function parentsFirst(targets: ProcessEntry[]): ProcessEntry[] {
+  const byPid = new Map(targets.map((e) => [e.pid, e]));
+  const depth = (entry: ProcessEntry): number => {
+    let levels = 0;
+    for (let up = byPid.get(entry.ppid); up && levels < targets.length; up = byPid.get(up.ppid)) levels++;
+    return levels;
+  };
+  return targets
+    .map((entry) => ({ entry, depth: depth(entry) }))
+    .sort((a, b) => a.depth - b.depth)
+    .map(({ entry }) => entry);
+}
+
+/**
+ * Ends what `targets` picks, round after round, until a round finds only zombies (or the rounds run out). Each
+ * round first stops every target (SIGSTOP cannot be caught), parents first, then kills them: a process killed
+ * while its parent still runs would let the parent react (a shell runs its next command, a loop forks again).
+ */
 async function sweep(targets: (entries: ProcessEntry[]) => ProcessEntry[]): Promise<number> {
   const ended = new Set<string>();
   const refused = new Set<string>();
+  const signal = (entry: ProcessEntry, name: NodeJS.Signals): boolean => {
+    try {
+      process.kill(entry.pid, name);
+      return true;
+    } catch (error) {
+      // ESRCH: already gone. EPERM: another user's process, not ours to end.
+      if ((error as NodeJS.ErrnoException).code === 'EPERM') refused.add(identity(entry));
+      return false;
+    }
+  };
   for (let round = 0; round < SWEEP_ROUNDS; round++) {
     const alive = targets(readProcesses()).filter(
       (e) => e.state !== 'Z' && e.state !== 'X' && !refused.has(identity(e)),
     );
     if (alive.length === 0) break;
-    for (const entry of alive) {
-      try {
-        process.kill(entry.pid, 'SIGKILL');
-        ended.add(identity(entry));
-      } catch (error) {
-        // ESRCH: already gone. EPERM: another user's process, not ours to end.
-        if ((error as NodeJS.ErrnoException).code === 'EPERM') refused.add(identity(entry));
-      }
-    }
+    const ordered = parentsFirst(alive);
+    for (const entry of ordered) signal(entry, 'SIGSTOP');
+    for (const entry of ordered) if (signal(entry, 'SIGKILL')) ended.add(identity(entry));
     await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
   }
   return ended.size;
