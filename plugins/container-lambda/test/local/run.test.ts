@@ -172,7 +172,9 @@ describe('runLocal', () => {
     const started = Date.now();
     const result = await runLocal({
       functionName: 'thumbs',
-      script: writeScript(`setsid sh -c 'sleep 8; touch "$MARKER"' &\necho x > "$TMP_OUTPUT_DIR/x.png"\n`),
+      script: writeScript(
+        `setsid sh -c 'sleep 8; touch "$MARKER"' &\nsleep 0.5\necho x > "$TMP_OUTPUT_DIR/x.png"\n`,
+      ),
       environment: { MARKER: marker },
       inputs: [INPUT],
       outputs: OUTPUTS,
@@ -185,7 +187,8 @@ describe('runLocal', () => {
       .filter((name) => /^\d+$/.test(name))
       .filter((pid) => {
         try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+          // The detached shell inherited MARKER; its command line holds only the name.
+          return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`MARKER=${marker}\0`);
         } catch {
           return false;
         }

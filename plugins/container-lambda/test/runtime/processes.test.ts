@@ -42,7 +42,8 @@ test('reads /proc/<pid>/stat even when the command name holds spaces and parenth
   });
 });
 
-// Both wait out the detached `sleep 8`, side by side.
+// Both wait out the detached `sleep 8`, side by side. The scripts wait a little before they exit, so the detached
+// processes have surely left the script's process group, which is killed first.
 describe('a detached process the script starts', { concurrency: true }, () => {
   test('in Lambda, is ended with the invocation: the next invocation sees no trace of it, its marker never appears', async () => {
     const marker = join(scratch, 'lambda-marker');
@@ -53,7 +54,7 @@ describe('a detached process the script starts', { concurrency: true }, () => {
       MARKER: marker,
       CONTINUUM_SCRIPT: writeScript(`
 case "$EVENT" in
-  *first*) setsid sh -c 'sleep 8; touch "$MARKER"' & echo started ;;
+  *first*) setsid sh -c 'sleep 8; touch "$MARKER"' & sleep 0.5; echo started ;;
   *) for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f" 2>/dev/null; echo; done | grep '[s]leep 8' || echo none ;;
 esac
 `),
@@ -61,7 +62,7 @@ esac
     try {
       const started = Date.now();
       const first = await api.invoke({ first: true }, { requestId: 'req-detach-1' });
-      assert.deepEqual(first, { ...first, kind: 'response', body: 'started\n' });
+      assert.deepEqual(first, { ...first, kind: 'response', body: 'started\n' }, supervisor.output());
       const second = await api.invoke({ second: true }, { requestId: 'req-detach-2' });
       assert.deepEqual(
         second,
@@ -92,6 +93,7 @@ esac
 echo good > "$TMP_OUTPUT_DIR/result.txt"
 setsid sh -c 'sleep 8; touch "$MARKER"' &
 setsid sh -c 'sleep 1; while :; do echo changed > "$TMP_OUTPUT_DIR/result.txt"; done' &
+sleep 0.5
 `),
     });
     try {
