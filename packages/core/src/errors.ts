@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'CONTINUUM_QUEUE'
   /** A receipt no longer holds its message (its visibility timeout ran out, or it was deleted): stop working on it. */
   | 'CONTINUUM_MESSAGE_LOST'
+  /** A state-store write was refused before anything was written (a value DynamoDB cannot store). */
+  | 'CONTINUUM_STATE'
   /** An AWS API call from a command (not a deployment) failed for a reason the command does not handle. */
   | 'CONTINUUM_AWS'
   /** A secret (`container.secrets`) could not be read at run time. */
