@@ -216,6 +216,41 @@ describe('parseStoragePath', () => {
     });
     assert.throws(() => parseStoragePath('/'), { message: /^path: "\/" names no bucket/ });
   });
+
+  test('writes the prefix in the convention the caller names: bare (no edge slashes) or folder (ending in /)', () => {
+    assert.deepEqual(parseStoragePath('bucket/in/sub/', 'p', { prefix: 'bare' }), {
+      bucket: 'bucket',
+      prefix: 'in/sub',
+    });
+    assert.deepEqual(parseStoragePath('bucket/in/sub', 'p', { prefix: 'folder' }), {
+      bucket: 'bucket',
+      prefix: 'in/sub/',
+    });
+    assert.deepEqual(parseStoragePath('bucket/', 'p', { prefix: 'folder' }), {
+      bucket: 'bucket',
+      prefix: '',
+    });
+  });
+
+  test('reads a doubled slash inside the prefix as one', () => {
+    assert.deepEqual(parseStoragePath('bucket/a//b'), { bucket: 'bucket', prefix: 'a/b' });
+    assert.deepEqual(parseStoragePath('bucket/a//b', 'p', { prefix: 'folder' }), {
+      bucket: 'bucket',
+      prefix: 'a/b/',
+    });
+  });
+
+  test('refuses . or .. segments in the prefix, and when asked a bucket name S3 does not allow', () => {
+    assert.throws(() => parseStoragePath('My_Bucket/in', 'custom.x.input', { bucketName: true }), {
+      message: 'custom.x.input: invalid bucket name "My_Bucket" (write bucket/prefix)',
+    });
+    assert.throws(() => parseStoragePath('b-1/in/../x', 'functions.f.input[0].path'), {
+      message: 'functions.f.input[0].path: "b-1/in/../x" has a . or .. segment (write bucket[/prefix])',
+    });
+    assert.throws(() => parseStoragePath('b-1/./x'), {
+      message: /^path: "b-1\/\.\/x" has a \. or \.\. segment/,
+    });
+  });
 });
 
 describe('parseS3Url', () => {

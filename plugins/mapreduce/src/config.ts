@@ -4,6 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { LOG_RETENTION_DAYS } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
+import { parseStoragePath, storagePathSchema } from '@serverless-continuum/core/functions';
 import type { JobRuntimeConfig } from './runtime/contract';
 
 const roleResources = {
@@ -15,8 +16,8 @@ const roleResources = {
   additionalProperties: false,
 } as const;
 
-/** `bucket/prefix`, as in SCAR/OSCAR storage paths; the bucket part follows S3's naming rules. */
-const storagePath = { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$' } as const;
+/** `bucket/prefix`, as in SCAR/OSCAR storage paths (core's schema: the bucket part follows S3's naming rules). */
+const storagePath = storagePathSchema;
 
 /** `<module path>.<export>`: the last dot separates the export name. */
 const exportPath = { type: 'string', pattern: '^\\S+\\.[A-Za-z_$][A-Za-z0-9_$]*$' } as const;
@@ -141,17 +142,18 @@ export interface StorageLocation {
   prefix: string;
 }
 
-/** `bucket/some/prefix` -> `{ bucket, prefix: 'some/prefix/' }`. */
+/** `bucket/some/prefix` -> `{ bucket, prefix: 'some/prefix/' }`: core's storage-path parser, `folder` convention. */
 export function parseLocation(value: string, path: string): StorageLocation {
-  const [bucket = '', ...rest] = value.split('/');
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new ConfigError(path, `invalid bucket name ${JSON.stringify(bucket)}`, 'write bucket/prefix');
-  }
-  const segments = rest.filter((s) => s !== '');
-  if (segments.some((s) => s === '.' || s === '..')) {
+  // A job has always said this in its own words (core's parser would say `has a . or .. segment`).
+  if (
+    value
+      .split('/')
+      .slice(1)
+      .some((s) => s === '.' || s === '..')
+  ) {
     throw new ConfigError(path, `prefix may not contain "." or ".." segments: ${JSON.stringify(value)}`);
   }
-  return { bucket, prefix: segments.length ? `${segments.join('/')}/` : '' };
+  return parseStoragePath(value, path, { prefix: 'folder', bucketName: true });
 }
 
 /** True when the two locations share objects: same bucket and one prefix contains the other. */

@@ -9,6 +9,13 @@ export * from './model';
 export * from './trigger-graph';
 export * from './trigger-registry';
 export * from './secrets';
+// The storage-path parser, here too: a plugin that reads a `functions:` block need not load the S3 adapter.
+export {
+  parseStoragePath,
+  type PrefixConvention,
+  type StoragePath,
+  type StoragePathOptions,
+} from '../storage/keys';
 export { importScarFdl, type FdlImport, type ScarImportOptions } from './scar';
 
 /** Reads and parses an FDL file (YAML), naming the config path that pointed at it when that fails. */

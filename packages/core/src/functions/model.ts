@@ -1,6 +1,6 @@
 // The function-definition model: one container function as SCAR's and OSCAR's FDL describe it, provider-neutral.
 import type { FromSchema } from 'json-schema-to-ts';
-import { ConfigError } from '../errors';
+import { parseStoragePath } from '../storage/keys';
 import type { batchSchema, containerSchema, executionSchema, storageBindingSchema } from './schema';
 
 export type StorageBinding = FromSchema<typeof storageBindingSchema>;
@@ -40,15 +40,9 @@ export interface ResolvedBinding {
   existing: boolean;
 }
 
+/** Parses a binding's `path` with the one storage-path parser, its prefix in the `bare` convention. */
 export function resolveBinding(binding: StorageBinding, path: string): ResolvedBinding {
-  const trimmed = binding.path.replace(/^\/+/, '');
-  const slash = trimmed.indexOf('/');
-  const bucket = slash === -1 ? trimmed : trimmed.slice(0, slash);
-  const prefix = slash === -1 ? '' : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, '');
-  if (!bucket) throw new ConfigError(`${path}.path`, 'names no bucket', 'write bucket[/prefix]');
-  if (prefix.split('/').some((part) => part === '..' || part === '.')) {
-    throw new ConfigError(`${path}.path`, `"${binding.path}" has a . or .. segment`, 'write bucket[/prefix]');
-  }
+  const { bucket, prefix } = parseStoragePath(binding.path, `${path}.path`, { prefix: 'bare' });
   return {
     storage: binding.storage,
     bucket,

@@ -1,7 +1,7 @@
 // Storage: one interface (`types`), two adapters (`s3`, `local`), key safety and path parsing, file transfers.
 export * from './types';
 export { isSafeKey, joinKey, parseS3Url, parseStoragePath, safeJoin } from './keys';
-export type { S3Location, StoragePath } from './keys';
+export type { PrefixConvention, S3Location, StoragePath, StoragePathOptions } from './keys';
 export { createS3Storage, PART_SIZE } from './s3';
 export type { S3StorageOptions } from './s3';
 export { createLocalStorage, isTempPath } from './local';

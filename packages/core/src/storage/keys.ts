@@ -56,19 +56,40 @@ export function joinKey(...parts: string[]): string {
 
 export interface StoragePath {
   bucket: string;
-  /** Without leading or trailing slashes; '' for the whole bucket. */
+  /** In the convention the caller asked for (see PrefixConvention); '' for the whole bucket. */
   prefix: string;
 }
 
 /**
- * Parses `bucket`, `bucket/prefix` or `bucket/prefix/sub` (FDL's storage path form).
+ * How a parsed prefix is written; both write the whole bucket as ''.
+ * - `bare`: `in/sub`, no slash at either end. Bindings, IAM resources and S3 notification filters are built
+ *   from it, each adding the `/` it needs.
+ * - `folder`: `in/sub/`, ready to put in front of a key name (mapreduce joins its run keys this way).
+ */
+export type PrefixConvention = 'bare' | 'folder';
+
+export interface StoragePathOptions {
+  /** `bare` unless told. */
+  prefix?: PrefixConvention;
+  /** Check the bucket against S3's naming rules here (where no schema did). */
+  bucketName?: boolean;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * The one parser of the `bucket[/prefix]` storage paths users write (FDL bindings, `functions.<f>.input`,
+ * `custom.mapreduce.<job>.input`). Surrounding blanks and leading slashes are dropped, a doubled slash in the
+ * prefix reads as one, and the prefix has no `.` or `..` segment.
  * `configPath` names the setting in the error, e.g. `functions.thumb.input[0].path`.
  */
-export function parseStoragePath(path: string, configPath = 'path'): StoragePath {
+export function parseStoragePath(
+  path: string,
+  configPath = 'path',
+  options: StoragePathOptions = {},
+): StoragePath {
   const trimmed = typeof path === 'string' ? path.trim().replace(/^\/+/, '') : '';
-  const slash = trimmed.indexOf('/');
-  const bucket = slash === -1 ? trimmed : trimmed.slice(0, slash);
-  const prefix = slash === -1 ? '' : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, '');
+  const [bucket = '', ...rest] = trimmed.split('/');
   if (!bucket) {
     throw new ConfigError(
       configPath,
@@ -76,7 +97,19 @@ export function parseStoragePath(path: string, configPath = 'path'): StoragePath
       'write it as "bucket" or "bucket/prefix"',
     );
   }
-  return { bucket, prefix };
+  if (options.bucketName && !BUCKET_NAME.test(bucket)) {
+    throw new ConfigError(configPath, `invalid bucket name ${JSON.stringify(bucket)}`, 'write bucket/prefix');
+  }
+  const segments = rest.filter((segment) => segment !== '');
+  if (segments.some((segment) => segment === '.' || segment === '..')) {
+    throw new ConfigError(
+      configPath,
+      `${JSON.stringify(path)} has a . or .. segment`,
+      'write bucket[/prefix]',
+    );
+  }
+  const prefix = segments.join('/');
+  return { bucket, prefix: options.prefix === 'folder' && prefix ? `${prefix}/` : prefix };
 }
 
 export interface S3Location {
