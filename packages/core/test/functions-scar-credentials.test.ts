@@ -6,6 +6,9 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../src/errors';
 import { importScarFdl, importScarFdlFile } from '../src/functions';
 
+/** The setting that names the FDL file in these tests' services: container-lambda's. */
+const FDL = 'custom.containerLambda.fdl';
+
 const SCAR = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'reference', 'scar');
 
 function importError(run: () => unknown): ConfigError {
@@ -46,7 +49,7 @@ describe('SCAR FDL storage credentials', () => {
         fdl({
           s3: { lab: { access_key: 'AKIAEXAMPLE', secret_key: 'wJalrEXAMPLEKEY', region: 'us-east-1' } },
         }),
-        { file: 'lab/scar.yaml' },
+        { file: 'lab/scar.yaml', configPath: FDL },
       ),
     );
     assert.equal(error.path, 'custom.containerLambda.fdl');
@@ -64,7 +67,7 @@ describe('SCAR FDL storage credentials', () => {
         fdl({
           s3: { lab: { password: 'p4ss', token: 't0k', aws_session_token: 's3ss', region: 'eu-west-1' } },
         }),
-        { file: 'scar.yaml' },
+        { file: 'scar.yaml', configPath: FDL },
       ),
     );
     assert.match(
@@ -76,7 +79,10 @@ describe('SCAR FDL storage credentials', () => {
 
   test('plain s3 uses storage_providers.s3.default: credentials there are refused as well', () => {
     const error = importError(() =>
-      importScarFdl(fdl({ s3: { default: { secret_key: 'hidden' } } }, 's3'), { file: 'scar.yaml' }),
+      importScarFdl(fdl({ s3: { default: { secret_key: 'hidden' } } }, 's3'), {
+        file: 'scar.yaml',
+        configPath: FDL,
+      }),
     );
     assert.match(
       error.message,
@@ -85,12 +91,15 @@ describe('SCAR FDL storage credentials', () => {
   });
 
   test('an account without credentials (a region only) is fine', () => {
-    const { functions } = importScarFdl(fdl({ s3: { lab: { region: 'us-east-1' } } }), { file: 'scar.yaml' });
+    const { functions } = importScarFdl(fdl({ s3: { lab: { region: 'us-east-1' } } }), {
+      file: 'scar.yaml',
+      configPath: FDL,
+    });
     assert.equal(functions.length, 1);
   });
 
   test("SCAR's full example: its S3 keys are refused with the hint, and no value appears", () => {
-    const error = importError(() => importScarFdlFile(join(SCAR, 'fdl-example.yaml')));
+    const error = importError(() => importScarFdlFile(join(SCAR, 'fdl-example.yaml'), { configPath: FDL }));
     assert.ok(
       error.message.includes(
         `storage_providers.s3.my_s3.access_key, storage_providers.s3.my_s3.secret_key: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account): ${HINT}`,
@@ -103,6 +112,7 @@ describe('SCAR FDL storage credentials', () => {
   test('a SCAR + OSCAR workflow whose keys serve only the OSCAR part imports: those keys are not read', () => {
     const { functions } = importScarFdlFile(
       join(SCAR, 'mask-detector-workflow__scar-mask-detector-workflow.yaml'),
+      { configPath: FDL },
     );
     assert.deepEqual(
       functions.map((fn) => fn.name),
@@ -118,7 +128,7 @@ describe('SCAR FDL secrets', () => {
     const lambda = (document.functions.aws[0] as { lambda: Record<string, unknown> }).lambda;
     lambda.container = { image: 'grycap/imagemagick', secrets: { DB_PASSWORD: '/lab/db/password' } };
     lambda.input = [{ storage_provider: 's3', path: 'lab-bucket/in' }];
-    const { functions } = importScarFdl(document, { file: 'scar.yaml' });
+    const { functions } = importScarFdl(document, { file: 'scar.yaml', configPath: FDL });
     assert.deepEqual(functions[0]?.container.secrets, { DB_PASSWORD: '/lab/db/password' });
   });
 
@@ -127,7 +137,7 @@ describe('SCAR FDL secrets', () => {
     const lambda = (document.functions.aws[0] as { lambda: Record<string, unknown> }).lambda;
     lambda.container = { image: 'grycap/imagemagick', secrets: { 'not a name': '/x', OK: 42 } };
     lambda.input = [{ storage_provider: 's3', path: 'lab-bucket/in' }];
-    const error = importError(() => importScarFdl(document, { file: 'scar.yaml' }));
+    const error = importError(() => importScarFdl(document, { file: 'scar.yaml', configPath: FDL }));
     assert.match(
       error.message,
       /functions\.aws\[0\]\.lambda\.container\.secrets\.not a name: not a variable name/,

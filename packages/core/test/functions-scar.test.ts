@@ -11,6 +11,9 @@ import {
   type FunctionDefinition,
 } from '../src/functions';
 
+/** The setting that names the FDL file in these tests' services: container-lambda's. */
+const FDL = 'custom.containerLambda.fdl';
+
 const SCAR = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'reference', 'scar');
 const fdl = (name: string) => join(SCAR, name);
 
@@ -37,7 +40,9 @@ function only(functions: FunctionDefinition[], name: string): FunctionDefinition
 
 describe('SCAR FDL import', () => {
   test('imports an S3-triggered function: image, init_script next to the FDL file, input and output', () => {
-    const { functions, notices } = importScarFdlFile(fdl('imagemagick__scar-imagemagick.yaml'));
+    const { functions, notices } = importScarFdlFile(fdl('imagemagick__scar-imagemagick.yaml'), {
+      configPath: FDL,
+    });
     assert.equal(
       functions[0]?.source,
       `${fdl('imagemagick__scar-imagemagick.yaml')} functions.aws[0].lambda`,
@@ -54,7 +59,9 @@ describe('SCAR FDL import', () => {
   });
 
   test('maps memory to MiB and api_gateway to an HTTP endpoint', () => {
-    const { functions, notices } = importScarFdlFile(fdl('darknet__scar-darknet-api-s3.yaml'));
+    const { functions, notices } = importScarFdlFile(fdl('darknet__scar-darknet-api-s3.yaml'), {
+      configPath: FDL,
+    });
     const fn = only(functions, 'scar-darknet-api-s3');
     assert.equal(fn.memory, 2048);
     assert.equal(fn.api, true);
@@ -67,7 +74,7 @@ describe('SCAR FDL import', () => {
   });
 
   test('maps execution modes, output suffixes and batch.enable_gpu / compute_resources', () => {
-    const { functions } = importScarFdlFile(fdl('av-workflow__scar-av-workflow.yaml'));
+    const { functions } = importScarFdlFile(fdl('av-workflow__scar-av-workflow.yaml'), { configPath: FDL });
     assert.deepEqual(
       functions.map((f) => [f.name, f.execution]),
       [
@@ -90,7 +97,7 @@ describe('SCAR FDL import', () => {
   });
 
   test('reads the legacy layout with the image right under lambda, and ignores unused storage providers', () => {
-    const { functions, notices } = importScarFdlFile(fdl('video-process.yaml'));
+    const { functions, notices } = importScarFdlFile(fdl('video-process.yaml'), { configPath: FDL });
     assert.deepEqual(
       functions.map((f) => [f.name, f.container.image]),
       [
@@ -110,6 +117,7 @@ describe('SCAR FDL import', () => {
   test('imports the AWS part of a SCAR + OSCAR workflow and says the OSCAR part is for oscar-target', () => {
     const { functions, notices } = importScarFdlFile(
       fdl('mask-detector-workflow__scar-mask-detector-workflow.yaml'),
+      { configPath: FDL },
     );
     assert.deepEqual(
       functions.map((f) => f.name),
@@ -122,12 +130,27 @@ describe('SCAR FDL import', () => {
   });
 
   test('imports a function with no script (the script is then required only where an image is built)', () => {
-    const { functions } = importScarFdlFile(fdl('cowsay__scar-cowsay.yaml'));
+    const { functions } = importScarFdlFile(fdl('cowsay__scar-cowsay.yaml'), { configPath: FDL });
     assert.deepEqual(defs(functions), [{ name: 'scar-cowsay', container: { image: 'grycap/cowsay' } }]);
   });
 
+  test('names the setting its caller says pointed at the file, whichever plugin that is', () => {
+    const unreadable = importError(() =>
+      importScarFdlFile(fdl('no-such-file.yaml'), { configPath: 'custom.other.fdl' }),
+    );
+    assert.equal(unreadable.path, 'custom.other.fdl');
+    const refused = importError(() =>
+      importScarFdl({ functions: {} }, { file: 'x.yaml', configPath: 'custom.other.fdl' }),
+    );
+    assert.equal(refused.path, 'custom.other.fdl');
+    assert.match(refused.message, /^custom\.other\.fdl: x\.yaml cannot be imported as is:/);
+    assert.throws(() => importScarFdl([], { file: 'x.yaml', configPath: 'custom.other.fdl' }), {
+      message: 'custom.other.fdl: x.yaml is not a SCAR FDL document',
+    });
+  });
+
   test('refuses multi-node parallel (MPI) Batch jobs and a placeholder image, naming the paths', () => {
-    const error = importError(() => importScarFdlFile(fdl('mpi__batch.yaml')));
+    const error = importError(() => importScarFdlFile(fdl('mpi__batch.yaml'), { configPath: FDL }));
     assert.equal(error.path, 'custom.containerLambda.fdl');
     assert.match(
       error.message,
@@ -140,7 +163,7 @@ describe('SCAR FDL import', () => {
   });
 
   test('lists every key of the full SCAR example that cannot be honoured, and no secret values', () => {
-    const error = importError(() => importScarFdlFile(fdl('fdl-example.yaml')));
+    const error = importError(() => importScarFdlFile(fdl('fdl-example.yaml'), { configPath: FDL }));
     const message = error.message;
     for (const fragment of [
       'functions.aws[0].lambda.layers: not supported: Lambda functions packaged as container images cannot use layers',
@@ -164,7 +187,7 @@ describe('SCAR FDL import', () => {
             aws: [{ lambda: { name: 'f', region: 'eu-west-1', container: { image: 'alpine' } } }],
           },
         },
-        { file: 'scar.yaml', region: 'us-east-1' },
+        { file: 'scar.yaml', region: 'us-east-1', configPath: FDL },
       ),
     );
     assert.match(
@@ -184,9 +207,9 @@ describe('SCAR FDL import', () => {
         ],
       },
     });
-    const { functions } = importScarFdl(withRetention(60), { file: 'scar.yaml' });
+    const { functions } = importScarFdl(withRetention(60), { file: 'scar.yaml', configPath: FDL });
     assert.equal(functions[0]?.logRetentionInDays, 60);
-    const error = importError(() => importScarFdl(withRetention(45), { file: 'scar.yaml' }));
+    const error = importError(() => importScarFdl(withRetention(45), { file: 'scar.yaml', configPath: FDL }));
     assert.match(
       error.message,
       /functions\.aws\[0\]\.cloudwatch\.log_retention_policy_in_days: 45 is not a retention CloudWatch offers \(1, 3, 5, 7, 14, 30, .*, 3653 days\)/,
@@ -212,7 +235,7 @@ describe('SCAR FDL import', () => {
           ],
         },
       },
-      { file: '/srv/scar.yaml' },
+      { file: '/srv/scar.yaml', configPath: FDL },
     );
     assert.deepEqual(defs(functions)[0], {
       name: 'f',
@@ -242,7 +265,7 @@ describe('SCAR FDL import', () => {
           minio: { my_minio: { endpoint: 'https://minio.example' } },
         },
       },
-      { file: 's.yaml' },
+      { file: 's.yaml', configPath: FDL },
     );
     assert.deepEqual(notices, [
       'storage_providers.s3.default: the account of plain "s3", used by f; it reaches S3 through its own IAM role, so its settings are not read',
@@ -267,7 +290,7 @@ describe('SCAR FDL import', () => {
           },
           storage_providers: { s3: { default: { access_key: 'AKIA', secret_key: 'hidden' } } },
         },
-        { file: 's.yaml' },
+        { file: 's.yaml', configPath: FDL },
       ),
     );
     assert.match(
@@ -281,7 +304,7 @@ describe('SCAR FDL import', () => {
     const error = importError(() =>
       importScarFdl(
         { functions: { aws: [{ lambda: { name: 'f', image: 'x', handler: 'h' } }] }, extra: 1 },
-        { file: 's.yaml' },
+        { file: 's.yaml', configPath: FDL },
       ),
     );
     assert.match(error.message, /extra: not a SCAR FDL key/);

@@ -323,7 +323,7 @@ class ContainerLambdaPlugin {
   private importFdlFile(fdl: string): void {
     const file = isAbsolute(fdl) ? fdl : resolve(this.dir, fdl);
     const { region } = regionAndStage(this.serverless, this.options);
-    const imported = importScarFdlFile(file, { region });
+    const imported = importScarFdlFile(file, { region, configPath: 'custom.containerLambda.fdl' });
     for (const notice of imported.notices) this.utils.log.notice(`${fdl}: ${notice}`);
     const service = this.serverless.service;
     service.functions ??= {};

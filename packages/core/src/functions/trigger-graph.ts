@@ -14,7 +14,7 @@ export interface TriggerBinding {
  * each other through the framework instance, each with its own copy of core.
  */
 export interface TriggerUnit {
-  /** Its config path, in the user's words: `functions.thumb`, `custom.mapreduce.wordcount`. */
+  /** Its config path, in the user's words: `functions.thumb`, or a job's path under `custom`. */
   path: string;
   /** Where an imported unit was written, for messages: `scar/loop.yaml functions.aws[0].lambda`. */
   source?: string;

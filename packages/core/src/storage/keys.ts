@@ -78,8 +78,8 @@ export interface StoragePathOptions {
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
- * The one parser of the `bucket[/prefix]` storage paths users write (FDL bindings, `functions.<f>.input`,
- * `custom.mapreduce.<job>.input`). Surrounding blanks and leading slashes are dropped, a doubled slash in the
+ * The one parser of the `bucket[/prefix]` storage paths users write (FDL bindings, a function's `input`, a
+ * job's input under `custom`). Surrounding blanks and leading slashes are dropped, a doubled slash in the
  * prefix reads as one, and the prefix has no `.` or `..` segment.
  * `configPath` names the setting in the error, e.g. `functions.thumb.input[0].path`.
  */

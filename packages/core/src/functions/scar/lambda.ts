@@ -1,0 +1,257 @@
+// SCAR FDL's `functions.aws[]` entries: `lambda` (with the legacy `image:` layout), `api_gateway`, `cloudwatch`,
+// `iam`, and `batch` through batch.ts. What has no meaning in a Serverless service is a notice or a problem.
+import { isAbsolute, resolve } from 'node:path';
+import { LOG_RETENTION_DAYS } from '../../cfn/logs';
+import type { ExecutionMode, FunctionDefinition } from '../model';
+import { isDict, storageBindings, type Problems } from '../fdl';
+import { importBatch } from './batch';
+import { checkAwsStorage } from './storage';
+import type { ScarImportOptions } from './index';
+
+// SCAR client settings that have no meaning inside a Serverless service: accepted and reported.
+const CLIENT_ONLY = {
+  boto_profile: 'ignored (the framework picks credentials: --aws-profile or provider.profile)',
+  log_level: 'ignored (the supervisor logs to CloudWatch at one level)',
+} as const;
+
+export function importAwsEntry(
+  entry: unknown,
+  path: string,
+  baseDir: string,
+  options: ScarImportOptions & { storageProviders?: unknown },
+  problems: Problems,
+  notices: string[],
+): FunctionDefinition | undefined {
+  if (!isDict(entry) || !isDict(entry.lambda)) {
+    problems.add(`${path}.lambda`, 'required (each AWS entry is { lambda: { name, container, ... } })');
+    return undefined;
+  }
+  for (const key of Object.keys(entry)) {
+    if (!['lambda', 'iam', 'api_gateway', 'cloudwatch', 'batch'].includes(key)) {
+      problems.add(`${path}.${key}`, 'not a SCAR FDL key');
+    }
+  }
+  const lambda = entry.lambda;
+  const lp = `${path}.lambda`;
+  const name = lambda.name;
+  if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) {
+    problems.add(`${lp}.name`, 'required: a function name (letters, digits, - and _)');
+    return undefined;
+  }
+
+  const fn: FunctionDefinition = { name, container: { image: '' }, source: `${options.file} ${lp}` };
+  let containerTimeoutThreshold: number | undefined;
+  for (const [key, value] of Object.entries(lambda)) {
+    const at = `${lp}.${key}`;
+    switch (key) {
+      case 'name':
+        break;
+      case 'memory':
+        if (typeof value === 'number' && Number.isInteger(value) && value >= 128 && value <= 10240)
+          fn.memory = value;
+        else problems.add(at, 'must be MiB between 128 and 10240');
+        break;
+      case 'timeout':
+        if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 900)
+          fn.timeout = value;
+        else problems.add(at, 'must be seconds between 1 and 900');
+        break;
+      case 'execution_mode':
+        if (value === 'lambda' || value === 'batch' || value === 'lambda-batch')
+          fn.execution = value as ExecutionMode;
+        else problems.add(at, 'must be lambda, batch or lambda-batch');
+        break;
+      case 'init_script':
+        if (typeof value === 'string' && value) {
+          fn.container.script = isAbsolute(value) ? value : resolve(baseDir, value);
+        } else problems.add(at, 'must be the path of the script');
+        break;
+      case 'image':
+        // The layout of older SCAR releases: the image right under `lambda`.
+        if (typeof value === 'string' && value) fn.container.image = value;
+        else problems.add(at, 'must be an image name');
+        break;
+      case 'container': {
+        if (!isDict(value)) {
+          problems.add(at, 'must be { image, environment }');
+          break;
+        }
+        for (const [ckey, cvalue] of Object.entries(value)) {
+          const cat = `${at}.${ckey}`;
+          if (ckey === 'image') {
+            if (typeof cvalue === 'string' && cvalue) fn.container.image = cvalue;
+            else problems.add(cat, 'must be an image name');
+          } else if (ckey === 'environment') {
+            const vars = variables(cvalue, cat, problems);
+            if (vars) fn.container.environment = vars;
+          } else if (ckey === 'secrets') {
+            // Our extension of SCAR FDL: references only, checked like container.secrets once imported.
+            const secrets = secretReferences(cvalue, cat, problems);
+            if (secrets) fn.container.secrets = secrets;
+          } else if (ckey === 'timeout_threshold') {
+            if (typeof cvalue === 'number' && cvalue >= 1) containerTimeoutThreshold = Math.round(cvalue);
+            else problems.add(cat, 'must be seconds');
+          } else {
+            problems.add(
+              cat,
+              'not supported (container takes image, environment, timeout_threshold, and our secrets)',
+            );
+          }
+        }
+        break;
+      }
+      case 'environment': {
+        const vars = variables(value, at, problems);
+        if (vars) fn.functionEnvironment = vars;
+        break;
+      }
+      case 'input':
+      case 'output': {
+        const bindings = storageBindings(value, at, problems, (storage, where) =>
+          checkAwsStorage(storage, where, options.storageProviders, problems),
+        );
+        if (bindings) fn[key] = bindings;
+        break;
+      }
+      case 'region':
+        if (options.region && value !== options.region) {
+          problems.add(
+            at,
+            `"${String(value)}" differs from the service's region ${options.region} (one stack lives in one region: deploy with --region ${String(value)})`,
+          );
+        }
+        break;
+      case 'supervisor':
+        notices.push(`${at}: ignored (the plugin bundles its own supervisor into the image)`);
+        break;
+      case 'layers':
+        problems.add(at, 'not supported: Lambda functions packaged as container images cannot use layers');
+        break;
+      default:
+        if (key in CLIENT_ONLY) notices.push(`${at}: ${CLIENT_ONLY[key as keyof typeof CLIENT_ONLY]}`);
+        else problems.add(at, 'not supported by the container-lambda plugin');
+    }
+  }
+  if (!fn.container.image) {
+    problems.add(`${lp}.container.image`, 'required: the container image to run');
+  } else if (/[<>\s]/.test(fn.container.image)) {
+    problems.add(
+      `${lp}.container.image`,
+      `"${fn.container.image}" is not an image name (fill in the placeholder)`,
+    );
+  }
+
+  importApiGateway(entry.api_gateway, `${path}.api_gateway`, fn, problems, notices);
+  importCloudwatch(entry.cloudwatch, `${path}.cloudwatch`, fn, problems, notices);
+  importIam(entry.iam, `${path}.iam`, problems, notices);
+  const batch = importBatch(entry.batch, `${path}.batch`, problems, notices);
+  if (batch) fn.batch = batch;
+  if (containerTimeoutThreshold !== undefined) {
+    fn.batch = {
+      ...fn.batch,
+      fallback: { ...fn.batch?.fallback, deadlineMarginSeconds: containerTimeoutThreshold },
+    };
+  }
+  return fn;
+}
+
+function variables(value: unknown, path: string, problems: Problems): Record<string, string> | undefined {
+  if (!isDict(value) || !isDict(value.Variables) || Object.keys(value).length !== 1) {
+    problems.add(path, 'must be { Variables: { NAME: value } }');
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value.Variables)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      problems.add(`${path}.Variables.${name}`, 'not a variable name');
+    else if (v === null || typeof v === 'object')
+      problems.add(`${path}.Variables.${name}`, 'must be a value');
+    else out[name] = String(v);
+  }
+  return out;
+}
+
+function secretReferences(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): Record<string, string> | undefined {
+  if (!isDict(value)) {
+    problems.add(path, 'must be { NAME: <SSM parameter name or ARN, or Secrets Manager ARN> }');
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const [name, reference] of Object.entries(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.add(`${path}.${name}`, 'not a variable name');
+    else if (typeof reference !== 'string' || !reference)
+      problems.add(`${path}.${name}`, 'must be an SSM parameter name or ARN, or a Secrets Manager ARN');
+    else out[name] = reference;
+  }
+  return out;
+}
+
+function importApiGateway(
+  value: unknown,
+  path: string,
+  fn: FunctionDefinition,
+  problems: Problems,
+  notices: string[],
+): void {
+  if (value === undefined) return;
+  if (!isDict(value)) {
+    problems.add(path, 'must be an object');
+    return;
+  }
+  fn.api = true;
+  for (const key of Object.keys(value)) {
+    if (key === 'name')
+      notices.push(
+        `${path}.name: the endpoint is the service's REST API, route /${fn.name} (the name is not used)`,
+      );
+    else if (key === 'boto_profile' || key === 'region') notices.push(`${path}.${key}: ignored`);
+    else problems.add(`${path}.${key}`, 'not supported (api_gateway takes name)');
+  }
+}
+
+function importCloudwatch(
+  value: unknown,
+  path: string,
+  fn: FunctionDefinition,
+  problems: Problems,
+  notices: string[],
+): void {
+  if (value === undefined) return;
+  if (!isDict(value)) {
+    problems.add(path, 'must be an object');
+    return;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'log_retention_policy_in_days') {
+      if ((LOG_RETENTION_DAYS as readonly unknown[]).includes(v)) fn.logRetentionInDays = v as number;
+      else
+        problems.add(
+          `${path}.${key}`,
+          `${JSON.stringify(v)} is not a retention CloudWatch offers (${LOG_RETENTION_DAYS.join(', ')} days)`,
+        );
+    } else if (key === 'boto_profile' || key === 'region') notices.push(`${path}.${key}: ignored`);
+    else problems.add(`${path}.${key}`, 'not supported (cloudwatch takes log_retention_policy_in_days)');
+  }
+}
+
+function importIam(value: unknown, path: string, problems: Problems, notices: string[]): void {
+  if (value === undefined) return;
+  if (!isDict(value)) {
+    problems.add(path, 'must be an object');
+    return;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'role' && (v === '' || v === null)) continue;
+    if (key === 'boto_profile') notices.push(`${path}.${key}: ignored`);
+    else if (key === 'role') {
+      problems.add(
+        `${path}.role`,
+        'not supported: the plugin creates a least-privilege role for each function (remove iam.role)',
+      );
+    } else problems.add(`${path}.${key}`, 'not supported');
+  }
+}
