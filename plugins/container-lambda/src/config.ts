@@ -1,22 +1,20 @@
 // The container-lambda configuration: JSON schemas (as const) for the function properties and
 // `custom.containerLambda`, the types derived from them, and the cross-field rules checked once, here.
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import {
   batchSchema,
+  checkFunctionEntry,
   containerSchema,
-  describeBinding,
   executionSchema,
-  outputCanTriggerInput,
+  isContainerFunction as isContainerEntry,
   parseSecretReference,
-  resolveBinding,
+  resolveFunction,
   SECRET_REFERENCE_FORMS,
   storageBindingSchema,
   type ExecutionMode,
   type FunctionDefinition,
-  type ResolvedBinding,
+  type ResolvedFunction,
   type SecretReference,
 } from '@serverless-continuum/core/functions';
 import { ENV, SCRIPT_ENV } from './runtime/contract';
@@ -106,25 +104,18 @@ export interface ResolvedBatch {
   fallbackInputBytes?: number;
 }
 
-/** One container function after every rule passed: what compile steps and commands work from. */
-export interface ResolvedContainerFunction {
-  /** The function's key in `functions`. */
-  name: string;
+/**
+ * One container function after every rule passed: what compile steps and commands work from. The neutral part
+ * (script, environment, secrets, bindings) is core's `resolveFunction`; the rest is AWS's.
+ */
+export interface ResolvedContainerFunction extends ResolvedFunction<SecretReference> {
   /** Lambda function name (the framework's `<service>-<stage>-<key>` unless set). */
   lambdaName: string;
-  image: string;
   /** An ECR image pinned by digest: used as is, nothing is built. */
   prebuilt: boolean;
   /** The image the function runs when prebuilt (`container.image`, or `custom.containerLambda.images.<fn>`). */
   imageUri?: string;
-  /** Absolute path of the user's script (absent only for prebuilt images). */
-  script?: string;
-  environment: Record<string, string>;
-  /** `container.secrets`: variable name -> where its value lives (never the value). */
-  secrets: Record<string, SecretReference>;
   alpine: boolean;
-  inputs: ResolvedBinding[];
-  outputs: ResolvedBinding[];
   execution: ExecutionMode;
   batch?: ResolvedBatch;
   api: boolean;
@@ -164,65 +155,29 @@ export interface ResolveOptions {
   providerTimeout?: number;
 }
 
-export function isContainerFunction(fn: unknown): fn is ContainerFunctionConfig {
-  return typeof fn === 'object' && fn !== null && 'container' in fn;
-}
+// Core's neutral rules, exported where the plugin and its tests have always found them.
+export {
+  checkTriggerOverlaps,
+  nonStringProperties,
+  notificationRules,
+} from '@serverless-continuum/core/functions';
 
-/** `functions.<name>.container.<key>` must be a string: the error names the path and what it holds. */
-function stringTypeError(name: string, key: 'image' | 'script', value: unknown): ConfigError | undefined {
-  if (value === undefined || typeof value === 'string') return undefined;
-  const held =
-    value === null
-      ? 'null'
-      : Array.isArray(value)
-        ? 'a list'
-        : `the ${typeof value} ${JSON.stringify(value)}`;
-  return new ConfigError(`functions.${name}.container.${key}`, `must be a string, not ${held}`, 'quote it');
+/** Core's test, narrowed to this plugin's entry. */
+export function isContainerFunction(fn: unknown): fn is ContainerFunctionConfig {
+  return isContainerEntry(fn);
 }
 
 /**
- * The string properties of every container function that hold something else. Both frameworks validate with
- * ajv's `coerceTypes`, which rewrites `image: 123` to `"123"` in the service before any hook runs, and
- * `configValidationMode: warn` lets the rest through: read the config as the user wrote it, from the
- * plugin's constructor, and refuse it later.
+ * Applies the rules the schema cannot say: core's provider-neutral ones (resolveFunction), then AWS's (ECR
+ * images, Batch, Lambda limits). Every error names the config path and the fix.
  */
-export function nonStringProperties(functions: unknown): ConfigError[] {
-  if (typeof functions !== 'object' || functions === null) return [];
-  return Object.entries(functions).flatMap(([name, fn]) => {
-    if (!isContainerFunction(fn) || typeof fn.container !== 'object' || fn.container === null) return [];
-    const container = fn.container as Record<string, unknown>;
-    return (['image', 'script'] as const).flatMap((key) => stringTypeError(name, key, container[key]) ?? []);
-  });
-}
-
-/** Applies the rules the schema cannot say; every error names the config path and the fix. */
 export function resolveContainerFunction(
   name: string,
   fn: ContainerFunctionConfig,
   options: ResolveOptions,
 ): ResolvedContainerFunction {
   const at = `functions.${name}`;
-  const container = fn.container;
-  if (!container) throw new ConfigError(`${at}.container`, 'required');
-  for (const key of ['image', 'script'] as const) {
-    const error = stringTypeError(name, key, container[key]);
-    if (error) throw error;
-  }
-  if (fn.image !== undefined) {
-    throw new ConfigError(
-      `${at}.image`,
-      'remove it',
-      'a container function gets its image from container.image',
-    );
-  }
-  if (fn.handler !== undefined) {
-    throw new ConfigError(
-      `${at}.handler`,
-      'remove it',
-      'a container function runs container.script, not a handler',
-    );
-  }
-
+  const container = checkFunctionEntry(name, fn);
   if (options.prebuiltImage !== undefined && !isPrebuiltImage(options.prebuiltImage)) {
     throw new ConfigError(
       `custom.containerLambda.images.${name}`,
@@ -232,49 +187,14 @@ export function resolveContainerFunction(
   }
   const imageUri = options.prebuiltImage ?? (isPrebuiltImage(container.image) ? container.image : undefined);
   const prebuilt = imageUri !== undefined;
-  let script: string | undefined;
-  if (container.script) {
-    script = isAbsolute(container.script) ? container.script : resolve(options.serviceDir, container.script);
-    if (!existsSync(script)) {
-      throw new ConfigError(
-        `${at}.container.script`,
-        `file not found: ${script}`,
-        'give a path relative to the service folder',
-      );
-    }
-  } else if (!prebuilt) {
-    throw new ConfigError(
-      `${at}.container.script`,
-      'required to build the image',
+  const neutral = resolveFunction(name, fn, {
+    serviceDir: options.serviceDir,
+    prebuilt,
+    scriptHint:
       'the supervisor runs it with /bin/sh on every event; a prebuilt image is an ECR uri pinned by digest',
-    );
-  }
-
-  const environment = { ...(container.environment ?? {}) };
-  for (const key of Object.keys(environment)) {
-    if (isReservedVariable(key)) {
-      throw new ConfigError(
-        `${at}.container.environment.${key}`,
-        'reserved name',
-        'the supervisor sets it; pick another name',
-      );
-    }
-  }
-  const secrets = resolveSecrets(`${at}.container`, container.secrets ?? {}, environment);
-
-  const inputs = (fn.input ?? []).map((b, i) => resolveBinding(b, `${at}.input[${i}]`));
-  const outputs = (fn.output ?? []).map((b, i) => resolveBinding(b, `${at}.output[${i}]`));
-  inputs.forEach((input, i) =>
-    outputs.forEach((output, j) => {
-      if (outputCanTriggerInput(input, output)) {
-        throw new ConfigError(
-          `${at}.input[${i}].path`,
-          `${describeBinding(input)} would be triggered by this function's own output ${describeBinding(output)} (output[${j}]): every result would run the function again`,
-          `use prefixes that do not contain each other, e.g. ${input.bucket}/input and ${output.bucket}/output`,
-        );
-      }
-    }),
-  );
+    isReserved: isReservedVariable,
+    secret: secretReference,
+  });
 
   const execution: ExecutionMode = fn.execution ?? 'lambda';
   const batchConfig: BatchConfig = { ...(options.batchDefaults ?? {}), ...(fn.batch ?? {}) };
@@ -315,15 +235,15 @@ export function resolveContainerFunction(
   return {
     name,
     lambdaName,
-    image: container.image,
+    image: neutral.image,
     prebuilt,
     imageUri,
-    script,
-    environment,
-    secrets,
+    script: neutral.script,
+    environment: neutral.environment,
+    secrets: neutral.secrets,
     alpine: container.alpine ?? false,
-    inputs,
-    outputs,
+    inputs: neutral.inputs,
+    outputs: neutral.outputs,
     execution,
     batch,
     api: fn.api ?? false,
@@ -336,39 +256,18 @@ function isReservedVariable(name: string): boolean {
   return RESERVED_ENV.has(name) || name.startsWith('AWS_') || name.startsWith('CONTINUUM_');
 }
 
-/** Each secret must be a reference the supervisor (and Batch) can read, under a name nothing else sets. */
-function resolveSecrets(
-  at: string,
-  secrets: Record<string, string>,
-  environment: Record<string, string>,
-): Record<string, SecretReference> {
-  const resolved: Record<string, SecretReference> = {};
-  for (const [name, value] of Object.entries(secrets)) {
-    const path = `${at}.secrets.${name}`;
-    if (isReservedVariable(name))
-      throw new ConfigError(path, 'reserved name', 'the supervisor sets it; pick another name');
-    if (name.startsWith('CONT_VAR_')) {
-      throw new ConfigError(
-        path,
-        'reserved name (HTTP query parameters reach the script as CONT_VAR_<name> and would override it)',
-        'pick another name',
-      );
-    }
-    if (name in environment) {
-      throw new ConfigError(path, `also set in ${at}.environment.${name}`, 'keep one of them');
-    }
-    const reference = parseSecretReference(value);
-    // The value is not repeated: a mistaken entry may be the secret itself.
-    if (!reference) {
-      throw new ConfigError(
-        path,
-        'not an SSM parameter name or ARN, nor a Secrets Manager secret ARN',
-        SECRET_REFERENCE_FORMS,
-      );
-    }
-    resolved[name] = reference;
+/** A secret's value must be a reference the supervisor (and Batch) can read: SSM or Secrets Manager. */
+function secretReference(value: string, path: string): SecretReference {
+  const reference = parseSecretReference(value);
+  // The value is not repeated: a mistaken entry may be the secret itself.
+  if (!reference) {
+    throw new ConfigError(
+      path,
+      'not an SSM parameter name or ARN, nor a Secrets Manager secret ARN',
+      SECRET_REFERENCE_FORMS,
+    );
   }
-  return resolved;
+  return reference;
 }
 
 function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBatch {
@@ -413,55 +312,6 @@ function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBa
     securityGroupIds: [...(config.securityGroupIds ?? [])],
     fallbackInputBytes: config.fallback?.inputBytes,
   };
-}
-
-interface NotificationRule {
-  fn: string;
-  path: string;
-  bucket: string;
-  prefix: string;
-  suffix: string;
-}
-
-/**
- * S3 rejects two notification rules for the same event whose prefixes and suffixes overlap:
- * say which functions collide at package time rather than at deploy time.
- */
-export function checkTriggerOverlaps(functions: ResolvedContainerFunction[]): void {
-  const rules: NotificationRule[] = functions.flatMap((fn) =>
-    fn.inputs.flatMap((input, i) =>
-      notificationRules(input).map((r) => ({
-        fn: fn.name,
-        path: `functions.${fn.name}.input[${i}]`,
-        bucket: input.bucket,
-        ...r,
-      })),
-    ),
-  );
-  for (let a = 0; a < rules.length; a++) {
-    for (let b = a + 1; b < rules.length; b++) {
-      const x = rules[a]!;
-      const y = rules[b]!;
-      if (x.bucket !== y.bucket) continue;
-      const prefixes = x.prefix.startsWith(y.prefix) || y.prefix.startsWith(x.prefix);
-      const suffixes = !x.suffix || !y.suffix || x.suffix.endsWith(y.suffix) || y.suffix.endsWith(x.suffix);
-      if (prefixes && suffixes) {
-        throw new ConfigError(
-          `${y.path}.path`,
-          `its trigger on ${x.bucket}/${y.prefix}*${y.suffix} overlaps ${x.path} (${x.bucket}/${x.prefix}*${x.suffix}), which S3 does not allow`,
-          'give each input its own prefix or suffix',
-        );
-      }
-    }
-  }
-}
-
-/** The S3 notification filters of one input: one rule per (prefix filter x suffix), as S3 takes one of each. */
-export function notificationRules(input: ResolvedBinding): Array<{ prefix: string; suffix: string }> {
-  const base = input.prefix ? `${input.prefix}/` : '';
-  const prefixes = input.prefixFilter.length ? input.prefixFilter.map((p) => base + p) : [base];
-  const suffixes = input.suffix.length ? input.suffix : [''];
-  return prefixes.flatMap((prefix) => suffixes.map((suffix) => ({ prefix, suffix })));
 }
 
 /** A function imported from SCAR FDL, written as the `functions.<name>` entry a user would have written. */

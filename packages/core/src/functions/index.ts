@@ -2,6 +2,8 @@
 
 export * from './schema';
 export * from './model';
+export * from './resolve';
+export * from './notifications';
 export * from './trigger-graph';
 export * from './trigger-registry';
 export * from './secrets';
