@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'CONTINUUM_UNSAFE_OUTPUT'
   | 'CONTINUUM_STORAGE'
   | 'CONTINUUM_NOT_FOUND'
+  /** A read pinned to an ETag (`ifMatch`) found the object changed. */
+  | 'CONTINUUM_PRECONDITION_FAILED'
   | 'CONTINUUM_DOCKER_REQUIRED'
   | 'CONTINUUM_SCRIPT_FAILED'
   | 'CONTINUUM_DEADLINE'

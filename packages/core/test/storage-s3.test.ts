@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   startS3rver,
   type LocalService,
 } from '../../../test/harness/services';
+import { listenLoopback, type Loopback } from '../../../test/harness/loopback';
 
 const MiB = 1024 * 1024;
 
@@ -181,6 +183,63 @@ describe('s3 storage against s3rver', () => {
       assert.equal(error.code, 'CONTINUUM_STORAGE');
       assert.ok(error.message.startsWith('could not read s3://data/input/x.csv: '), error.message);
       return true;
+    });
+  });
+});
+
+describe('s3 storage reads pinned to a version or an ETag, at the wire', () => {
+  // s3rver keeps no versions and ignores If-Match: a loopback server answers as S3 documents instead.
+  const seen: Array<{ url: string; ifMatch: string | undefined; range: string | undefined }> = [];
+  let wire: Loopback;
+  let storage: Storage;
+  const s3Error = (code: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`;
+
+  before(async () => {
+    wire = await listenLoopback(
+      createHttpServer((req, res) => {
+        seen.push({ url: req.url ?? '', ifMatch: req.headers['if-match'], range: req.headers.range });
+        const [code, status] = req.url?.includes('versionId=gone')
+          ? ['NoSuchVersion', 404]
+          : req.headers['if-match'] === '"stale"'
+            ? ['PreconditionFailed', 412]
+            : [undefined, 206];
+        if (code) {
+          res.writeHead(status as number, { 'content-type': 'application/xml' }).end(s3Error(code));
+          return;
+        }
+        res.writeHead(206, { 'content-range': 'bytes 0-1/10', 'content-length': '2' }).end('ok');
+      }),
+    );
+    storage = createS3Storage({
+      client: new S3Client({ ...s3ClientConfig(wire.endpoint), maxAttempts: 1 }),
+    });
+  });
+  after(() => wire.close());
+
+  test('sends VersionId as the versionId query and If-Match quoted, beside the Range', async () => {
+    seen.length = 0;
+    await storage.getBytes('corpus', 'in/big.txt', { start: 0, end: 2 }, { versionId: 'v 1' });
+    await storage.getBytes('corpus', 'in/big.txt', { start: 0, end: 2 }, { ifMatch: 'abc' });
+    await storage.getBytes('corpus', 'in/big.txt', { start: 0, end: 2 }, { ifMatch: '"abc"' });
+    assert.deepEqual(seen, [
+      { url: '/corpus/in/big.txt?versionId=v%201&x-id=GetObject', ifMatch: undefined, range: 'bytes=0-1' },
+      { url: '/corpus/in/big.txt?x-id=GetObject', ifMatch: '"abc"', range: 'bytes=0-1' },
+      { url: '/corpus/in/big.txt?x-id=GetObject', ifMatch: '"abc"', range: 'bytes=0-1' },
+    ]);
+  });
+
+  test("maps S3's 412 to CONTINUUM_PRECONDITION_FAILED and NoSuchVersion to CONTINUUM_NOT_FOUND", async () => {
+    await assert.rejects(
+      storage.getBytes('corpus', 'in/big.txt', { start: 0, end: 2 }, { ifMatch: 'stale' }),
+      {
+        code: 'CONTINUUM_PRECONDITION_FAILED',
+        message: 'object s3://corpus/in/big.txt changed (read pinned to an ETag)',
+      },
+    );
+    await assert.rejects(storage.getBytes('corpus', 'in/big.txt', undefined, { versionId: 'gone' }), {
+      code: 'CONTINUUM_NOT_FOUND',
+      message: 'object s3://corpus/in/big.txt not found (no such version)',
     });
   });
 });

@@ -1,15 +1,15 @@
 // The `local` Storage adapter: a folder where each bucket is a sub-folder and each key a file path under it.
 // Writes go to a temporary file beside the target and are renamed into place, so readers never see half an object.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, realpath, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContinuumError } from '../errors';
 import { safeJoin } from './keys';
 import { checkRange, emptyStream, readAll, toBuffer } from './streams';
-import type { Body, ByteRange, ObjectInfo, PutOptions, Storage } from './types';
+import type { Body, ByteRange, GetOptions, ObjectInfo, PutOptions, Storage } from './types';
 
 /** Temporary files end with this marker plus random hex; `list` never shows them. */
 const TEMP_MARKER = '.continuum-tmp-';
@@ -102,9 +102,16 @@ class LocalStorage implements Storage {
     }
   }
 
-  async get(bucket: string, key: string, range?: ByteRange): Promise<Readable> {
+  async get(bucket: string, key: string, range?: ByteRange, options: GetOptions = {}): Promise<Readable> {
     const path = await this.objectPath(bucket, key);
     checkRange(range, this.where(bucket, key));
+    if (options.versionId) {
+      // Ignoring the pin could read a newer file than the caller asked for: refuse it instead.
+      throw new ContinuumError(
+        'CONTINUUM_UNSUPPORTED',
+        `cannot read version ${options.versionId} of ${this.where(bucket, key)}: local storage keeps no versions`,
+      );
+    }
     let info;
     try {
       info = await this.fileInfo(path);
@@ -114,13 +121,51 @@ class LocalStorage implements Storage {
     if (!info) throw new ContinuumError('CONTINUUM_NOT_FOUND', `object ${this.where(bucket, key)} not found`);
     const start = range?.start ?? 0;
     const end = Math.min(range?.end ?? info.size, info.size);
+    if (options.ifMatch !== undefined) return this.getIfMatch(bucket, key, path, options.ifMatch, start, end);
     if (end <= start) return emptyStream();
     // createReadStream's `end` is inclusive.
     return createReadStream(path, { start, end: end - 1 });
   }
 
-  async getBytes(bucket: string, key: string, range?: ByteRange): Promise<Buffer> {
-    const stream = await this.get(bucket, key, range);
+  /**
+   * Hashes and reads through one open file: a put renames a new file into place, so the bytes read are those
+   * of the file whose ETag matched even when the key is replaced meanwhile.
+   */
+  private async getIfMatch(
+    bucket: string,
+    key: string,
+    path: string,
+    ifMatch: string,
+    start: number,
+    end: number,
+  ): Promise<Readable> {
+    const file = await open(path, 'r').catch((error: unknown) => {
+      throw this.storageError(error, 'read', bucket, key);
+    });
+    try {
+      const hash = createHash('md5');
+      for await (const chunk of file.createReadStream({ start: 0, autoClose: false }))
+        hash.update(chunk as Buffer);
+      const etag = hash.digest('hex');
+      if (etag !== ifMatch.replace(/^"|"$/g, '')) {
+        throw new ContinuumError(
+          'CONTINUUM_PRECONDITION_FAILED',
+          `object ${this.where(bucket, key)} changed (its ETag is "${etag}", not "${ifMatch.replace(/^"|"$/g, '')}")`,
+        );
+      }
+    } catch (error) {
+      await file.close();
+      throw this.storageError(error, 'read', bucket, key);
+    }
+    if (end <= start) {
+      await file.close();
+      return emptyStream();
+    }
+    return file.createReadStream({ start, end: end - 1 });
+  }
+
+  async getBytes(bucket: string, key: string, range?: ByteRange, options?: GetOptions): Promise<Buffer> {
+    const stream = await this.get(bucket, key, range, options);
     try {
       return await readAll(stream);
     } catch (error) {

@@ -14,7 +14,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { ContinuumError } from '../errors';
 import { checkRange, emptyStream, readAll, toBuffer } from './streams';
-import type { Body, ByteRange, ObjectInfo, PutOptions, Storage } from './types';
+import type { Body, ByteRange, GetOptions, ObjectInfo, PutOptions, Storage } from './types';
 
 export interface S3StorageOptions {
   /** An S3-compatible endpoint, e.g. `http://127.0.0.1:9000`; AWS S3 when omitted. */
@@ -36,11 +36,12 @@ export const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 
 export function createS3Storage(options: S3StorageOptions = {}): Storage {
-  const client = options.client ?? new S3Client(clientConfig(options));
+  const client = options.client ?? new S3Client(s3ClientConfig(options));
   return new S3Storage(client);
 }
 
-function clientConfig(options: S3StorageOptions): S3ClientConfig {
+/** The client config of an `S3StorageOptions`: also what core's Lambda kit builds a handler's S3 client from. */
+export function s3ClientConfig(options: Omit<S3StorageOptions, 'client'>): S3ClientConfig {
   const config: S3ClientConfig = {};
   if (options.endpoint) {
     config.endpoint = options.endpoint;
@@ -92,6 +93,20 @@ function storageError(error: unknown, action: string, bucket: string, key?: stri
       },
     );
   }
+  if (name === 'NoSuchVersion') {
+    return new ContinuumError('CONTINUUM_NOT_FOUND', `object ${where} not found (no such version)`, {
+      cause: error,
+    });
+  }
+  if (name === 'PreconditionFailed' || statusOf(error) === 412) {
+    return new ContinuumError(
+      'CONTINUUM_PRECONDITION_FAILED',
+      `object ${where} changed (${action} pinned to an ETag)`,
+      {
+        cause: error,
+      },
+    );
+  }
   if (name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404) {
     return new ContinuumError('CONTINUUM_NOT_FOUND', `object ${where} not found`, { cause: error });
   }
@@ -134,19 +149,30 @@ function etagOf(value: string | undefined): string | undefined {
   return value?.replace(/^"|"$/g, '');
 }
 
+/** If-Match takes the ETag as S3 sends it, in double quotes. */
+function quotedEtag(etag: string): string {
+  return `"${etagOf(etag)}"`;
+}
+
 class S3Storage implements Storage {
   readonly kind = 's3' as const;
 
   constructor(readonly client: S3Client) {}
 
-  async get(bucket: string, key: string, range?: ByteRange): Promise<Readable> {
+  async get(bucket: string, key: string, range?: ByteRange, options: GetOptions = {}): Promise<Readable> {
     checkRange(range, location(bucket, key));
     if (range?.end !== undefined && range.end <= range.start) return emptyStream();
     // HTTP ranges are inclusive at both ends; ours exclude `end`.
     const header = range ? `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}` : undefined;
     try {
       const response = await this.client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: header }),
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: header,
+          ...(options.versionId ? { VersionId: options.versionId } : {}),
+          ...(options.ifMatch ? { IfMatch: quotedEtag(options.ifMatch) } : {}),
+        }),
       );
       const body = (response.Body as Readable | undefined) ?? emptyStream();
       if (!range) return body;
@@ -171,8 +197,8 @@ class S3Storage implements Storage {
     }
   }
 
-  async getBytes(bucket: string, key: string, range?: ByteRange): Promise<Buffer> {
-    const stream = await this.get(bucket, key, range);
+  async getBytes(bucket: string, key: string, range?: ByteRange, options?: GetOptions): Promise<Buffer> {
+    const stream = await this.get(bucket, key, range, options);
     try {
       return await readAll(stream);
     } catch (error) {

@@ -22,12 +22,26 @@ export interface PutOptions {
   metadata?: Record<string, string>;
 }
 
+/** Pins a read to one state of the object, so that a later upload under the same key is never read by mistake. */
+export interface GetOptions {
+  /** Reads this version (a versioned S3 bucket). The `local` adapter keeps no versions and refuses it. */
+  versionId?: string;
+  /**
+   * Reads only while the object's ETag is this one (quotes optional), else rejects with
+   * CONTINUUM_PRECONDITION_FAILED. `local` computes the ETag S3 gives a one-part upload: the MD5 of the content.
+   */
+  ifMatch?: string;
+}
+
 export interface Storage {
   readonly kind: 's3' | 'local';
-  /** Streams an object, or a byte range of it. Rejects with code CONTINUUM_NOT_FOUND when absent. */
-  get(bucket: string, key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Streams an object, or a byte range of it. Rejects with code CONTINUUM_NOT_FOUND when absent (or when the
+   * pinned version is), CONTINUUM_PRECONDITION_FAILED when `ifMatch` no longer holds.
+   */
+  get(bucket: string, key: string, range?: ByteRange, options?: GetOptions): Promise<Readable>;
   /** Reads an object (or a range) fully into memory. */
-  getBytes(bucket: string, key: string, range?: ByteRange): Promise<Buffer>;
+  getBytes(bucket: string, key: string, range?: ByteRange, options?: GetOptions): Promise<Buffer>;
   /** Writes an object; large or streamed bodies go through multipart upload on S3. */
   put(bucket: string, key: string, body: Body, options?: PutOptions): Promise<void>;
   /** Every object under `prefix`, in key order, across pages. */
