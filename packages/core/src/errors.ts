@@ -39,6 +39,19 @@ export class ContinuumError extends Error {
   }
 }
 
+/** An error as JSON (a failure report's `error`, a worker thread's answer): what survives `JSON.stringify`. */
+export interface ErrorJson {
+  message: string;
+  name?: string;
+  stack?: string;
+}
+
+/** The JSON shape of anything thrown; a thrown non-Error becomes its string as the message. */
+export function errorJson(error: unknown): ErrorJson {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { message: e.message, name: e.name, ...(e.stack ? { stack: e.stack } : {}) };
+}
+
 /** A configuration error; `path` is the dotted config path, e.g. `functions.thumb.container.image`. */
 export class ConfigError extends ContinuumError {
   readonly path: string;

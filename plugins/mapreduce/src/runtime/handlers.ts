@@ -24,7 +24,7 @@ import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys, makeRunId } from './report';
 import { isOver, type Phase, type RunStore } from './run-store';
-import { recordsOf, uploadOf } from './s3-events';
+import { recordsOf, uploadOf } from '@serverless-continuum/core/lambda';
 import { countSplits, planSplits, splitAt, type SplitPlan } from './splits';
 import { planBackups } from './stragglers';
 import type { FailureReport, Mapper, Reducer } from './types';

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { recordsOf, uploadOf } from '../../src/runtime/s3-events';
+import { recordsOf, uploadOf } from '@serverless-continuum/core/lambda';
 
 const record = (object: unknown, bucket: unknown = { name: 'corpus' }) => ({
   eventSource: 'aws:s3',

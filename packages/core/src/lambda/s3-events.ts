@@ -1,4 +1,4 @@
-// Reading the S3 notifications that start runs: every field is checked before use, so that a malformed
+// Reading S3 notifications: every field is checked before use, so that a malformed
 // record (null, no key, a key that is not valid URL encoding) is skipped with its reason and never stops the
 // other records of its event.
 
