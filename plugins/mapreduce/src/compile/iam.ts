@@ -1,5 +1,6 @@
 // Least-privilege statements for each of a job's three roles: exactly the objects, functions, table actions and
-// log group that role's handler uses (runtime/handlers.ts; the README's "How a run works" tells the protocol).
+// log group that role's handler uses (runtime/coordinator.ts, mapper.ts, reducer.ts; the README's "How a run
+// works" tells the protocol).
 import {
   arn,
   listStatement,

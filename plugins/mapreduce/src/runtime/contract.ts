@@ -1,6 +1,9 @@
 // The contract between the mapreduce compile step and its runtime: handler factories, environment variables, payloads.
 // The compile step bundles, per role, a generated entry that imports the user's module and calls a factory below.
 
+// Types only from core/lambda: the compile step loads this file at package time, without the SDK clients.
+import type { FailedInvocationRecord as LambdaFailureRecord } from '@serverless-continuum/core/lambda';
+
 export const ENV = {
   /** JSON `JobRuntimeConfig`. */
   job: 'MAPREDUCE_JOB',
@@ -86,32 +89,9 @@ export interface ReduceTaskEvent {
 /**
  * What Lambda sends to a function's on-failure destination when an asynchronous invocation failed and no retry
  * is left: the coordinator for the mapper and reducer (whose own Lambda retries are 0, so the job's `retries`
- * count every failure once), the mapper for the coordinator. See "Configuring destinations for asynchronous
- * invocation" in the Lambda developer guide.
+ * count every failure once), the mapper for the coordinator. Its payload is a task's event (mapper, reducer), or
+ * the S3 event the coordinator failed on.
  */
-export interface FailedInvocationRecord {
-  version?: string;
-  timestamp?: string;
-  requestContext: {
-    requestId: string;
-    functionArn?: string;
-    /** `RetriesExhausted` or `EventAgeExceeded` (the event waited too long, e.g. throttled). */
-    condition: string;
-    approximateInvokeCount?: number;
-  };
-  /** A task's event (mapper, reducer), or the S3 event the coordinator failed on. */
-  requestPayload: MapTaskEvent | ReduceTaskEvent | StragglerWatchEvent | { Records?: unknown[] };
-  responseContext?: { statusCode?: number; executedVersion?: string; functionError?: string };
-  /** The function's error: `{ errorType, errorMessage }` (a timeout's errorMessage says "Task timed out after ..."). */
-  responsePayload?: { errorType?: string; errorMessage?: string } | null;
-}
-
-/** True for an on-failure destination record rather than an S3 event. */
-export function isFailedInvocationRecord(event: unknown): event is FailedInvocationRecord {
-  const e = event as Partial<FailedInvocationRecord> | null;
-  return (
-    typeof e?.requestContext?.requestId === 'string' &&
-    typeof e.requestPayload === 'object' &&
-    e.requestPayload !== null
-  );
-}
+export type FailedInvocationRecord = LambdaFailureRecord<
+  MapTaskEvent | ReduceTaskEvent | StragglerWatchEvent | { Records?: unknown[] }
+>;
