@@ -3,7 +3,7 @@
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ContinuumError } from '@serverless-continuum/core/errors';
+import { ContinuumError, errorJson } from '@serverless-continuum/core/errors';
 import { WorkerPool } from '@serverless-continuum/core/local';
 import type { JobRuntimeConfig } from '../runtime/contract';
 import { partName } from '../runtime/keys';
@@ -155,10 +155,6 @@ async function runPhase<R>(options: {
     if (!tasks.length) return finish();
     settle();
   });
-}
-
-function errorJson(error: Error): FailureReport['error'] {
-  return { message: error.message, name: error.name, ...(error.stack ? { stack: error.stack } : {}) };
 }
 
 export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult> {
