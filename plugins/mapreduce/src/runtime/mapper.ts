@@ -52,92 +52,130 @@ export function createMapperHandler(options: MapperHandlerOptions) {
     if (isJobFailureRecord(event)) return failUnstartedRuns(rt, event);
     if (event.kind === 'watch') return watchStragglers(rt, event, context);
     clearDeadWork();
-    const { job, store } = rt;
-    const { runId, split, input } = event;
-    const requestId =
-      context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}${event.backup ? '-backup' : ''}`;
-    const owner = event.owner ?? requestId;
-    const run = await store.getRun(runId);
-    if (!run || run.phase !== 'map') {
-      // A retry of the mapper that ended the map phase (same owner) may have died before starting the reducers.
-      if (run?.phase === 'reduce' && (await store.transition(runId, 'map', 'reduce', owner))) {
-        log('map phase done (retried)', { runId, splits: run.splits });
-        await startReducers(rt, runId);
-        return { split: split.index, reducing: true };
-      }
-      log('split skipped: the run is not mapping', { runId, split: split.index, phase: run?.phase });
-      return { skipped: true };
-    }
-    const started = Date.now();
-    if (job.stragglers) await store.markSplitStarted(runId, split.index, started);
-    if (event.backup) log('backup started', { runId, split: split.index });
-    const workDir = join(workRoot(), runId, `map-${split.index}-${requestId}`);
-    const sink = new FilePartitionSink(workDir);
-    let partitions: number[] = [];
-    try {
-      const result = await runMapTask({
-        read: (start, end) =>
-          rt.storage
-            .getBytes(input.bucket, input.key, { start, end }, pinOf(input))
-            .catch((error: unknown) => {
-              throw inputGone(error, input) ?? error;
-            }),
-        size: input.size,
-        split,
-        records: job.records,
-        reducers: job.reducers,
-        map: options.map,
-        ...(options.combine ? { combine: options.combine } : {}),
-        ctx: { runId, job: job.name, input, split, attempt: event.attempt },
-        sink,
-        fetchSize: FETCH_SIZE,
-      });
-      const written = sink.close();
-      partitions = written.map((w) => w.partition);
-      for (const w of written) {
-        await rt.storage.put(
-          job.temp.bucket,
-          keys.intermediate(job, runId, split.index, w.partition),
-          createReadStream(w.file),
-        );
-      }
-      await store.putSplitStats(runId, splitStats(split.index, result, written, started));
-    } catch (error) {
-      sink.close();
-      // The original is still running and retried on failure as usual; a failed backup only gives up.
-      if (event.backup) {
-        log('backup failed', { runId, split: split.index, error: (error as Error)?.message });
-        return { split: split.index, backupFailed: true };
-      }
-      return await retryOrFail(rt, owner, event, error);
-    } finally {
-      rmSync(workDir, { recursive: true, force: true });
-    }
-    const { first, done } = await store.markSplitDone(runId, split.index, run.splits);
-    if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
-    if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
-    // Each first completion launches the lowest split nobody has claimed, so a slow split holds up no other. A
-    // retry of a dead attempt (its owner inherited) launches again what that attempt claimed, or a split whose
-    // claimer died between the counter and the claim, and claims a new one only when there is none. Another copy
-    // of the split (a backup, a duplicated event) finishing second launches nothing. Past the last split, with
-    // stragglers, the completion watches the tail instead.
-    const retry = event.owner !== undefined;
-    const launches = retry ? await store.reclaimLaunches(runId, owner) : [];
-    if ((first || retry) && !launches.length) {
-      const next = await store.claimNextSplit(runId, owner);
-      if (next !== undefined) launches.push(next);
-      else if (job.stragglers && done < run.splits) await watchTail(rt, runId, input);
-    }
-    for (const next of launches) {
-      const nextEvent = mapEvent(runId, input, job, next, 1);
-      if (nextEvent) await invoke(rt, rt.mapperFunction, nextEvent);
-    }
-    if (done === run.splits && (await store.transition(runId, 'map', 'reduce', owner))) {
-      log('map phase done', { runId, splits: run.splits });
-      await startReducers(rt, runId);
-    }
-    return { split: split.index, first, done };
+    return runSplit(rt, options, event, context);
   });
+}
+
+/** One map task: skipped unless the run maps; mapped, written, counted once, then what comes next launched. */
+async function runSplit(
+  rt: Runtime,
+  options: MapperHandlerOptions,
+  event: MapTaskEvent,
+  context: LambdaContextLike,
+) {
+  const { job, store } = rt;
+  const { runId, split } = event;
+  const requestId =
+    context?.awsRequestId ?? `${runId}-map-${split.index}-${event.attempt}${event.backup ? '-backup' : ''}`;
+  const owner = event.owner ?? requestId;
+  const run = await store.getRun(runId);
+  if (!run || run.phase !== 'map') {
+    // A retry of the mapper that ended the map phase (same owner) may have died before starting the reducers.
+    if (run?.phase === 'reduce' && (await store.transition(runId, 'map', 'reduce', owner))) {
+      log('map phase done (retried)', { runId, splits: run.splits });
+      await startReducers(rt, runId);
+      return { split: split.index, reducing: true };
+    }
+    log('split skipped: the run is not mapping', { runId, split: split.index, phase: run?.phase });
+    return { skipped: true };
+  }
+  const started = Date.now();
+  if (job.stragglers) await store.markSplitStarted(runId, split.index, started);
+  if (event.backup) log('backup started', { runId, split: split.index });
+  const workDir = join(workRoot(), runId, `map-${split.index}-${requestId}`);
+  let partitions: number[];
+  try {
+    partitions = await mapSplit(rt, options, event, workDir, started);
+  } catch (error) {
+    // The original is still running and retried on failure as usual; a failed backup only gives up.
+    if (event.backup) {
+      log('backup failed', { runId, split: split.index, error: (error as Error)?.message });
+      return { split: split.index, backupFailed: true };
+    }
+    return await retryOrFail(rt, owner, event, error);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  return completeSplit(rt, event, owner, run.splits, partitions);
+}
+
+/** Maps the split into `workDir`, uploads one intermediate per partition and records the split's stats. */
+async function mapSplit(
+  rt: Runtime,
+  options: MapperHandlerOptions,
+  event: MapTaskEvent,
+  workDir: string,
+  started: number,
+): Promise<number[]> {
+  const { job, store } = rt;
+  const { runId, split, input } = event;
+  const sink = new FilePartitionSink(workDir);
+  try {
+    const result = await runMapTask({
+      read: (start, end) =>
+        rt.storage.getBytes(input.bucket, input.key, { start, end }, pinOf(input)).catch((error: unknown) => {
+          throw inputGone(error, input) ?? error;
+        }),
+      size: input.size,
+      split,
+      records: job.records,
+      reducers: job.reducers,
+      map: options.map,
+      ...(options.combine ? { combine: options.combine } : {}),
+      ctx: { runId, job: job.name, input, split, attempt: event.attempt },
+      sink,
+      fetchSize: FETCH_SIZE,
+    });
+    const written = sink.close();
+    for (const w of written) {
+      await rt.storage.put(
+        job.temp.bucket,
+        keys.intermediate(job, runId, split.index, w.partition),
+        createReadStream(w.file),
+      );
+    }
+    await store.putSplitStats(runId, splitStats(split.index, result, written, started));
+    return written.map((w) => w.partition);
+  } catch (error) {
+    sink.close();
+    throw error;
+  }
+}
+
+/** Counts the split done (once) and launches what comes next: the next split, the tail's watch, the reducers. */
+async function completeSplit(
+  rt: Runtime,
+  event: MapTaskEvent,
+  owner: string,
+  splits: number,
+  partitions: number[],
+) {
+  const { job, store } = rt;
+  const { runId, split, input } = event;
+  const { first, done } = await store.markSplitDone(runId, split.index, splits);
+  if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
+  if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
+  // Each first completion launches the lowest split nobody has claimed, so a slow split holds up no other. A
+  // retry of a dead attempt (its owner inherited) launches again what that attempt claimed, or a split whose
+  // claimer died between the counter and the claim, and claims a new one only when there is none. Another copy
+  // of the split (a backup, a duplicated event) finishing second launches nothing. Past the last split, with
+  // stragglers, the completion watches the tail instead.
+  const retry = event.owner !== undefined;
+  const launches = retry ? await store.reclaimLaunches(runId, owner) : [];
+  if ((first || retry) && !launches.length) {
+    const next = await store.claimNextSplit(runId, owner);
+    if (next !== undefined) launches.push(next);
+    else if (job.stragglers && done < splits) await watchTail(rt, runId, input);
+  }
+  for (const next of launches) {
+    const nextEvent = mapEvent(runId, input, job, next, 1);
+    if (nextEvent) await invoke(rt, rt.mapperFunction, nextEvent);
+  }
+  if (done === splits && (await store.transition(runId, 'map', 'reduce', owner))) {
+    log('map phase done', { runId, splits });
+    await startReducers(rt, runId);
+  }
+  return { split: split.index, first, done };
 }
 
 /**

@@ -29,61 +29,80 @@ export function createReducerHandler(options: ReducerHandlerOptions) {
   const runtime = runtimeOnce();
   return middy(async (event: ReduceTaskEvent, context: LambdaContextLike) => {
     const rt = runtime();
-    const { job, store, storage } = rt;
-    const { runId, partition } = event;
     clearDeadWork();
-    const requestId = context?.awsRequestId ?? `${runId}-reduce-${partition}-${event.attempt}`;
-    const owner = event.owner ?? requestId;
-    const run = await store.getRun(runId);
-    if (!run || run.phase !== 'reduce') {
-      // A retry of the reducer that ended the reduce phase (same owner) may have died before publishing.
-      if (run?.phase === 'finalizing' && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
-        log('reduce phase done (retried)', { runId, partitions: job.reducers });
-        await finalize(rt, runId, owner);
-        return { partition, publishing: true };
-      }
-      log('partition skipped: the run is not reducing', { runId, partition, phase: run?.phase });
-      return { skipped: true };
-    }
-    const started = Date.now();
-    const workDir = join(workRoot(), runId, `reduce-${partition}-${requestId}`);
-    mkdirSync(workDir, { recursive: true });
-    try {
-      const splits = await store.listSplitStats(runId);
-      const outFile = join(workDir, 'part');
-      const result = await runReduceTask({
-        inputs: splits
-          .filter((s) => s.partitions.includes(partition))
-          .map(
-            (s) => async () =>
-              (await storage.get(
-                job.temp.bucket,
-                keys.intermediate(job, runId, s.split, partition),
-              )) as Readable,
-          ),
-        reduce: options.reduce,
-        ctx: { runId, job: job.name, partition, combining: false },
-        format: job.outputFormat,
-        memoryBudget: job.reducerMemoryBudget,
-        spillDir: join(workDir, 'spill'),
-        outFile,
-        prefetch: 8,
-      });
-      await storage.put(job.output.bucket, keys.part(job, runId, partition), createReadStream(outFile), {
-        contentType: job.outputFormat === 'jsonl' ? 'application/x-ndjson' : 'text/tab-separated-values',
-      });
-      await store.putPartStats(runId, { partition, ...result, durationMs: Date.now() - started });
-    } catch (error) {
-      return await retryOrFail(rt, owner, event, error);
-    } finally {
-      rmSync(workDir, { recursive: true, force: true });
-    }
-    const { done } = await store.markPartDone(runId, partition);
-    if (done === job.reducers && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
-      await finalize(rt, runId, owner);
-    }
-    return { partition, done };
+    return runPartition(rt, options, event, context);
   });
+}
+
+/** One reduce task: skipped unless the run reduces; its part written, counted once, the last one publishing. */
+async function runPartition(
+  rt: Runtime,
+  options: ReducerHandlerOptions,
+  event: ReduceTaskEvent,
+  context: LambdaContextLike,
+) {
+  const { job, store } = rt;
+  const { runId, partition } = event;
+  const requestId = context?.awsRequestId ?? `${runId}-reduce-${partition}-${event.attempt}`;
+  const owner = event.owner ?? requestId;
+  const run = await store.getRun(runId);
+  if (!run || run.phase !== 'reduce') {
+    // A retry of the reducer that ended the reduce phase (same owner) may have died before publishing.
+    if (run?.phase === 'finalizing' && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
+      log('reduce phase done (retried)', { runId, partitions: job.reducers });
+      await finalize(rt, runId, owner);
+      return { partition, publishing: true };
+    }
+    log('partition skipped: the run is not reducing', { runId, partition, phase: run?.phase });
+    return { skipped: true };
+  }
+  const workDir = join(workRoot(), runId, `reduce-${partition}-${requestId}`);
+  mkdirSync(workDir, { recursive: true });
+  try {
+    await reducePartition(rt, options, event, workDir);
+  } catch (error) {
+    return await retryOrFail(rt, owner, event, error);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  const { done } = await store.markPartDone(runId, partition);
+  if (done === job.reducers && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
+    await finalize(rt, runId, owner);
+  }
+  return { partition, done };
+}
+
+/** Merges the partition's intermediates of every split in `workDir`, writes its part and records its stats. */
+async function reducePartition(
+  rt: Runtime,
+  options: ReducerHandlerOptions,
+  event: ReduceTaskEvent,
+  workDir: string,
+): Promise<void> {
+  const { job, store, storage } = rt;
+  const { runId, partition } = event;
+  const started = Date.now();
+  const splits = await store.listSplitStats(runId);
+  const outFile = join(workDir, 'part');
+  const result = await runReduceTask({
+    inputs: splits
+      .filter((s) => s.partitions.includes(partition))
+      .map(
+        (s) => async () =>
+          (await storage.get(job.temp.bucket, keys.intermediate(job, runId, s.split, partition))) as Readable,
+      ),
+    reduce: options.reduce,
+    ctx: { runId, job: job.name, partition, combining: false },
+    format: job.outputFormat,
+    memoryBudget: job.reducerMemoryBudget,
+    spillDir: join(workDir, 'spill'),
+    outFile,
+    prefetch: 8,
+  });
+  await storage.put(job.output.bucket, keys.part(job, runId, partition), createReadStream(outFile), {
+    contentType: job.outputFormat === 'jsonl' ? 'application/x-ndjson' : 'text/tab-separated-values',
+  });
+  await store.putPartStats(runId, { partition, ...result, durationMs: Date.now() - started });
 }
 
 /** Publishes `_SUCCESS.json` once every part exists, then deletes the run's intermediates. */
