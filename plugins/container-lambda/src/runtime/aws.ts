@@ -1,10 +1,10 @@
 // The real AWS adapters of the supervisor: S3 storage, Batch SubmitJob, Lambda's asynchronous Invoke and the
 // secret reads, created once.
 import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ContinuumError } from '@serverless-continuum/core/errors';
+import { createLambdaClient, invokeAsync } from '@serverless-continuum/core/lambda';
 import { createS3Storage, type Storage } from '@serverless-continuum/core/storage';
 import type { BatchSubmitter } from './batch';
 import type { SecretReader } from './secrets';
@@ -35,16 +35,8 @@ export function createBatchSubmitter(region: string | undefined): BatchSubmitter
 export function createAsyncInvoker(
   region: string | undefined,
 ): (functionName: string, event: unknown) => Promise<void> {
-  const client = new LambdaClient({ region });
-  return async (functionName, event) => {
-    await client.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(event)),
-      }),
-    );
-  };
+  const client = createLambdaClient(region ? { region } : {});
+  return (functionName, event) => invokeAsync(client, functionName, event);
 }
 
 /** The region an ARN names (`arn:<partition>:<service>:<region>:...`): both services answer only for their own. */

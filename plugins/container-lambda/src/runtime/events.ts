@@ -1,5 +1,6 @@
 // Pure helpers over the events the supervisor receives: S3 notifications, API Gateway proxy calls, anything else.
 import { ContinuumError } from '@serverless-continuum/core/errors';
+import { decodeS3Key } from '@serverless-continuum/core/lambda';
 import type { StorageBindingRuntime } from './contract';
 
 export interface S3Record {
@@ -25,13 +26,12 @@ export interface HttpCall {
 export type ClassifiedEvent =
   { kind: 's3'; records: S3Record[] } | { kind: 'http'; call: HttpCall } | { kind: 'direct' };
 
-/** S3 event keys are form-encoded: `+` is a space, then percent-decoding. */
-export function decodeS3Key(raw: string): string {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
+/** A record's key decoded by core's `decodeS3Key`; CONTINUUM_UNSAFE_KEY names a key that is not valid URL encoding. */
+export function decodeRecordKey(raw: string): string {
+  const key = decodeS3Key(raw);
+  if (key === undefined)
     throw new ContinuumError('CONTINUUM_UNSAFE_KEY', `object key "${raw}" is not valid URL encoding`);
-  }
+  return key;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -65,7 +65,7 @@ export function classifyEvent(event: unknown): ClassifiedEvent {
       if (!bucket || !object || typeof object.key !== 'string') continue;
       let record: S3Record;
       try {
-        record = { bucket, key: decodeS3Key(object.key), raw };
+        record = { bucket, key: decodeRecordKey(object.key), raw };
       } catch (error) {
         record = { bucket, key: object.key, raw, invalidKey: error as ContinuumError };
       }

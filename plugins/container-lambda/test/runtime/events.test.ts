@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { StorageBindingRuntime } from '../../src/runtime/contract';
 import {
   classifyEvent,
-  decodeS3Key,
+  decodeRecordKey,
   httpInputName,
   keyBasename,
   matchBinding,
@@ -32,13 +32,13 @@ function s3Event(key: string, bucket = 'data'): unknown {
 
 describe('S3 event keys', () => {
   test('decodes + as a space, then percent escapes', () => {
-    assert.equal(decodeS3Key('in/a+b%2Bc.jpg'), 'in/a b+c.jpg');
-    assert.equal(decodeS3Key('in/%C3%BCn%C3%AFc%C3%B6d%C3%A9+%E2%9C%93.jpg'), 'in/ünïcödé ✓.jpg');
-    assert.equal(decodeS3Key('in/it%27s+%24%28touch+pwned%29.jpg'), "in/it's $(touch pwned).jpg");
+    assert.equal(decodeRecordKey('in/a+b%2Bc.jpg'), 'in/a b+c.jpg');
+    assert.equal(decodeRecordKey('in/%C3%BCn%C3%AFc%C3%B6d%C3%A9+%E2%9C%93.jpg'), 'in/ünïcödé ✓.jpg');
+    assert.equal(decodeRecordKey('in/it%27s+%24%28touch+pwned%29.jpg'), "in/it's $(touch pwned).jpg");
   });
 
   test('rejects a key that is not valid URL encoding, naming it', () => {
-    assert.throws(() => decodeS3Key('in/%E0%A4%A.jpg'), {
+    assert.throws(() => decodeRecordKey('in/%E0%A4%A.jpg'), {
       code: 'CONTINUUM_UNSAFE_KEY',
       message: /in\/%E0%A4%A\.jpg/,
     });
