@@ -1,9 +1,7 @@
 // The supervisor's one processing path, shared by Lambda, Batch and the local runner: event in, script run in a
 // fresh temp folder, outputs published (all of them, or none), or the event handed to Batch.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import { downloadToFile, safeJoin, uploadFile, type Storage } from '@serverless-continuum/core/storage';
+import type { Storage } from '@serverless-continuum/core/storage';
 import type { BatchHandoff, HttpResult, RecordOutcome, StorageEventResult } from './contract';
 import { asContinuumError, assertScriptSucceeded, deadlineError, describeFailure } from './failures';
 import {
@@ -22,9 +20,10 @@ import {
   type HttpCall,
   type S3Record,
 } from './events';
-import { assertCreatedInside, listOutputFiles, planUploads, type PlannedUpload } from './outputs';
+import type { PlannedUpload } from './outputs';
 import type { ScriptSweep } from './processes';
-import { runScript, type ScriptResult } from './script';
+import type { ScriptResult } from './script';
+import { runInWorkspace } from './workspace';
 import type { SupervisorSettings } from './settings';
 
 export interface ProcessDeps {
@@ -67,22 +66,6 @@ export const LAMBDA_REPORT_MARGIN_MS = 1000;
 export const BATCH_EVENT_LIMIT_BYTES = 24_000;
 
 type HandoffReason = BatchHandoff['reason'];
-
-interface Workspace {
-  input?: { name: string; object?: { bucket: string; key: string }; body?: Buffer };
-  event: unknown;
-  eventTime: string;
-  storageObjectKey?: string;
-  /** More variables for the script (HTTP query parameters as SCAR's `CONT_VAR_<name>`). */
-  variables?: Record<string, string>;
-  /** Names the work in errors: `s3://bucket/key`, `the HTTP call`, ... */
-  subject: string;
-}
-
-interface WorkspaceRun {
-  script: ScriptResult;
-  uploaded: PlannedUpload[];
-}
 
 export async function processEvent(
   event: unknown,
@@ -181,7 +164,7 @@ class Supervisor {
         this.deps.log(`${subject}: would go to AWS Batch (${reason}); running here instead`);
       }
     }
-    const run = await this.runInWorkspace({
+    const run = await runInWorkspace(this.deps, this.context, this.deadlineAt(), {
       input: { name, object: { bucket, key } },
       event: records(event).length > 1 ? single : event,
       eventTime: record.eventTime ?? new Date(this.deps.now()).toISOString(),
@@ -230,7 +213,7 @@ class Supervisor {
       if (reason) this.deps.log(`the HTTP call would go to AWS Batch (${reason}); running here instead`);
     }
     const name = httpInputName(call, this.context.requestId);
-    const run = await this.runInWorkspace({
+    const run = await runInWorkspace(this.deps, this.context, this.deadlineAt(), {
       input: call.body.length > 0 ? { name, body: call.body } : undefined,
       event: eventForScript(event),
       eventTime: new Date(this.deps.now()).toISOString(),
@@ -281,7 +264,7 @@ class Supervisor {
     if (this.mayDelegate && (this.settings.execution === 'batch' || this.settings.gpu > 0)) {
       return this.delegate(event, this.settings.execution === 'batch' ? 'execution-batch' : 'gpu');
     }
-    const run = await this.runInWorkspace({
+    const run = await runInWorkspace(this.deps, this.context, this.deadlineAt(), {
       event: eventForScript(event),
       eventTime: new Date(this.deps.now()).toISOString(),
       subject: 'the invocation',
@@ -329,85 +312,6 @@ class Supervisor {
     if (this.settings.timeoutSeconds !== undefined)
       return this.deps.now() + this.settings.timeoutSeconds * 1000;
     return deadlineMs;
-  }
-
-  private async runInWorkspace(work: Workspace): Promise<WorkspaceRun> {
-    const root = await mkdtemp(join(this.deps.tmpRoot, 'continuum-'));
-    try {
-      const inputDir = join(root, 'input');
-      const outputDir = join(root, 'output');
-      await mkdir(inputDir);
-      await mkdir(outputDir);
-      let inputPath: string | undefined;
-      if (work.input) {
-        // The key's last segment becomes a file name only after this check: it can never leave inputDir.
-        inputPath = safeJoin(inputDir, work.input.name);
-        if (work.input.object) {
-          const { bucket, key } = work.input.object;
-          this.deps.log(`downloading s3://${bucket}/${key}`);
-          await downloadToFile(this.deps.storage, bucket, key, inputPath);
-        } else {
-          await writeFile(inputPath, work.input.body ?? Buffer.alloc(0));
-        }
-      }
-      const env: Record<string, string> = {
-        ...this.deps.baseEnvironment,
-        ...this.settings.userEnvironment,
-        ...(await this.deps.secrets?.()),
-        ...work.variables,
-        TMP_INPUT_DIR: inputDir,
-        TMP_OUTPUT_DIR: outputDir,
-        EVENT: JSON.stringify(work.event) ?? 'null',
-        EVENT_TIME: work.eventTime,
-        REQUEST_ID: this.context.requestId,
-      };
-      if (inputPath) env.INPUT_FILE_PATH = inputPath;
-      if (work.storageObjectKey !== undefined) env.STORAGE_OBJECT_KEY = work.storageObjectKey;
-      const script = await runScript({
-        script: this.settings.script,
-        env,
-        cwd: this.deps.cwd,
-        deadlineAt: this.deadlineAt(),
-        now: this.deps.now,
-        log: this.deps.log,
-        maxStdoutBytes: this.deps.maxStdoutBytes,
-        sweep: this.deps.sweep,
-      });
-      this.deps.onScriptRun?.(script);
-      if (script.timedOut || script.exitCode !== 0) return { script, uploaded: [] };
-      const plan = planUploads(this.settings.outputs, outputDir, await listOutputFiles(outputDir));
-      try {
-        await assertCreatedInside(plan);
-      } catch (error) {
-        const message = `${work.subject}: ${(error as Error).message}; nothing was published`;
-        throw new ContinuumError('CONTINUUM_UNSAFE_OUTPUT', message, { cause: error });
-      }
-      await this.publish(plan, work.subject);
-      this.deps.onPublished?.(plan);
-      return { script, uploaded: plan };
-    } finally {
-      // Lambda reuses /tmp between invocations: leave nothing behind.
-      await rm(root, { recursive: true, force: true });
-    }
-  }
-
-  /** Uploads every planned file; when one fails, removes the ones already written, so it is all or nothing. */
-  private async publish(plan: PlannedUpload[], subject: string): Promise<void> {
-    const done: PlannedUpload[] = [];
-    try {
-      for (const upload of plan) {
-        await uploadFile(this.deps.storage, upload.bucket, upload.key, upload.file);
-        done.push(upload);
-        this.deps.log(`uploaded s3://${upload.bucket}/${upload.key}`);
-      }
-    } catch (error) {
-      await Promise.allSettled(done.map((u) => this.deps.storage.delete(u.bucket, u.key)));
-      throw new ContinuumError(
-        'CONTINUUM_STORAGE',
-        `${subject}: publishing the outputs failed, none were kept: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
   }
 }
 
