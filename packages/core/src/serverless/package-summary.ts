@@ -3,7 +3,7 @@
 // name in their Metadata; functions a plugin adds to `functions:` are compiled by the framework, so the
 // plugin names them.
 import { PLUGIN_METADATA_KEY, type CfnTemplate } from '../cfn/types';
-import type { PluginUtils } from './facade';
+import type { PluginUtils } from './utils';
 import type { ServerlessLike } from './types';
 
 export interface AddedResource {
