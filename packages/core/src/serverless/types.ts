@@ -31,7 +31,10 @@ export interface ServerlessProviderConfig {
       { path?: string; file?: string; uri?: string; buildArgs?: Record<string, string>; platform?: string }
     >;
   };
-  iam?: { role?: { statements?: unknown[] } };
+  /** `role` is the framework's shared role, or the ARN of a role of the user's. */
+  iam?: {
+    role?: string | { statements?: unknown[]; managedPolicies?: unknown[]; permissionsBoundary?: unknown };
+  };
   [key: string]: unknown;
 }
 
@@ -69,6 +72,8 @@ export interface ServerlessLike {
   configSchemaHandler?: ConfigSchemaHandler;
   classes: { Error: new (message: string, code?: string) => Error };
   getProvider(name: string): AwsProviderLike | undefined;
+  /** Registers a provider plugin under its `provider.name` (see `registerProvider`). */
+  setProvider?(name: string, provider: object): void;
   config: { servicePath?: string; serviceDir?: string };
   serviceDir?: string;
   processedInput?: { commands: string[]; options: Record<string, unknown> };

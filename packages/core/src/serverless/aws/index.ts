@@ -1,3 +1,4 @@
-// The AWS part of the facade: the compiled template and SDK config.
+// The AWS part of the facade: the compiled template, SDK config, and the provider's IAM settings.
 export * from './template';
 export * from './sdk-config';
+export * from './iam';
