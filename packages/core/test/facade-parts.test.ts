@@ -1,9 +1,10 @@
-// The facade's parts for plugins to come: provider registration, lazily loaded commands and the
-// provider's IAM settings.
+// The facade's parts for plugins to come: provider registration, lazily loaded commands, the provider's IAM
+// settings, and how sizes read.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   commandHelpHook,
+  formatBytes,
   lazyCommandHooks,
   providerIam,
   registerProvider,
@@ -120,4 +121,11 @@ describe('providerIam', () => {
     );
     assert.deepEqual(providerIam({ name: 'aws' }), { statements: [], managedPolicies: [] });
   });
+});
+
+test('formatBytes: bytes as they are, larger sizes in powers of 1024 with one decimal', () => {
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(1536), '1.5 KB');
+  assert.equal(formatBytes(64 * 1024 * 1024), '64.0 MB');
+  assert.equal(formatBytes(3 * 1024 ** 4), '3.0 TB');
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { JobRuntimeConfig } from '../src/runtime/contract';
 import { localChunking } from '../src/commands/run';
 import { firstLines } from '../src/commands/results';
-import { formatBytes, summarizeRun } from '../src/commands/report';
+import { formatBytes } from '@serverless-continuum/core/serverless';
+import { summarizeRun } from '../src/commands/report';
 
 const MB = 1024 * 1024;
 const job = { chunkSize: 64 * MB } as JobRuntimeConfig;

@@ -7,6 +7,7 @@ export * from './schema';
 export * from './service';
 export * from './commands';
 export * from './provider';
+export * from './format';
 export * from './custom-blocks';
 export * from './package-summary';
 export * from './command-help';

@@ -1,20 +1,10 @@
 // Turns a run report (`_SUCCESS.json` / `_FAILED.json`) into the lines a person reads at the end of a run.
+import { formatBytes } from '@serverless-continuum/core/serverless';
 import type { FailureReport, RunReport } from '../runtime/types';
 
 const BYTE_KEY = /bytes?$/i;
 const TIME_KEY = /(ms|millis|duration|time)$/i;
 const COST_KEY = /(cost|usd)/i;
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 function formatValue(key: string, value: unknown): string {
   if (typeof value === 'number') {

@@ -4,14 +4,14 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
-import { regionAndStage } from '@serverless-continuum/core/serverless';
+import { formatBytes, regionAndStage } from '@serverless-continuum/core/serverless';
 import { downloadIntoFolder, parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedJob, StorageLocation } from '../config';
 import type { JobRuntimeConfig } from '../runtime/contract';
 import type { RunState } from '../runtime/run-store';
 import { selectJob, stringOption, type CommandContext } from './context';
 import { describeProgress, openRunTable, type RunProgressSource } from './progress';
-import { formatBytes, summarizeRun } from './report';
+import { summarizeRun } from './report';
 import { SUCCESS, firstLines, listRuns, readJson, type RunMarker } from './results';
 import { jobStorage } from './status';
 

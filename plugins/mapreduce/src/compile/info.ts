@@ -1,5 +1,5 @@
 // The lines `sls info` / `sls deploy` print for MapReduce jobs: what starts a run and where results land.
-import { formatBytes } from '../commands/report';
+import { formatBytes } from '@serverless-continuum/core/serverless';
 import type { ResolvedJob } from '../config';
 
 export function infoLines(jobs: ResolvedJob[]): string[] {
