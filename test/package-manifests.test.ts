@@ -1,11 +1,11 @@
-// What each workspace package tells npm: everything its dist/ loads at run time is declared, the license
-// file is there, and nothing built for the compiler alone (.tsbuildinfo) is in its `files`.
+// What each workspace package tells npm: everything its dist/ loads at run time is declared, and nothing it does
+// not load; the license file is there, and nothing built for the compiler alone (.tsbuildinfo) is in its `files`.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './harness/sls';
-import { undeclaredModules, type PackageManifest } from './harness/dist-requires';
+import { undeclaredModules, unusedDependencies, type PackageManifest } from './harness/dist-requires';
 
 interface WorkspaceManifest extends PackageManifest {
   license?: string;
@@ -29,6 +29,10 @@ for (const folder of workspaces) {
     test('declares every module its dist/ requires at run time', async () => {
       assert.ok(existsSync(join(dir, 'dist', 'index.js')), `${folder}/dist is missing: run npm run build`);
       assert.deepEqual(await undeclaredModules(join(dir, 'dist'), manifest), []);
+    });
+
+    test('lists no dependency that its dist/ neither requires nor names in its types', async () => {
+      assert.deepEqual(await unusedDependencies(join(dir, 'dist'), manifest), []);
     });
 
     test('carries the repository LICENSE and says Apache-2.0', () => {

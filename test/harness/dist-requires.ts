@@ -2,8 +2,8 @@
 // under a folder and lists the modules it cannot follow (everything not relative), so a `require("x")` inside a
 // string or a comment of a bundle is not counted, and a lazy `require` inside a function is.
 import { builtinModules, createRequire } from 'node:module';
-import { readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 export interface PackageManifest {
@@ -89,4 +89,31 @@ export async function unresolvedModules(dir: string): Promise<string[]> {
     }
   }
   return unresolved.sort();
+}
+
+/** The packages the declaration files (`.d.ts`) under `dir` name: what a user's compiler loads of `dir`'s types. */
+export function typeModules(dir: string): Set<string> {
+  const names = new Set<string>();
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.d.ts'),
+  );
+  for (const file of files) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const match of text.matchAll(/(?:from\s+|import\()["']([^"'.][^"']*)["']/g)) {
+      if (!isBuiltin(match[1]!)) names.add(packageOf(match[1]!));
+    }
+  }
+  return names;
+}
+
+/**
+ * The `dependencies` of `manifest` that nothing under `dir` loads at run time (`.js`) nor names in its types
+ * (`.d.ts`): an install would fetch them for nothing.
+ */
+export async function unusedDependencies(dir: string, manifest: PackageManifest): Promise<string[]> {
+  const used = typeModules(dir);
+  for (const specifier of (await requiredModules(dir)).keys()) used.add(packageOf(specifier));
+  return Object.keys(manifest.dependencies ?? {})
+    .filter((name) => !used.has(name))
+    .sort();
 }
