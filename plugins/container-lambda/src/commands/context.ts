@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { ResolvedContainerFunction } from '../config';
 import { writeBuildContext } from '../build-context';
+import { commandFunction, type CommandContext } from './command-context';
 
 export function writeContext(
   fn: ResolvedContainerFunction,
@@ -18,4 +19,8 @@ export function writeContext(
     `then set functions.${fn.name}.container.image to the pushed image's uri pinned by digest (…@sha256:…).`,
   );
   return files;
+}
+
+export function contextCommand(ctx: CommandContext): void {
+  writeContext(commandFunction(ctx), String(ctx.options.out), (line) => ctx.utils.log.notice(line));
 }

@@ -2,9 +2,12 @@
 // Node.js handler that calls the local supervisor (invokeLocal), so the user's script runs on this machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { ConfigError } from '@serverless-continuum/core/errors';
+import { serviceDir } from '@serverless-continuum/core/serverless';
 import type { ResolvedContainerFunction } from '../config';
 import { runtimeBindings } from '../compile/environment';
 import { secretsByService } from '../compile/secrets';
+import type { CommandContext } from './command-context';
 
 /** Local storage for S3 events: bucket `b`, key `k` is the file `<dir>/b/k`. */
 export function localStorageDir(serviceDir: string): string {
@@ -45,4 +48,28 @@ export function writeInvokeLocalHandler(
     ].join('\n'),
   );
   return `${relative(serviceDir, join(dir, fn.name))}.handler`;
+}
+
+/**
+ * From `initialize` of `sls invoke local -f <fn>`: turns the container function into a Node.js function whose
+ * handler runs its script here, before the framework's own invoke local loads it. Other functions are left.
+ */
+export function prepareInvokeLocal(ctx: CommandContext): void {
+  const name = typeof ctx.options.function === 'string' ? ctx.options.function : undefined;
+  const fn = name ? ctx.functions.get(name) : undefined;
+  if (!fn) return;
+  if (!fn.script) {
+    throw new ConfigError(
+      `functions.${fn.name}.container.script`,
+      'needed to invoke locally',
+      'point it at the script the image runs',
+    );
+  }
+  const config = ctx.serverless.service.functions![fn.name]!;
+  config.handler = writeInvokeLocalHandler(fn, serviceDir(ctx.serverless), {
+    runModule: join(__dirname, '..', 'local', 'run'),
+    timeoutSeconds: typeof config.timeout === 'number' ? config.timeout : undefined,
+  });
+  config.runtime = 'nodejs20.x';
+  delete config.image;
 }

@@ -10,7 +10,8 @@ import { runtimeBindings } from '../compile/environment';
 import { secretsByService } from '../compile/secrets';
 import { runLocal } from '../local/run';
 import { STDERR_TAIL_LINES } from '../runtime/script';
-import { downloadObjects, listBinding, putFile, type ListedObject } from './storage';
+import { commandFunction, functionTimeout, outputDir, type CommandContext } from './command-context';
+import { cloudStorage, downloadObjects, listBinding, putFile, type ListedObject } from './storage';
 
 export interface RunReport {
   /** Files written under outDir, relative to it. */
@@ -139,4 +140,35 @@ export async function runInCloud(
     );
   }
   return { files: await downloadObjects(storage, found, outDir) };
+}
+
+/** `sls container run`: one file through the function, on this machine (`--local`) or in the cloud. */
+export async function runCommand(ctx: CommandContext): Promise<void> {
+  const fn = commandFunction(ctx);
+  const file = String(ctx.options.file);
+  const outDir = outputDir(ctx, fn);
+  const timeout = functionTimeout(ctx, fn);
+  const { utils, options } = ctx;
+  if (options.local) {
+    const report = await runLocally(fn, file, outDir, (line) => utils.log.verbose(line), {
+      ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
+      verbose: options.verbose === true,
+    });
+    if (report.stdout) utils.writeText(report.stdout.trimEnd());
+    utils.log.success(`${fn.name} ran locally: ${report.files.length} file(s) in ${outDir}`);
+    for (const f of report.files) utils.writeText(`  ${f}`);
+    return;
+  }
+  const progress = utils.progress.create({ message: `Running ${fn.name}`, name: 'container-run' });
+  try {
+    const wait = Number(options.wait ?? (timeout ?? 300) + 60);
+    const report = await runInCloud(await cloudStorage(ctx), fn, file, outDir, {
+      waitSeconds: fn.execution === 'lambda' || options.wait ? wait : Math.max(wait, 3600),
+      progress: (message) => progress.update(message),
+    });
+    utils.log.success(`${fn.name}: ${report.files.length} file(s) in ${outDir}`);
+    for (const f of report.files) utils.writeText(`  ${f}`);
+  } finally {
+    progress.remove();
+  }
 }

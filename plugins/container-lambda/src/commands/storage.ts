@@ -1,8 +1,9 @@
-// The S3 side of the cloud commands: one Storage for the function's buckets, and SCAR-like put / get / ls.
+// The S3 side of the cloud commands: one Storage for the function's buckets, and SCAR-like put / get / ls
+// (`sls container put|get|ls`).
 import { basename, join, relative, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import { sdkClientSettings } from '@serverless-continuum/core/serverless';
+import { awsClientConfig, sdkClientSettings } from '@serverless-continuum/core/serverless';
 import {
   createS3Storage,
   downloadToFile,
@@ -14,6 +15,7 @@ import {
 import type { ResolvedBinding } from '@serverless-continuum/core/functions';
 import type { ResolvedContainerFunction } from '../config';
 import { ENV } from '../runtime/contract';
+import { commandFunction, outputDir, type CommandContext } from './command-context';
 
 /** Real S3 by default; any S3-compatible endpoint (MinIO, a local test server) through CONTINUUM_S3_ENDPOINT. */
 export function commandStorage(clientConfig: { region: string; credentials?: unknown }): Storage {
@@ -22,6 +24,11 @@ export function commandStorage(clientConfig: { region: string; credentials?: unk
     ...sdkClientSettings(clientConfig),
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   });
+}
+
+/** S3 with the framework's credentials and region (`--region` wins). */
+export async function cloudStorage(ctx: CommandContext): Promise<Storage> {
+  return commandStorage(await awsClientConfig(ctx.serverless, ctx.options));
 }
 
 export function firstInput(fn: ResolvedContainerFunction): ResolvedBinding {
@@ -116,4 +123,26 @@ export async function getOutputs(
     written.push(...(await downloadObjects(storage, objects, target)));
   }
   return written;
+}
+
+export async function putCommand(ctx: CommandContext): Promise<void> {
+  const fn = commandFunction(ctx);
+  const storage = await cloudStorage(ctx);
+  const name = typeof ctx.options.name === 'string' ? ctx.options.name : undefined;
+  const { bucket, key } = await putFile(storage, fn, String(ctx.options.file), name);
+  ctx.utils.log.success(`Uploaded s3://${bucket}/${key}`);
+}
+
+export async function getCommand(ctx: CommandContext): Promise<void> {
+  const fn = commandFunction(ctx);
+  const storage = await cloudStorage(ctx);
+  const dir = outputDir(ctx, fn);
+  const files = await getOutputs(storage, fn, dir);
+  ctx.utils.log.success(`${files.length} file(s) in ${dir}`);
+  for (const f of files) ctx.utils.writeText(`  ${f}`);
+}
+
+export async function lsCommand(ctx: CommandContext): Promise<void> {
+  const fn = commandFunction(ctx);
+  ctx.utils.writeText(await listLines(await cloudStorage(ctx), fn));
 }

@@ -20,6 +20,8 @@ export { runtimeEnvironment, runtimeBindings } from './environment';
 export { batchTargets } from './batch';
 export { infoLines } from './info';
 export { triggerUnits } from './trigger-units';
+export { imageFunctions, type ImageFunctions } from './image-functions';
+export { compileOptions } from './service-inputs';
 
 export interface CompileOptions {
   /** The image each function runs (the framework's resolved `Code.ImageUri`), for its Batch job definition. */
