@@ -4,15 +4,17 @@ import { dirname } from 'node:path';
 import { inVpc } from '@serverless-continuum/core/cfn';
 import {
   addInfoSection,
+  commandHelpHook,
   compiledTemplate,
   defineCustomProperty,
+  lazyCommandHooks,
   mergeResources,
   pluginUtils,
+  providerIam,
   regionAndStage,
   reportPackagedResources,
   serviceDir,
   setFunctionProperties,
-  subcommandLines,
   warnMisspeltCustomBlock,
   wrapHooks,
   type CliOptions,
@@ -74,16 +76,15 @@ class MapreducePlugin {
       'after:package:finalize': () =>
         reportPackagedResources(serverless, this.utils, 'mapreduce', this.added),
       'aws:info:displayServiceInfo': () => addInfoSection(serverless, 'mapreduce', infoLines(this.jobs())),
-      'mapreduce:help': () => this.utils.writeText(subcommandLines('mapreduce', commands.mapreduce)),
+      ...commandHelpHook('mapreduce', commands.mapreduce, this.utils),
       // Commands load on demand: their AWS SDK clients would slow every other command's start-up.
-      'mapreduce:run:run': () =>
-        (require('./commands/run') as typeof import('./commands/run')).runCommand(this.commandContext()),
-      'mapreduce:status:status': () =>
-        (require('./commands/status') as typeof import('./commands/status')).statusCommand(
-          this.commandContext(),
-        ),
-      'mapreduce:logs:logs': () =>
-        (require('./commands/logs') as typeof import('./commands/logs')).logsCommand(this.commandContext()),
+      ...lazyCommandHooks(() => this.commandContext(), {
+        'mapreduce:run:run': () => (require('./commands/run') as typeof import('./commands/run')).runCommand,
+        'mapreduce:status:status': () =>
+          (require('./commands/status') as typeof import('./commands/status')).statusCommand,
+        'mapreduce:logs:logs': () =>
+          (require('./commands/logs') as typeof import('./commands/logs')).logsCommand,
+      }),
     });
   }
 
@@ -169,10 +170,7 @@ class MapreducePlugin {
 
   /** After the framework compiled the functions: it has decided which of them are in a VPC. */
   private addResources(): void {
-    const provider = this.serverless.service.provider;
-    const boundary =
-      (provider.iam?.role as { permissionsBoundary?: unknown } | undefined)?.permissionsBoundary ??
-      provider.rolePermissionsBoundary;
+    const boundary = providerIam(this.serverless.service.provider).permissionsBoundary;
     const template = compiledTemplate(this.serverless);
     for (const job of this.jobs()) {
       const ctx = {
