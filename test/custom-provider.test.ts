@@ -4,7 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, runSls, type Framework } from './harness/sls';
 
@@ -40,6 +40,15 @@ for (const framework of ['serverless', 'osls'] as const satisfies Framework[]) {
       });
       assert.notEqual(run.code, 0);
       assert.match(run.stdout + run.stderr, /at 'provider\.endpoint': must match pattern "\^https:\/\/"/);
+    });
+
+    test("a service on another provider that lists the plugin packages without the provider's hooks", async () => {
+      const dir = copyOfFixture();
+      const run = await runSls(framework, ['package', '--config', 'aws-service.yml'], { cwd: dir });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.doesNotMatch(run.stdout + run.stderr, /continuum-test packaged/);
+      assert.equal(existsSync(join(dir, '.serverless', 'continuum-test.json')), false);
+      assert.ok(existsSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json')));
     });
   });
 }
