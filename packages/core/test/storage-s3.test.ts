@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createS3Storage, PART_SIZE, type Storage } from '@serverless-continuum/core/storage';
+import { s3ClientConfig as coreS3ClientConfig } from '../src/storage/s3';
 import {
   createBucket,
   S3RVER_CREDENTIALS,
@@ -297,4 +298,13 @@ describe('s3 storage over https with a self-signed certificate', () => {
     await storage.put('private-cloud', 'a.txt', 'over tls');
     assert.equal((await storage.getBytes('private-cloud', 'a.txt')).toString(), 'over tls');
   });
+});
+
+test('addresses an S3-compatible endpoint path-style unless told otherwise, and AWS S3 as the SDK does', () => {
+  assert.equal(coreS3ClientConfig({ endpoint: 'http://127.0.0.1:9000' }).forcePathStyle, true);
+  assert.equal(
+    coreS3ClientConfig({ endpoint: 'https://s3.example.org', forcePathStyle: false }).forcePathStyle,
+    false,
+  );
+  assert.equal(coreS3ClientConfig({}).forcePathStyle, undefined);
 });

@@ -16,7 +16,7 @@ export function createS3Client(options: HandlerS3Options = {}): S3Client {
   const region = options.region ?? process.env.AWS_REGION;
   return new S3Client(
     s3ClientConfig({
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(region ? { region } : {}),
     }),
   );

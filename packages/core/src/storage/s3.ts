@@ -21,7 +21,10 @@ export interface S3StorageOptions {
   endpoint?: string;
   /** Defaults to the SDK's own resolution (AWS_REGION, profile), or `us-east-1` with a custom endpoint. */
   region?: string;
-  /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need. */
+  /**
+   * Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need: the default with an
+   * `endpoint`; `false` keeps virtual-hosted URLs there.
+   */
   forcePathStyle?: boolean;
   credentials?: S3ClientConfig['credentials'];
   /** A ready client (the other options are then ignored); the caller keeps ownership of it. */
@@ -51,7 +54,8 @@ export function s3ClientConfig(options: Omit<S3StorageOptions, 'client'>): S3Cli
   }
   const region = options.region ?? (options.endpoint ? 'us-east-1' : undefined);
   if (region) config.region = region;
-  if (options.forcePathStyle !== undefined) config.forcePathStyle = options.forcePathStyle;
+  const pathStyle = options.forcePathStyle ?? (options.endpoint ? true : undefined);
+  if (pathStyle !== undefined) config.forcePathStyle = pathStyle;
   if (options.credentials) config.credentials = options.credentials;
   if (options.tlsVerify === false) {
     config.requestHandler = { httpsAgent: new HttpsAgent({ keepAlive: true, rejectUnauthorized: false }) };

@@ -22,7 +22,7 @@ export function commandStorage(clientConfig: { region: string; credentials?: unk
   const endpoint = process.env[ENV.s3Endpoint];
   return createS3Storage({
     ...sdkClientSettings(clientConfig),
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...(endpoint ? { endpoint } : {}),
   });
 }
 

@@ -12,8 +12,7 @@ import type { SupervisorSettings } from './settings';
 
 export function createStorage(settings: SupervisorSettings, region: string | undefined): Storage {
   // A custom endpoint (MinIO, s3rver in tests) means path-style addressing.
-  if (settings.s3Endpoint)
-    return createS3Storage({ endpoint: settings.s3Endpoint, forcePathStyle: true, region });
+  if (settings.s3Endpoint) return createS3Storage({ endpoint: settings.s3Endpoint, region });
   return createS3Storage({ region });
 }
 

@@ -18,7 +18,7 @@ export async function jobStorage(ctx: CommandContext): Promise<Storage> {
   const config = await awsClientConfig(ctx.serverless, ctx.options);
   return createS3Storage({
     ...sdkClientSettings(config),
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...(endpoint ? { endpoint } : {}),
   });
 }
 
