@@ -3,32 +3,14 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
+import type { CfnTemplate } from '@serverless-continuum/core/cfn';
 import { packageService, type Framework } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
+import { resource, roleStatements, type Json } from './harness/template-parts';
 
 const FIXTURE = join(__dirname, 'fixtures', 'container-lambda');
 const IMAGE = (repo: string, digit: string) =>
   `123456789012.dkr.ecr.us-east-1.amazonaws.com/${repo}@sha256:${digit.repeat(64)}`;
-
-// Template JSON is walked freely in assertions; a wrong path fails the assertion, not the type checker.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-function resource(template: CfnTemplate, id: string): CfnResource & { Properties: Record<string, Json> } {
-  const found = template.Resources[id];
-  assert.ok(found, `no ${id} in ${Object.keys(template.Resources).join(', ')}`);
-  return found as CfnResource & { Properties: Record<string, Json> };
-}
-
-function statements(
-  template: CfnTemplate,
-  roleId: string,
-): Array<{ Action: string[]; Resource: unknown[]; Condition?: unknown }> {
-  return resource(template, roleId).Properties.Policies.flatMap(
-    (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
-  );
-}
 
 const sub = (value: string) => ({ 'Fn::Sub': value });
 
@@ -125,7 +107,7 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
     });
 
     test("IAM: read on the input prefix, write on the output prefix, this function's logs only", () => {
-      const grayify = statements(template, 'GrayifyContainerRole');
+      const grayify = roleStatements(template, 'GrayifyContainerRole');
       assert.deepEqual(
         grayify.map((s) => [s.Action, s.Resource, s.Condition]),
         [
@@ -180,7 +162,7 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
     });
 
     test("lambda-batch: SubmitJob only on the function's own queue and job definition", () => {
-      const submit = statements(template, 'RenderContainerRole').find((s) =>
+      const submit = roleStatements(template, 'RenderContainerRole').find((s) =>
         s.Action.includes('batch:SubmitJob'),
       );
       assert.deepEqual(submit?.Resource, [
@@ -234,7 +216,7 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
         { Type: 'VCPU', Value: '1' },
         { Type: 'MEMORY', Value: '2048' },
       ]);
-      const jobRole = statements(template, 'CrunchBatchJobRole');
+      const jobRole = roleStatements(template, 'CrunchBatchJobRole');
       assert.deepEqual(
         jobRole.map((s) => s.Resource),
         [
@@ -254,7 +236,7 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
     });
 
     test('api: true lets the function re-invoke itself (asynchronous calls), and nothing else', () => {
-      const invoke = statements(template, 'DetectContainerRole').filter((s) =>
+      const invoke = roleStatements(template, 'DetectContainerRole').filter((s) =>
         s.Action.includes('lambda:InvokeFunction'),
       );
       assert.deepEqual(

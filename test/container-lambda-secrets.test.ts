@@ -5,33 +5,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
+import type { CfnTemplate } from '@serverless-continuum/core/cfn';
 import { packageService, packageServiceFails, REPO_ROOT, runSls, type Framework } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
+import { resource, roleStatements } from './harness/template-parts';
 
 const FIXTURE = join(__dirname, 'fixtures', 'container-lambda-secrets');
 
-// Template JSON is walked freely in assertions; a wrong path fails the assertion, not the type checker.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-function resource(template: CfnTemplate, id: string): CfnResource & { Properties: Record<string, Json> } {
-  const found = template.Resources[id];
-  assert.ok(found, `no ${id} in ${Object.keys(template.Resources).join(', ')}`);
-  return found as CfnResource & { Properties: Record<string, Json> };
-}
-
-function statements(
-  template: CfnTemplate,
-  roleId: string,
-): Array<{ Action: string[]; Resource: unknown[]; Condition?: unknown }> {
-  return (resource(template, roleId).Properties.Policies ?? []).flatMap(
-    (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
-  );
-}
-
 function secretStatements(template: CfnTemplate, roleId: string) {
-  return statements(template, roleId)
+  return roleStatements(template, roleId)
     .filter((s) => s.Action.some((a) => /^(ssm|secretsmanager|kms):/.test(a)))
     .map((s) => [s.Action, s.Resource, s.Condition]);
 }

@@ -3,27 +3,12 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
+import type { CfnTemplate } from '@serverless-continuum/core/cfn';
 import { packageService, packageServiceFails, type Framework } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
+import { resource, roleStatements, type Json } from './harness/template-parts';
 
 const FIXTURE = join(__dirname, 'fixtures', 'iam-roles');
-
-// Template JSON is walked freely in assertions; a wrong path fails the assertion, not the type checker.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-function resource(template: CfnTemplate, id: string): CfnResource & { Properties: Record<string, Json> } {
-  const found = template.Resources[id];
-  assert.ok(found, `no ${id} in ${Object.keys(template.Resources).join(', ')}`);
-  return found as CfnResource & { Properties: Record<string, Json> };
-}
-
-function statements(template: CfnTemplate, roleId: string): Json[] {
-  return resource(template, roleId).Properties.Policies.flatMap(
-    (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
-  );
-}
 
 function retention(template: CfnTemplate): Record<string, unknown> {
   return Object.fromEntries(
@@ -80,7 +65,7 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
     });
 
     test('the mapper’s role cannot write a part or _SUCCESS.json, and invokes the coordinator only as its failure destination', () => {
-      assert.deepEqual(statements(template, 'CountMapreduceMapperRole'), [
+      assert.deepEqual(roleStatements(template, 'CountMapreduceMapperRole'), [
         {
           Effect: 'Allow',
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -122,12 +107,12 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
 
     test('the coordinator invokes only the mapper and reducer, the reducer only itself and the coordinator', () => {
       const invokes = (roleId: string) =>
-        statements(template, roleId).find((s) => s.Action.includes('lambda:InvokeFunction')).Resource;
+        roleStatements(template, roleId).find((s) => s.Action.includes('lambda:InvokeFunction'))?.Resource;
       assert.deepEqual(invokes('CountMapreduceCoordinatorRole'), [fn('mapper'), fn('reducer')]);
       assert.deepEqual(invokes('CountMapreduceReducerRole'), [fn('reducer'), fn('coordinator')]);
-      const writes = statements(template, 'CountMapreduceReducerRole').find((s) =>
+      const writes = roleStatements(template, 'CountMapreduceReducerRole').find((s) =>
         s.Action.includes('s3:PutObject'),
-      ).Resource;
+      )?.Resource;
       assert.deepEqual(writes, [
         s3('iam-results/count/*/part-*'),
         s3('iam-results/count/*/_SUCCESS.json'),

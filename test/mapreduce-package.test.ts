@@ -3,31 +3,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CfnResource, CfnTemplate } from '@serverless-continuum/core/cfn';
+import type { CfnTemplate } from '@serverless-continuum/core/cfn';
 import { packageService, packageServiceFails, type Framework } from './harness/sls';
 import { validateTemplate } from './harness/validate-template';
+import { resource, roleStatements } from './harness/template-parts';
 import { readZipEntry } from './harness/zip';
 
 const FIXTURE = join(__dirname, 'fixtures', 'mapreduce-wordcount');
 const frameworks: Framework[] = ['serverless', 'osls'];
-
-// Templates are read as loose JSON: tests reach into them by the path they assert on.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Loose = Record<string, any>;
-
-type Statement = { Effect: string; Action: string[]; Resource: unknown[]; Condition?: unknown };
-
-function resource(template: CfnTemplate, id: string): CfnResource & { Properties: Loose } {
-  const found = template.Resources[id];
-  assert.ok(found, `${id} is in the template (have: ${Object.keys(template.Resources).join(', ')})`);
-  return found as CfnResource & { Properties: Loose };
-}
-
-function roleStatements(template: CfnTemplate, roleId: string): Statement[] {
-  return resource(template, roleId).Properties.Policies.flatMap(
-    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
-  );
-}
 
 const sub = (s: string) => ({ 'Fn::Sub': s });
 
