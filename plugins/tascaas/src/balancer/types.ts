@@ -12,8 +12,15 @@ export interface PartitionBalance {
   done: number;
   /** Iterations secured by a checkpoint of an earlier attempt: where the current attempt resumes from. */
   base: number;
+  /**
+   * Iterations secured by the current attempt's last checkpoint (absolute): the next delivery's `base`.
+   * Kept apart from `base` because the attempt's own counts stay relative to where it began.
+   */
+  secured?: number;
   /** The current delivery of the partition (1 for the first); 0 while never delivered. */
   attempt: number;
+  /** Epoch ms of the current delivery: a delivered program that never starts goes silent 2 x reportInterval after it. */
+  deliveredAt?: number;
   /** Epoch ms the current attempt's program started (from `start`'s dt); undefined until started. */
   startedAt?: number;
   /** Epoch ms of the last measure (start or report); the silence clock. */
