@@ -127,6 +127,11 @@ describe('refusals (RUPER-LB codes)', () => {
     const failed = run.at(5, { kind: 'fail', partition: 1 });
     assert.equal(failed.state.partitions[1]!.phase, 'failed');
     assert.deepEqual(run.at(6, report(0, 10, 6)).answer, { ok: false, code: LB_CODES.taskAlreadyFinished });
+    assert.equal(
+      run.at(7, { kind: 'fail', partition: 1 }).state,
+      failed.state,
+      'a second fail changes nothing',
+    );
   });
 });
 
@@ -410,6 +415,7 @@ describe('exactness', () => {
   test('done + outstanding == I after every event of a random sequence', () => {
     const random = seeded(13);
     const int = (n: number) => Math.floor(random() * n);
+    const seen = new Set<string>();
     for (let round = 0; round < 20; round++) {
       const balanced = round % 4 !== 3;
       const run = drive(
@@ -433,6 +439,7 @@ describe('exactness', () => {
         const dt = program ? t - program.startedAt + (random() < 0.1 ? -int(3) : 0) : int(3);
         const nIter = Math.max(0, (program?.count ?? 0) + int(300) - (random() < 0.15 ? int(400) : 0));
         let outcome;
+        const kind = roll < 0.1 ? 'deliver' : roll < 0.25 ? 'start' : roll < 0.88 ? 'report' : 'finish';
         if (roll < 0.1) {
           outcome = run.at(t, deliver(index, (p?.attempt ?? 0) + (random() < 0.2 ? 0 : 1)));
           programs.delete(index);
@@ -449,8 +456,25 @@ describe('exactness', () => {
         if (outcome.answer.ok)
           assert.ok(outcome.answer.assigned >= 0 && Number.isInteger(outcome.answer.assigned));
         for (const added of outcome.added) assert.equal(run.state.partitions[added]!.phase, 'queued');
+        seen.add(outcome.answer.ok ? `${kind} ok` : `code ${outcome.answer.code}`);
+        if (outcome.added.length) seen.add(balanced ? 'added (balanced)' : 'added (unbalanced)');
+        if (outcome.state.stopped) seen.add('stopped');
       }
     }
+    // the sequence reached every rule it is meant to check
+    for (const expected of [
+      'deliver ok',
+      'start ok',
+      'report ok',
+      'finish ok',
+      'code 3',
+      'code 5',
+      'code 12',
+    ]) {
+      assert.ok(seen.has(expected), expected);
+    }
+    for (const expected of ['added (balanced)', 'added (unbalanced)', 'stopped'])
+      assert.ok(seen.has(expected), expected);
   });
 
   test('a delivery to a stopped job makes the lost work outstanding again', () => {

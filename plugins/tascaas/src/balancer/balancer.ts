@@ -45,6 +45,7 @@ export function applyEvent(state: JobBalance, event: BalanceEvent, now: number):
   const current = state.partitions[event.partition];
   if (event.kind === 'fail') {
     if (current === undefined) return refuse(LB_CODES.workerOutOfRange);
+    if (current.phase === 'failed') return unchanged(answerFor(state, current));
     const job = copyOf(state);
     job.partitions[event.partition] = { ...current, phase: 'failed' };
     return { state: job, answer: answerFor(job, current), added: [] };
@@ -205,9 +206,10 @@ function balance(
   const totalDone = job.partitions.reduce((sum, q) => sum + q.done, 0);
   if (totalDone >= job.iterations) return; // restoreExactness stops everyone
   const active = job.partitions.filter((q) => roleOf(job, q, now) === 'active');
+  const isActive = new Set(active);
   const speed = active.reduce((sum, q) => sum + q.speed, 0);
   const predicted = job.partitions.reduce((sum, q) => {
-    const elapsed = active.includes(q) ? (now - (q.lastReportAt ?? now)) / 1000 : 0;
+    const elapsed = isActive.has(q) ? (now - (q.lastReportAt ?? now)) / 1000 : 0;
     return sum + q.done + q.speed * elapsed;
   }, 0);
   const eta =
@@ -232,7 +234,8 @@ function redistribute(
   now: number,
 ): void {
   const takers = [...active, ...newcomers];
-  const speedOf = (q: PartitionBalance) => (newcomers.includes(q) ? newcomerSpeed : q.speed);
+  const isNewcomer = new Set(newcomers);
+  const speedOf = (q: PartitionBalance) => (isNewcomer.has(q) ? newcomerSpeed : q.speed);
   const totalSpeed = takers.reduce((sum, q) => sum + speedOf(q), 0);
   let held = 0;
   let totalDone = 0;
