@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEvent, LB_CODES, newJobBalance, type JobBalance } from '../src/balancer';
+import { applyEvent, LB_CODES, newJobBalance, UNKNOWN_ETA, type JobBalance } from '../src/balancer';
 import { deliver, drive, finish, report, seeded, start } from './balance-driver';
 
 function balancedJob(
@@ -70,7 +70,7 @@ describe('deliver', () => {
   test('runs the partition and answers what its attempt must do', () => {
     const run = drive(balancedJob(10, 2));
     const outcome = run.at(0, deliver(1));
-    assert.deepEqual(outcome.answer, { ok: true, assigned: 5, eta: 0 });
+    assert.deepEqual(outcome.answer, { ok: true, assigned: 5, eta: UNKNOWN_ETA });
     assert.equal(run.state.partitions[1]!.phase, 'running');
     assert.equal(run.state.partitions[1]!.attempt, 1);
   });
@@ -140,7 +140,7 @@ describe('start', () => {
     const run = drive(balancedJob(100, 2));
     run.at(0, deliver(0));
     const outcome = run.at(10, start(0, 2.5));
-    assert.deepEqual(outcome.answer, { ok: true, assigned: 50, eta: 0 });
+    assert.deepEqual(outcome.answer, { ok: true, assigned: 50, eta: UNKNOWN_ETA });
     const p = run.state.partitions[0]!;
     assert.deepEqual([p.startedAt, p.lastReportAt, p.lastDt, p.measures, p.speed], [7500, 10_000, 2.5, 1, 0]);
   });
@@ -315,7 +315,7 @@ describe('finish', () => {
     const added = run.state.partitions[2]!;
     assert.deepEqual([added.phase, added.assigned, added.done], ['queued', 10, 0]);
     run.at(7, deliver(2));
-    assert.deepEqual(run.at(8, start(2)).answer, { ok: true, assigned: 10, eta: 0 });
+    assert.deepEqual(run.at(8, start(2)).answer, { ok: true, assigned: 10, eta: UNKNOWN_ETA });
     assert.deepEqual(run.at(9, finish(2, 10, 1)).added, []);
     assert.equal(
       run.state.partitions.reduce((sum, p) => sum + p.done, 0),

@@ -122,7 +122,11 @@ function validCount(n: number): boolean {
 }
 
 function answerFor(job: JobBalance, p: PartitionBalance): BalanceAnswer {
-  return { ok: true, assigned: Math.max(p.assigned, p.done) - p.base, eta: Math.floor(job.eta ?? 0) };
+  return {
+    ok: true,
+    assigned: Math.max(p.assigned, p.done) - p.base,
+    eta: Math.floor(job.eta ?? UNKNOWN_ETA),
+  };
 }
 
 function deliver(p: PartitionBalance, attempt: number, now: number): void {

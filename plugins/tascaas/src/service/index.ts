@@ -1,37 +1,26 @@
-// The tascaas service: the API, job submission, completion and the monitor over its adapters (being written).
-import type { ApiRequest, ApiResponse, Services } from './types';
+// The tascaas service: the API, job submission, partition completion, the monitor and job status over its
+// adapters (state store, queues, storage, links), the same locally and on AWS.
+import { completePartition, storeOf } from './deliveries';
+import { parseAttemptKey } from './ids';
+import type { Services } from './types';
 
 export type * from './types';
+export { handleApi } from './api';
+export { submitJob, submitUploadedConfig, parseJobSpec, JobSpecError } from './jobs';
+export { runMonitor } from './monitor';
+export type { MonitorReport } from './monitor';
+export { jobStatus } from './status';
+export type { JobStatus, PartitionStatus } from './status';
+export { inProcessSource } from './channel';
 
-const pending = (): never => {
-  throw new Error('tascaas service: not built yet');
-};
-
-/** Answers one request of the API (TaScaaS's node API, RUPER-LB's /lb, the upload requests and the job API). */
-export async function handleApi(services: Services, request: ApiRequest): Promise<ApiResponse> {
-  void services;
-  void request;
-  return pending();
-}
-
-/** Starts the job an uploaded `*.config` object describes (the S3 trigger; a duplicate event starts nothing). */
-export async function submitUploadedConfig(services: Services, bucket: string, key: string): Promise<void> {
-  void services;
-  void bucket;
-  void key;
-  return pending();
-}
-
-/** Completes the partition whose result object was just uploaded, when its finish was received. */
+/** Completes the partition whose result object was just uploaded, when its finish was received (the S3 trigger). */
 export async function completeUploadedResult(services: Services, bucket: string, key: string): Promise<void> {
-  void services;
-  void bucket;
-  void key;
-  return pending();
-}
-
-/** One monitor pass: dead-lettered partitions fail their job, the capacity hint is recomputed, deadlines checked. */
-export async function runMonitor(services: Services): Promise<void> {
-  void services;
-  return pending();
+  for (const definition of Object.values(services.definitions)) {
+    if (definition.results.bucket !== bucket) continue;
+    const parsed = parseAttemptKey(definition.results, key);
+    if (!parsed || parsed.kind !== 'result') continue;
+    const job = await storeOf(services).job(parsed.jobId);
+    if (job?.definition !== definition.name) continue;
+    await completePartition(services, parsed.jobId, parsed.partition, parsed.attempt);
+  }
 }
