@@ -1,24 +1,23 @@
-// What a worker holds of a partition and how it talks to the balancer: over HTTP, or in process on Lambda.
+// What a worker holds while it runs a partition, and the channel it talks to the balancer through: over HTTP
+// (client.ts) on an infrastructure, in-process (the service) on Lambda.
 
-/** One attempt of one partition, as handed to a worker. */
 export interface PartitionLease {
-  /** TaScaaS's configs[].ID: `<jobId>.<attempt>.<token>` (carries the partition-scoped token: never log it). */
+  /** The ID (jobId.attempt.token): it carries the partition's token, so it is never logged. */
   id: string;
   jobId: string;
   partition: number;
-  /** What this attempt must do, counted from its own start. */
+  /** nIter of this attempt (attempt-relative). */
   iterations: number;
-  /** Seconds between reports; -1 for an unbalanced job (no reports). */
+  /** -1: unbalanced, do not report. */
   reportSeconds: number;
-  /** A link to the job's input; '' when the job has none. */
+  /** '' when the job has no input. */
   inputUrl: string;
-  /** Iterations secured by the last checkpoint of an earlier attempt (0 on a first attempt). */
+  /** Absolute count secured by a checkpoint (0 on a first attempt). */
   resumeFrom: number;
-  /** A link to that checkpoint, when resumeFrom > 0. */
+  /** GET url of the last checkpoint when resumeFrom > 0. */
   checkpointUrl?: string;
 }
 
-/** An /lb answer: the attempt-relative assignment and the job's ETA, or RUPER-LB's error flag and code. */
 export type LbAnswer =
   { ok: true; assigned: number; eta: number } | { ok: false; flag: number; code: number };
 
@@ -26,6 +25,5 @@ export interface WorkerChannel {
   start(lease: PartitionLease, dt: number): Promise<LbAnswer>;
   report(lease: PartitionLease, nIter: number, dt: number, checkpoint?: boolean): Promise<LbAnswer>;
   finish(lease: PartitionLease, nIter: number, dt: number): Promise<LbAnswer>;
-  /** A link to PUT this attempt's result or checkpoint to. */
   uploadUrl(lease: PartitionLease, kind: 'result' | 'checkpoint'): Promise<string>;
 }
