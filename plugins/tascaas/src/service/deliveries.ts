@@ -72,7 +72,15 @@ function parseBody(body: string): MessageBody | undefined {
 export interface Claim {
   lease: PartitionLease;
   /** What TaScaaS's `/node/{id}/jobs` answers in `configs[]`: every field a string. */
-  config: { ID: string; reportTime: string; worker: string; 'data-url': string; nIter: string };
+  config: {
+    ID: string;
+    reportTime: string;
+    worker: string;
+    'data-url': string;
+    nIter: string;
+    resumeFrom: string;
+    'checkpoint-url'?: string;
+  };
   definition: string;
   receipt: string;
 }
@@ -158,6 +166,9 @@ export async function claimMessage(
       worker: String(body.partition),
       'data-url': inputUrl,
       nIter: String(iterations),
+      // Ours, beside TaScaaS's five (worker.py ignores them): where a resumed attempt starts, and its checkpoint.
+      resumeFrom: String(partition.base),
+      ...(checkpointUrl ? { 'checkpoint-url': checkpointUrl } : {}),
     },
     definition: definitionName,
     receipt: message.receiptHandle,
