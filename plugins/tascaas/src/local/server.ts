@@ -108,10 +108,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     // A PUT lands whole or not at all (the local adapter writes a temporary file, then renames it).
     await storage.put(bucket, key, request);
+    // What S3's notifications do on AWS: a result completes its partition, a *.config starts a job. Done before
+    // the answer, so that a status read after the upload sees it; the object is stored whatever happens here.
+    try {
+      if (key.endsWith('.result')) await completeUploadedResult(services, bucket, key);
+      else if (key.endsWith('.config')) await submitUploadedConfig(services, bucket, key);
+    } catch (error) {
+      options.log(`upload of ${bucket}/${key}: ${String(error)}`);
+    }
     send(response, text(200, ''));
-    // What S3's notifications do on AWS: a result completes its partition, a *.config starts a job.
-    if (key.endsWith('.result')) await completeUploadedResult(services, bucket, key);
-    else if (key.endsWith('.config')) await submitUploadedConfig(services, bucket, key);
   }
 
   /** `PUT /jobs/inputs/{definition}/{name}`: the CLI's `submit --input FILE` puts the file where programs read it. */
