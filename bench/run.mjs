@@ -23,6 +23,22 @@ import { generateCorpus } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
+
+/** The tascaas bench (bench/tascaas/balance.mts) runs after the word count, or alone with BENCH_ONLY=tascaas. */
+function benchTascaas() {
+  if (!existsSync(join(root, 'plugins', 'tascaas', 'dist', 'worker', 'index.js'))) {
+    console.log('\ntascaas: skipped, run `npm run build` first (its programs run the built worker SDK)');
+    return;
+  }
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'tascaas', 'balance.mts')], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) process.exitCode = 1;
+}
+if (process.env.BENCH_ONLY === 'tascaas') {
+  benchTascaas();
+  process.exit();
+}
 const MB = Number(process.env.BENCH_MB ?? 500);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const dataDir = join(here, '.data');
@@ -220,3 +236,4 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+benchTascaas();
