@@ -1,0 +1,63 @@
+// `sls tascaas worker --slots N -- <program> [args]`: this machine as an infrastructure of the API; the worker
+// runner registers it, pulls partitions for its free slots and runs the program once per partition attempt.
+import { ConfigError } from '@serverless-continuum/core/errors';
+import { integerOption, resolveTarget, type CommandContext } from './context';
+import { untilStopped } from './serve';
+
+export interface InfrastructureOptions {
+  endpoint: string;
+  secret: string;
+  slots: number;
+  maxSlots: number;
+  program: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** `../worker`'s runner, loaded when the command runs. */
+export function runInfrastructure(options: InfrastructureOptions): Promise<void> {
+  const worker = '../worker';
+  const loaded = require(worker) as { runInfrastructure(options: InfrastructureOptions): Promise<void> };
+  return loaded.runInfrastructure(options);
+}
+
+/**
+ * What follows the first `--` of the command line: the framework's option parser stops there and keeps none
+ * of it, so the program's own options are never taken for the command's.
+ */
+export function programOf(argv: readonly string[]): { program: string; args: string[] } | undefined {
+  const at = argv.indexOf('--');
+  const [program, ...args] = at === -1 ? [] : argv.slice(at + 1);
+  return program ? { program, args } : undefined;
+}
+
+export async function workerCommand(ctx: CommandContext): Promise<void> {
+  const command = programOf(ctx.argv ?? process.argv);
+  if (!command) {
+    throw new ConfigError(
+      'worker',
+      'no program to run',
+      'write it after --: sls tascaas worker --slots 2 -- ./simulate --fast',
+    );
+  }
+  const slots = integerOption(ctx.options, 'slots', 1);
+  if (slots === undefined) throw new ConfigError('--slots', 'required');
+  const maxSlots = integerOption(ctx.options, 'max-slots', slots) ?? slots;
+  const target = await resolveTarget(ctx);
+  const abort = new AbortController();
+  void untilStopped().then((signal) => {
+    ctx.utils.log.notice(`${signal}: disconnecting`);
+    abort.abort();
+  });
+  await runInfrastructure({
+    ...target,
+    slots,
+    maxSlots,
+    ...command,
+    env: process.env,
+    log: (line) => ctx.utils.log.notice(line),
+    signal: abort.signal,
+  });
+}

@@ -1,0 +1,145 @@
+// Pure compile step: the service's settings -> the five tascaas functions in the framework's own shape (it
+// compiles them, their HTTP API routes, S3 triggers and schedule), and what a block's `worker` function gains.
+import { ConfigError } from '@serverless-continuum/core/errors';
+import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
+import type { TascaasSettings } from '../config';
+import { environment } from './environment';
+import {
+  ARTIFACT_PATH,
+  MAX_FUNCTION_NAME,
+  ROLES,
+  functionKey,
+  functionName,
+  queueLogicalId,
+  roleLogicalId,
+  type Role,
+  type ServiceContext,
+} from './names';
+import { configTriggers, resultTriggers, triggerEvents, type Trigger } from './triggers';
+
+export interface FunctionsContext extends ServiceContext {
+  /** `provider.runtime`, or nodejs20.x. */
+  runtime: string;
+  /** Keys already under `functions`, to refuse a silent overwrite. */
+  existingFunctions: string[];
+  /** True when this stack creates the trigger's bucket (then the framework's plain `s3` event is used). */
+  createdHere: (trigger: Trigger) => boolean;
+}
+
+/** The routes of each function, at the root of the service's HTTP API (`provider.httpApi`, `$default` stage). */
+export const ROUTES: Record<Role, string[]> = {
+  submit: ['POST /jobs'],
+  dispatch: [
+    'GET /node/register',
+    'GET /node/{id}/update',
+    'GET /node/{id}/jobs',
+    'GET /node/{id}/disconnect',
+    'GET /node/{id}/release',
+    'GET /results/upload/{ID}/{worker}',
+  ],
+  balance: ['GET /lb/{ID}/start', 'GET /lb/{ID}/report', 'GET /lb/{ID}/finish'],
+  monitor: [],
+  status: ['GET /jobs/{id}'],
+};
+
+/** The export of `runtime/handlers.ts` each function runs (the artifact's `index.<export>`). */
+export const HANDLERS: Record<Role, string> = {
+  submit: 'submit',
+  dispatch: 'dispatch',
+  balance: 'balance',
+  monitor: 'monitor',
+  status: 'status',
+};
+
+/** API Gateway gives up on an integration after 30 s; the monitor's pass is bounded by its own minute. */
+const TIMEOUTS: Record<Role, number> = { submit: 29, dispatch: 29, balance: 29, monitor: 60, status: 29 };
+
+function events(
+  ctx: FunctionsContext,
+  settings: TascaasSettings,
+  role: Role,
+): Array<Record<string, unknown>> {
+  const routes = ROUTES[role].map((route) => {
+    const [method, path] = route.split(' ') as [string, string];
+    return { httpApi: { method, path } };
+  });
+  switch (role) {
+    case 'submit':
+      return [...routes, ...triggerEvents(configTriggers(settings.definitions), ctx.createdHere, 'submit')];
+    case 'balance':
+      return [...routes, ...triggerEvents(resultTriggers(settings.definitions), ctx.createdHere, 'balance')];
+    case 'monitor':
+      return [{ schedule: 'rate(1 minute)' }];
+    default:
+      return routes;
+  }
+}
+
+export function compileFunctions(
+  ctx: FunctionsContext,
+  settings: TascaasSettings,
+): Record<string, ServerlessFunctionConfig> {
+  const functions: Record<string, ServerlessFunctionConfig> = {};
+  for (const role of ROLES) {
+    const key = functionKey(role);
+    const name = functionName(ctx, role);
+    if (ctx.existingFunctions.includes(key)) {
+      throw new ConfigError(
+        `functions.${key}`,
+        `is reserved for the tascaas ${role} function`,
+        'rename the function',
+      );
+    }
+    if (name.length > MAX_FUNCTION_NAME) {
+      throw new ConfigError(
+        'custom.tascaas',
+        `the function name ${name} is longer than Lambda's ${MAX_FUNCTION_NAME} characters`,
+        'use a shorter service or stage name',
+      );
+    }
+    functions[key] = {
+      name,
+      handler: `index.${HANDLERS[role]}`,
+      runtime: ctx.runtime,
+      memorySize: 512,
+      timeout: TIMEOUTS[role],
+      role: roleLogicalId(role),
+      environment: environment(settings),
+      events: events(ctx, settings, role),
+      // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
+      package: { individually: true, artifact: ARTIFACT_PATH },
+    };
+  }
+  return functions;
+}
+
+/**
+ * What each block's `worker` function gains: the partition queue as its SQS event source (one partition per
+ * invocation) and the service's environment (its own variables win on a clash). Its Lambda timeout may not
+ * exceed the queue's visibility timeout (a lease: twice the scale time), which SQS event sources require.
+ */
+export function workerAdditions(
+  settings: TascaasSettings,
+  functions: Record<string, ServerlessFunctionConfig>,
+  providerTimeout: number | undefined,
+): void {
+  for (const definition of settings.definitions) {
+    if (!definition.worker) continue;
+    const fn = functions[definition.worker];
+    if (!fn) continue;
+    const timeout = fn.timeout ?? providerTimeout ?? 6;
+    const lease = 2 * settings.scaleTime;
+    if (timeout > lease) {
+      throw new ConfigError(
+        `functions.${definition.worker}.timeout`,
+        `${timeout} s is longer than the lease of custom.tascaas.${definition.name} partitions (${lease} s, twice scaleTime)`,
+        'SQS requires the queue’s visibility timeout to cover the function’s timeout: raise scaleTime or lower the timeout',
+      );
+    }
+    fn.events = [
+      ...(fn.events ?? []),
+      { sqs: { arn: { 'Fn::GetAtt': [queueLogicalId(definition.name), 'Arn'] }, batchSize: 1 } },
+    ];
+    fn.environment = { ...environment(settings), ...(fn.environment ?? {}) };
+  }
+}
