@@ -46,6 +46,9 @@ export async function workerCommand(ctx: CommandContext): Promise<void> {
   if (slots === undefined) throw new ConfigError('--slots', 'required');
   const maxSlots = integerOption(ctx.options, 'max-slots', slots) ?? slots;
   const target = await resolveTarget(ctx);
+  ctx.utils.log.notice(
+    `Infrastructure of ${target.endpoint}: ${slots} slots (at most ${maxSlots}), running ${[command.program, ...command.args].join(' ')}`,
+  );
   const abort = new AbortController();
   void untilStopped().then((signal) => {
     ctx.utils.log.notice(`${signal}: disconnecting`);

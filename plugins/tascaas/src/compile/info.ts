@@ -1,5 +1,6 @@
 // The lines `sls info` / `sls deploy` print for tascaas: the API, and per job block its queue and results.
 import type { TascaasSettings } from '../config';
+import { queueLogicalId } from './names';
 
 export function infoLines(settings: TascaasSettings, apiUrl?: string): string[] {
   if (!settings.definitions.length) return [];
@@ -11,7 +12,7 @@ export function infoLines(settings: TascaasSettings, apiUrl?: string): string[] 
         : '';
       const worker = d.worker ? `, worker function ${d.worker}` : '';
       return (
-        `${d.name}: partitions ${d.partitions}..${d.maxPartitions} on queue ${d.name} (${d.maxAttempts} attempts${worker}) -> ` +
+        `${d.name}: partitions ${d.partitions}..${d.maxPartitions} on queue ${queueLogicalId(d.name)} (${d.maxAttempts} attempts${worker}) -> ` +
         `s3://${d.results.bucket}/${d.results.prefix}<job id>/${input}`
       );
     }),

@@ -96,12 +96,12 @@ export function apiResultOf(response: ApiResponse): HttpApiResult {
 
 const plainText = { 'content-type': 'text/plain; charset=utf-8' };
 
-/** The service's HTTP API: every route of the function it is deployed as. */
-export function createApiHandler(source: ServicesSource) {
+/** The service's HTTP API: every route of the function it is deployed as. `answer` is the service's (tests pass theirs). */
+export function createApiHandler(source: ServicesSource, answer: typeof handleApi = handleApi) {
   const services = once(source);
   return middy(async (event: HttpApiEvent): Promise<HttpApiResult> => {
     try {
-      return apiResultOf(await handleApi(await services(), apiRequestOf(event)));
+      return apiResultOf(await answer(await services(), apiRequestOf(event)));
     } catch (error) {
       // The service answers its own errors; what reaches here is a fault: logged, and a bare 500 to the client.
       logJson('api request failed', { path: event.rawPath, error: errorJson(error) });
@@ -143,28 +143,34 @@ async function eachUpload(
 }
 
 /** An uploaded `*.config` under a block's input starts the job it describes. */
-export function createS3SubmitHandler(source: ServicesSource) {
+export function createS3SubmitHandler(
+  source: ServicesSource,
+  submitConfig: typeof submitUploadedConfig = submitUploadedConfig,
+) {
   const services = once(source);
   return middy(async (event: unknown): Promise<void> => {
     const s = await services();
-    await eachUpload(event, 'submit', (bucket, key) => submitUploadedConfig(s, bucket, key));
+    await eachUpload(event, 'submit', (bucket, key) => submitConfig(s, bucket, key));
   });
 }
 
 /** An uploaded `.result` completes its partition once the partition's finish was received. */
-export function createS3ResultsHandler(source: ServicesSource) {
+export function createS3ResultsHandler(
+  source: ServicesSource,
+  complete: typeof completeUploadedResult = completeUploadedResult,
+) {
   const services = once(source);
   return middy(async (event: unknown): Promise<void> => {
     const s = await services();
-    await eachUpload(event, 'results', (bucket, key) => completeUploadedResult(s, bucket, key));
+    await eachUpload(event, 'results', (bucket, key) => complete(s, bucket, key));
   });
 }
 
 /** The scheduled pass: dead letters, the capacity hint, deadlines. */
-export function createMonitorHandler(source: ServicesSource) {
+export function createMonitorHandler(source: ServicesSource, pass: typeof runMonitor = runMonitor) {
   const services = once(source);
   return middy(async (): Promise<void> => {
-    await runMonitor(await services());
+    await pass(await services());
   });
 }
 
@@ -173,7 +179,7 @@ function isS3Event(event: unknown): boolean {
 }
 
 /** One function fed by the HTTP API and by S3 notifications: each event to its adapter. */
-function byEvent(
+export function byEvent(
   api: ReturnType<typeof createApiHandler>,
   s3: ReturnType<typeof createS3SubmitHandler>,
 ): (event: unknown, context: unknown) => Promise<unknown> {
