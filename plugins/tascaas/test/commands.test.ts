@@ -104,6 +104,6 @@ describe('sls tascaas status', () => {
     });
     assert.equal(lines[0], 'Job j1 (pi): FAILED, 4/10 iterations');
     assert.equal(lines[1], 'Failed: partition 1 failed after 3 attempts');
-    assert.match(lines.at(-1)!, /^0 +\[################----\]  80% +4\/5 +finished +1$/);
+    assert.match(lines.at(-1)!, /^0 +\[################----\] {2}80% +4\/5 +finished +1$/);
   });
 });
