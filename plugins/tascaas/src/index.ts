@@ -22,6 +22,7 @@ import {
   type PluginUtilsInput,
   type ServerlessLike,
 } from '@serverless-continuum/core/serverless';
+import { checkPublishedTriggers, publishTriggerUnits } from '@serverless-continuum/core/functions';
 import {
   resolveSettings,
   tascaasSchema,
@@ -40,6 +41,7 @@ import {
   functionLogicalId,
   infoLines,
   stackRoleOf,
+  triggerUnits,
   workerAdditions,
   workerPolicy,
   type ServiceContext,
@@ -69,6 +71,8 @@ class TascaasPlugin {
         warnMisspeltCustomBlock(serverless, 'tascaas', 'tascaas', (m) => this.utils.log.warning(m));
         this.addFunctions();
       },
+      // The first package step: every plugin has published its triggers in `initialize` by then.
+      'before:package:cleanup': () => checkPublishedTriggers(serverless),
       // After `package:cleanup` empties `.serverless/`, before the framework checks function artifacts.
       'before:package:createDeploymentArtifacts': () => this.buildArtifact(),
       'package:compileEvents': () => this.addResources(),
@@ -113,6 +117,7 @@ class TascaasPlugin {
 
   private addFunctions(): void {
     const settings = this.settings();
+    publishTriggerUnits(this.serverless, 'tascaas', triggerUnits(settings.definitions));
     if (!settings.definitions.length) return;
     const service = this.serverless.service;
     service.functions ??= {};

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CfnTemplate } from '@serverless-continuum/core/cfn';
+import { checkTriggerCycles, resolveBinding } from '@serverless-continuum/core/functions';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
 import { resolveSettings, type TascaasSettings } from '../src/config';
 import {
@@ -14,6 +15,7 @@ import {
   secretStatements,
   secretVariable,
   stackRoleOf,
+  triggerUnits,
   workerAdditions,
   workerPolicy,
   workerStatements,
@@ -339,5 +341,37 @@ describe('the artifact and sls info', () => {
       /^montecarlo: partitions 8\.\.32 .*worker function simulate.*s3:\/\/results-bucket\/montecarlo\/<job id>\/.*s3:\/\/inputs-bucket\/montecarlo\/<name>\.config/,
     );
     assert.deepEqual(infoLines({ ...settings, definitions: [] }), []);
+  });
+});
+
+describe('the trigger graph', () => {
+  const shared = resolveSettings({ j: { results: 'data-bucket/jobs/', input: 'data-bucket/jobs/' } });
+
+  test('a block has no loop of its own, even with its input and results in one folder', () => {
+    assert.doesNotThrow(() => checkTriggerCycles(triggerUnits(shared.definitions)));
+    assert.deepEqual(
+      triggerUnits(shared.definitions).map((u) => u.path),
+      ['custom.tascaas.j.input', 'custom.tascaas.j.results'],
+    );
+    assert.deepEqual(
+      triggerUnits(settings.definitions).map((u) => u.path),
+      ['custom.tascaas.montecarlo.input', 'custom.tascaas.montecarlo.results', 'custom.tascaas.pi.results'],
+    );
+  });
+
+  test('a function that turns a job’s results into a new *.config closes a loop through the job', () => {
+    const binding = (path: string, suffix: string[]) => ({
+      path: `functions.again.${path}`,
+      binding: resolveBinding({ storage: 's3', path: 'data-bucket/jobs/', suffix }, path),
+    });
+    const again = {
+      path: 'functions.again',
+      inputs: [binding('input[0]', ['_SUCCESS.json'])],
+      outputs: [binding('output[0]', ['.config'])],
+    };
+    assert.throws(
+      () => checkTriggerCycles([...triggerUnits(shared.definitions), again]),
+      /custom\.tascaas\.j\.input/,
+    );
   });
 });

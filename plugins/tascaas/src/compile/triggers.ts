@@ -3,6 +3,7 @@
 // framework's custom resource attaches them (`existing: true`) next to the bucket's other notifications.
 import { frameworkBucketLogicalId } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
+import { resolveBinding, type TriggerBinding, type TriggerUnit } from '@serverless-continuum/core/functions';
 import type { ServerlessService } from '@serverless-continuum/core/serverless';
 import type { JobDefinition, Location } from '../service/types';
 
@@ -95,5 +96,40 @@ export function triggerEvents(
       existing ??= trigger;
     }
     return s3Event(trigger, here);
+  });
+}
+
+/** Every key a job writes under its results ends with one of these. */
+const RESULTS_WRITTEN = [RESULT_SUFFIX, '.checkpoint', '_SUCCESS.json'];
+
+/**
+ * A block as units of the service's trigger graph, so the loop check sees it beside the other plugins' units: a
+ * `*.config` under its input starts a job, whose programs and completion write under its results; a `.result`
+ * there completes a partition, which writes only `_SUCCESS.json` (no `.result`: no loop of its own).
+ */
+export function triggerUnits(definitions: JobDefinition[]): TriggerUnit[] {
+  return definitions.flatMap((d) => {
+    const at = `custom.tascaas.${d.name}`;
+    const binding = (key: 'input' | 'results', location: Location, suffix: string[]): TriggerBinding => ({
+      path: `${at}.${key}`,
+      binding: resolveBinding(
+        { storage: 's3', path: `${location.bucket}/${location.prefix}`, suffix },
+        `${at}.${key}`,
+      ),
+    });
+    const completion: TriggerUnit = {
+      path: `${at}.results`,
+      inputs: [binding('results', d.results, [RESULT_SUFFIX])],
+      outputs: [binding('results', d.results, ['_SUCCESS.json'])],
+    };
+    if (!d.input) return [completion];
+    return [
+      {
+        path: `${at}.input`,
+        inputs: [binding('input', d.input, [CONFIG_SUFFIX])],
+        outputs: [binding('results', d.results, RESULTS_WRITTEN)],
+      },
+      completion,
+    ];
   });
 }
