@@ -97,6 +97,12 @@ for (const framework of frameworks) {
         'GET /node/{id}/update',
         'GET /results/upload/{ID}/{worker}',
       ]);
+      for (const role of ['Submit', 'Dispatch', 'Balance', 'Status']) {
+        assert.equal(
+          resource(template, `HttpApiIntegrationTascaas${role}`).Properties.PayloadFormatVersion,
+          '2.0',
+        );
+      }
       assert.equal(resource(template, 'HttpApiStage').Properties.StageName, '$default');
       assert.ok(template.Outputs?.HttpApiUrl, 'the framework writes the API URL as a stack output');
     });

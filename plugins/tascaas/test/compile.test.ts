@@ -8,6 +8,7 @@ import {
   compileFunctions,
   compileOutputs,
   compileResources,
+  definitionsBytes,
   definitionsVariable,
   infoLines,
   roleStatements,
@@ -374,4 +375,20 @@ describe('the trigger graph', () => {
       /custom\.tascaas\.j\.input/,
     );
   });
+});
+
+test('refuses blocks whose definitions would not fit in Lambda’s 4 KB environment', () => {
+  const many = resolveSettings(
+    Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [
+        `job-${i}`,
+        { results: `results-bucket/a-rather-long-prefix/job-${i}/` },
+      ]),
+    ),
+  );
+  assert.ok(definitionsBytes(settings) < 1200, String(definitionsBytes(settings)));
+  assert.throws(
+    () => compileFunctions(functionsCtx, many),
+    /^ConfigError: custom\.tascaas: its 20 blocks take up to \d+ bytes of TASCAAS_DEFINITIONS/,
+  );
 });

@@ -47,6 +47,20 @@ export function definitionsVariable(settings: TascaasSettings): CfnValue {
   return { 'Fn::Sub': text };
 }
 
+/** The longest SQS queue URL a stack gives (`https://sqs.<region>.amazonaws.com/<account>/<stack>-<id>-<12>`, name <= 80). */
+const QUEUE_URL_BYTES = 140;
+
+/** What `TASCAAS_DEFINITIONS` weighs once CloudFormation has put the queue URLs in, at most. */
+export function definitionsBytes(settings: TascaasSettings): number {
+  const text = (definitionsVariable(settings) as { 'Fn::Sub': string })['Fn::Sub'];
+  const refs = text.match(/\$\{[A-Za-z0-9]+\}/g) ?? [];
+  return Buffer.byteLength(text) + refs.length * QUEUE_URL_BYTES - refs.join('').length;
+}
+
+/** Lambda's limit on a function's whole environment, and what the definitions may take of it. */
+export const ENVIRONMENT_BYTES = 4096;
+export const DEFINITIONS_BYTES = 3072;
+
 export function environment(settings: TascaasSettings): Record<string, CfnValue> {
   return {
     [ENV.table]: { Ref: TABLE_ID },

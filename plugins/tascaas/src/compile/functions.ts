@@ -3,7 +3,7 @@
 import { ConfigError } from '@serverless-continuum/core/errors';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
 import type { TascaasSettings } from '../config';
-import { environment } from './environment';
+import { DEFINITIONS_BYTES, ENVIRONMENT_BYTES, definitionsBytes, environment } from './environment';
 import {
   ARTIFACT_PATH,
   MAX_FUNCTION_NAME,
@@ -79,6 +79,14 @@ export function compileFunctions(
   ctx: FunctionsContext,
   settings: TascaasSettings,
 ): Record<string, ServerlessFunctionConfig> {
+  const bytes = definitionsBytes(settings);
+  if (bytes > DEFINITIONS_BYTES) {
+    throw new ConfigError(
+      'custom.tascaas',
+      `its ${settings.definitions.length} blocks take up to ${bytes} bytes of TASCAAS_DEFINITIONS, more than the ${DEFINITIONS_BYTES} left of Lambda's ${ENVIRONMENT_BYTES}-byte environment`,
+      'use fewer blocks, or shorter names and prefixes',
+    );
+  }
   const functions: Record<string, ServerlessFunctionConfig> = {};
   for (const role of ROLES) {
     const key = functionKey(role);
@@ -106,6 +114,8 @@ export function compileFunctions(
       role: roleLogicalId(role),
       environment: environment(settings),
       events: events(ctx, settings, role),
+      // The adapter reads payload 2.0 events, whatever `provider.httpApi.payload` says for the user's functions.
+      ...(ROUTES[role].length ? { httpApi: { payload: '2.0' } } : {}),
       // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
       package: { individually: true, artifact: ARTIFACT_PATH },
     };
