@@ -269,3 +269,84 @@ for (const framework of frameworks) {
     });
   });
 }
+
+const OWN = join(__dirname, 'fixtures', 'tascaas-own-secret');
+const RUNTIME: Record<Framework, string> = { serverless: 'nodejs18.x', osls: 'nodejs22.x' };
+
+for (const framework of frameworks) {
+  describe(`tascaas sls package with the user's secret, bucket and worker role (${framework})`, () => {
+    let template: CfnTemplate;
+    let output: string;
+
+    test('packages, and the template passes the AWS resource specification', async () => {
+      // A runtime other than the default, that each framework knows.
+      const run = await packageService(OWN, framework, { env: { TASCAAS_RUNTIME: RUNTIME[framework] } });
+      ({ template } = run);
+      output = run.stdout + run.stderr;
+      validateTemplate(template);
+    });
+
+    test('reads the user’s SSM parameter: no secret resource, GetParameter on exactly that parameter', () => {
+      assert.equal(template.Resources.TascaasSecret, undefined);
+      assert.equal(template.Outputs?.TascaasSecretArn, undefined);
+      const fn = resource(template, 'TascaasDispatchLambdaFunction');
+      assert.equal(fn.Properties.Environment.Variables.TASCAAS_SECRET, 'ssm:/tascaas/render-secret');
+      assert.equal(fn.Properties.Runtime, RUNTIME[framework]);
+      const parameter = sub(
+        'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/tascaas/render-secret',
+      );
+      const reads = roleStatements(template, 'TascaasDispatchRole').filter((s) =>
+        s.Action.includes('ssm:GetParameter'),
+      );
+      assert.deepEqual(
+        reads.flatMap((s) => s.Resource),
+        [parameter],
+      );
+    });
+
+    test('adds both triggers to the bucket the stack creates, without a second bucket', () => {
+      const bucket = resource(template, 'S3BucketRenderbucket');
+      assert.deepEqual(bucket.Properties.NotificationConfiguration.LambdaConfigurations, [
+        {
+          Event: 's3:ObjectCreated:*',
+          Function: getAtt('TascaasSubmitLambdaFunction'),
+          Filter: {
+            S3Key: {
+              Rules: [
+                { Name: 'prefix', Value: 'in/' },
+                { Name: 'suffix', Value: '.config' },
+              ],
+            },
+          },
+        },
+        {
+          Event: 's3:ObjectCreated:*',
+          Function: getAtt('TascaasBalanceLambdaFunction'),
+          Filter: {
+            S3Key: {
+              Rules: [
+                { Name: 'prefix', Value: 'out/' },
+                { Name: 'suffix', Value: '.result' },
+              ],
+            },
+          },
+        },
+      ]);
+      const buckets = Object.values(template.Resources).filter((r) => r.Type === 'AWS::S3::Bucket');
+      assert.equal(buckets.filter((b) => JSON.stringify(b).includes('render-bucket')).length, 1);
+    });
+
+    test('a worker on a role the stack does not own gets its queue, no policy, and a warning saying what to grant', () => {
+      const mapping = Object.values(template.Resources).find(
+        (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
+      );
+      assert.ok(mapping);
+      assert.deepEqual((mapping.Properties as Json).EventSourceArn, getAtt('RenderTascaasQueue'));
+      assert.equal(template.Resources.RenderTascaasWorkerPolicy, undefined);
+      assert.match(
+        output,
+        /custom\.tascaas\.render\.worker: function crunch runs with a role this stack does not own/,
+      );
+    });
+  });
+}
