@@ -213,7 +213,7 @@ describe('sls tascaas commands (osls)', () => {
     ]);
     assert.match(
       unknown.stdout + unknown.stderr,
-      /--job: no job "nope" under custom\.tascaas \(jobs: montecarlo, pi\)/,
+      /--job: no job "nope" under custom\.tascaas \(jobs: montecarlo, pi, sweep\)/,
     );
     const bad = await sls([
       'submit',

@@ -121,6 +121,30 @@ for (const framework of frameworks) {
       ]);
     });
 
+    test('a second existing results bucket gets a balance function of its own, on the balance role', () => {
+      const trigger = resource(template, 'TascaasBalance2CustomS31');
+      assert.equal(trigger.Properties.BucketName, 'sweep-bucket');
+      assert.deepEqual(trigger.Properties.BucketConfigs, [
+        { Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'runs/' }, { Suffix: '.result' }] },
+      ]);
+      const fn = resource(template, 'TascaasBalance2LambdaFunction');
+      assert.equal(fn.Properties.FunctionName, 'tascaas-fixture-dev-tascaasBalance2');
+      assert.equal(fn.Properties.Handler, 'index.balance');
+      assert.deepEqual(fn.Properties.Role, getAtt('TascaasBalanceRole'));
+      assert.deepEqual(routesOf(template, 'TascaasBalance2LambdaFunction'), []);
+      const logs = roleStatements(template, 'TascaasBalanceRole').find((s) =>
+        s.Action.includes('logs:PutLogEvents'),
+      );
+      assert.deepEqual(logs?.Resource, [
+        sub(
+          'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/tascaas-fixture-dev-tascaasBalance:*',
+        ),
+        sub(
+          'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/tascaas-fixture-dev-tascaasBalance2:*',
+        ),
+      ]);
+    });
+
     test('runs the monitor every minute', () => {
       const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
       assert.equal(rules.length, 1);
@@ -178,7 +202,11 @@ for (const framework of frameworks) {
           role,
         );
       }
-      const queues = [getAtt('MontecarloTascaasQueue'), getAtt('PiTascaasQueue')];
+      const queues = [
+        getAtt('MontecarloTascaasQueue'),
+        getAtt('PiTascaasQueue'),
+        getAtt('SweepTascaasQueue'),
+      ];
       assert.deepEqual(on('Submit', 'sqs:SendMessage'), queues);
       assert.deepEqual(on('Dispatch', 'sqs:ReceiveMessage'), queues);
       assert.deepEqual(on('Balance', 'sqs:DeleteMessage'), queues);
@@ -186,6 +214,7 @@ for (const framework of frameworks) {
       assert.deepEqual(on('Monitor', 'sqs:ReceiveMessage'), [
         getAtt('MontecarloTascaasDeadLetterQueue'),
         getAtt('PiTascaasDeadLetterQueue'),
+        getAtt('SweepTascaasDeadLetterQueue'),
       ]);
       assert.deepEqual(on('Status', 'dynamodb:GetItem'), [getAtt('TascaasTable')]);
       assert.deepEqual(on('Status', 'dynamodb:PutItem'), []);
@@ -196,6 +225,7 @@ for (const framework of frameworks) {
       assert.deepEqual(on('Balance', 's3:PutObject'), [
         sub('arn:${AWS::Partition}:s3:::results-bucket/montecarlo/*/_SUCCESS.json'),
         sub('arn:${AWS::Partition}:s3:::results-bucket/pi/*/_SUCCESS.json'),
+        sub('arn:${AWS::Partition}:s3:::sweep-bucket/runs/*/_SUCCESS.json'),
       ]);
       assert.ok(
         on('Dispatch', 's3:PutObject').some(

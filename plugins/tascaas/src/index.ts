@@ -39,11 +39,13 @@ import {
   compileResources,
   dependOnWorkerPolicy,
   functionLogicalId,
+  functionNamesByRole,
   infoLines,
   stackRoleOf,
   triggerUnits,
   workerAdditions,
   workerPolicy,
+  type Role,
   type ServiceContext,
 } from './compile';
 import { commands } from './commands/definitions';
@@ -57,6 +59,8 @@ class TascaasPlugin {
   private resolved?: TascaasSettings;
   /** Keys under `functions:` this plugin added (the framework compiles them, so they carry no mark). */
   private added: string[] = [];
+  /** Each role's deployed functions (a role's S3 triggers on several existing buckets take one function each). */
+  private functionNames: Partial<Record<Role, string[]>> = {};
 
   constructor(
     private readonly serverless: ServerlessLike,
@@ -141,6 +145,7 @@ class TascaasPlugin {
     workerAdditions(settings, service.functions, providerTimeout);
     Object.assign(service.functions, functions);
     this.added.push(...Object.keys(functions));
+    this.functionNames = functionNamesByRole(functions);
   }
 
   private async buildArtifact(): Promise<void> {
@@ -172,6 +177,7 @@ class TascaasPlugin {
       ...this.serviceContext(),
       vpcRoles: new Set(ROLES.filter((role) => inVpc(template, functionLogicalId(role)))),
       ...(boundary !== undefined ? { permissionsBoundary: boundary } : {}),
+      functionNames: this.functionNames,
     };
     mergeResources(this.serverless, 'tascaas', compileResources(ctx, settings));
     mergeOutputs(this.serverless, compileOutputs(settings));

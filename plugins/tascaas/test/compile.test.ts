@@ -9,6 +9,7 @@ import {
   compileOutputs,
   compileResources,
   definitionsBytes,
+  functionNamesByRole,
   definitionsVariable,
   infoLines,
   roleStatements,
@@ -124,17 +125,36 @@ describe('compileFunctions', () => {
     );
   });
 
-  test('refuses two existing buckets on one function, naming both settings (the framework attaches one)', () => {
-    const two = resolveSettings({ a: { results: 'r1-bucket/a/' }, b: { results: 'r2-bucket/b/' } });
-    assert.throws(
-      () => compileFunctions(functionsCtx, two),
-      /^ConfigError: custom\.tascaas\.b\.results: bucket r2-bucket differs from bucket r1-bucket of custom\.tascaas\.a\.results/,
+  test('gives each further existing bucket a function of its own, the framework attaching one per function', () => {
+    const three = resolveSettings({
+      a: { results: 'r1-bucket/a/' },
+      b: { results: 'r2-bucket/b/' },
+      c: { results: 'r1-bucket/c/' },
+      d: { results: 'made-here/d/' },
+    });
+    const made = compileFunctions(
+      { ...functionsCtx, createdHere: (t) => t.location.bucket === 'made-here' },
+      three,
     );
-    const oneCreatedHere = compileFunctions(
-      { ...functionsCtx, createdHere: (t) => t.location.bucket === 'r2-bucket' },
-      two,
-    );
-    assert.equal(oneCreatedHere.tascaasBalance!.events!.filter((e) => e.s3).length, 2);
+    const buckets = (key: string) =>
+      made[key]!.events!.filter((e) => e.s3).map(
+        (e) => (e.s3 as { bucket: string; rules: unknown[] }).bucket,
+      );
+    assert.deepEqual(buckets('tascaasBalance'), ['r1-bucket', 'r1-bucket', 'made-here']);
+    assert.deepEqual(buckets('tascaasBalance2'), ['r2-bucket']);
+    const second = made.tascaasBalance2!;
+    assert.equal(second.name, 'svc-dev-tascaasBalance2');
+    assert.equal(second.handler, 'index.balance');
+    assert.equal(second.role, 'TascaasBalanceRole');
+    assert.equal(second.httpApi, undefined, 'no routes: only its bucket’s trigger');
+    assert.deepEqual(functionNamesByRole(made).balance, [
+      'svc-dev-tascaasBalance',
+      'svc-dev-tascaasBalance2',
+    ]);
+    const logs = roleStatements(ctx, three, 'balance', functionNamesByRole(made).balance).find((s) =>
+      s.Action.includes('logs:PutLogEvents'),
+    )!;
+    assert.equal([logs.Resource].flat().length, 2);
   });
 
   test('refuses to overwrite a function of the same name, and names longer than Lambda allows', () => {

@@ -9,13 +9,12 @@ import {
   MAX_FUNCTION_NAME,
   ROLES,
   functionKey,
-  functionName,
   queueLogicalId,
   roleLogicalId,
   type Role,
   type ServiceContext,
 } from './names';
-import { configTriggers, resultTriggers, triggerEvents, type Trigger } from './triggers';
+import { configTriggers, resultTriggers, triggerGroups, type Trigger } from './triggers';
 
 export interface FunctionsContext extends ServiceContext {
   /** `provider.runtime`, or nodejs20.x. */
@@ -54,25 +53,35 @@ export const HANDLERS: Record<Role, string> = {
 /** API Gateway gives up on an integration after 30 s; the monitor's pass is bounded by its own minute. */
 const TIMEOUTS: Record<Role, number> = { submit: 29, dispatch: 29, balance: 29, monitor: 60, status: 29 };
 
-function events(
+/** The triggers each function takes, when it has any. */
+function triggersOf(settings: TascaasSettings, role: Role): Trigger[] {
+  if (role === 'submit') return configTriggers(settings.definitions);
+  if (role === 'balance') return resultTriggers(settings.definitions);
+  return [];
+}
+
+/**
+ * A role's functions, by key, with their events: the first takes the routes (and the schedule); the S3 triggers
+ * are spread over it and, one existing bucket each, further functions `<key>2`, `<key>3`...
+ */
+function roleFunctions(
   ctx: FunctionsContext,
   settings: TascaasSettings,
   role: Role,
-): Array<Record<string, unknown>> {
+): Array<[string, Array<Record<string, unknown>>]> {
   const routes = ROUTES[role].map((route) => {
     const [method, path] = route.split(' ') as [string, string];
     return { httpApi: { method, path } };
   });
-  switch (role) {
-    case 'submit':
-      return [...routes, ...triggerEvents(configTriggers(settings.definitions), ctx.createdHere, 'submit')];
-    case 'balance':
-      return [...routes, ...triggerEvents(resultTriggers(settings.definitions), ctx.createdHere, 'balance')];
-    case 'monitor':
-      return [{ schedule: 'rate(1 minute)' }];
-    default:
-      return routes;
-  }
+  const schedule = role === 'monitor' ? [{ schedule: 'rate(1 minute)' }] : [];
+  const [first = [], ...more] = triggerGroups(triggersOf(settings, role), ctx.createdHere);
+  return [
+    [functionKey(role), [...routes, ...schedule, ...first]],
+    ...more.map((events, i): [string, Array<Record<string, unknown>>] => [
+      `${functionKey(role)}${i + 2}`,
+      events,
+    ]),
+  ];
 }
 
 export function compileFunctions(
@@ -89,36 +98,37 @@ export function compileFunctions(
   }
   const functions: Record<string, ServerlessFunctionConfig> = {};
   for (const role of ROLES) {
-    const key = functionKey(role);
-    const name = functionName(ctx, role);
-    if (ctx.existingFunctions.includes(key)) {
-      throw new ConfigError(
-        `functions.${key}`,
-        `is reserved for the tascaas ${role} function`,
-        'rename the function',
-      );
+    for (const [key, events] of roleFunctions(ctx, settings, role)) {
+      const name = `${ctx.service}-${ctx.stage}-${key}`;
+      if (ctx.existingFunctions.includes(key)) {
+        throw new ConfigError(
+          `functions.${key}`,
+          `is reserved for the tascaas ${role} function`,
+          'rename the function',
+        );
+      }
+      if (name.length > MAX_FUNCTION_NAME) {
+        throw new ConfigError(
+          'custom.tascaas',
+          `the function name ${name} is longer than Lambda's ${MAX_FUNCTION_NAME} characters`,
+          'use a shorter service or stage name',
+        );
+      }
+      functions[key] = {
+        name,
+        handler: `index.${HANDLERS[role]}`,
+        runtime: ctx.runtime,
+        memorySize: 512,
+        timeout: TIMEOUTS[role],
+        role: roleLogicalId(role),
+        environment: environment(settings),
+        events,
+        // The adapter reads payload 2.0 events, whatever `provider.httpApi.payload` says for the user's functions.
+        ...(events.some((e) => e.httpApi) ? { httpApi: { payload: '2.0' } } : {}),
+        // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
+        package: { individually: true, artifact: ARTIFACT_PATH },
+      };
     }
-    if (name.length > MAX_FUNCTION_NAME) {
-      throw new ConfigError(
-        'custom.tascaas',
-        `the function name ${name} is longer than Lambda's ${MAX_FUNCTION_NAME} characters`,
-        'use a shorter service or stage name',
-      );
-    }
-    functions[key] = {
-      name,
-      handler: `index.${HANDLERS[role]}`,
-      runtime: ctx.runtime,
-      memorySize: 512,
-      timeout: TIMEOUTS[role],
-      role: roleLogicalId(role),
-      environment: environment(settings),
-      events: events(ctx, settings, role),
-      // The adapter reads payload 2.0 events, whatever `provider.httpApi.payload` says for the user's functions.
-      ...(ROUTES[role].length ? { httpApi: { payload: '2.0' } } : {}),
-      // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
-      package: { individually: true, artifact: ARTIFACT_PATH },
-    };
   }
   return functions;
 }
@@ -152,4 +162,16 @@ export function workerAdditions(
     ];
     fn.environment = { ...environment(settings), ...(fn.environment ?? {}) };
   }
+}
+
+/** The deployed names of each role's functions (a role's statements cover the logs of all of them). */
+export function functionNamesByRole(
+  functions: Record<string, ServerlessFunctionConfig>,
+): Record<Role, string[]> {
+  const names = Object.fromEntries(ROLES.map((role) => [role, [] as string[]])) as Record<Role, string[]>;
+  for (const fn of Object.values(functions)) {
+    const role = ROLES.find((r) => fn.role === roleLogicalId(r));
+    if (role && fn.name) names[role].push(fn.name);
+  }
+  return names;
 }

@@ -175,20 +175,20 @@ export function secretStatements(secret: SecretSetting): PolicyStatement[] {
   ];
 }
 
-/** The statements of one grantee; `logGroupOf` is the function whose log streams it writes (none for a worker). */
+/** The statements of one grantee; `logGroupsOf` are the functions whose log streams it writes (none for a worker). */
 export function grantStatements(
   grantee: Grantee,
   settings: TascaasSettings,
-  logGroupOf?: string,
+  logGroupsOf: string[] = [],
 ): PolicyStatement[] {
   const { definitions } = settings;
   const statements: PolicyStatement[] = [];
-  if (logGroupOf) {
-    // The framework creates the log group; the role only writes its own function's streams.
+  if (logGroupsOf.length) {
+    // The framework creates the log groups; the role only writes its own functions' streams.
     statements.push({
       Effect: 'Allow',
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: [arn.logGroup(logGroupOf, ':*')],
+      Resource: logGroupsOf.map((name) => arn.logGroup(name, ':*')),
     });
   }
   const queues = (actions: string[], id: (job: string) => string) => {
@@ -208,13 +208,17 @@ export function grantStatements(
   return mergeStatements(statements);
 }
 
-/** One of the five functions' role statements. */
+/**
+ * One of the five roles' statements; `names` are the role's deployed functions (more than one when its S3
+ * triggers span several existing buckets).
+ */
 export function roleStatements(
   ctx: ServiceContext,
   settings: TascaasSettings,
   role: Role,
+  names: string[] = [functionName(ctx, role)],
 ): PolicyStatement[] {
-  return grantStatements(role, settings, functionName(ctx, role));
+  return grantStatements(role, settings, names);
 }
 
 /** What a block's worker function needs beyond what its own role grants, on that block's queue only. */

@@ -38,6 +38,8 @@ export interface ResourcesContext extends ServiceContext {
   vpcRoles?: ReadonlySet<Role>;
   /** `provider.iam.role.permissionsBoundary` (or the older `provider.rolePermissionsBoundary`). */
   permissionsBoundary?: unknown;
+  /** Each role's deployed functions, when a role has more than its first (see `compileFunctions`). */
+  functionNames?: Partial<Record<Role, string[]>>;
 }
 
 /** A block's queues: a partition's lease is the visibility timeout, its deliveries counted by the redrive policy. */
@@ -98,7 +100,7 @@ export function compileResources(
     const resource = iamRole({
       servicePrincipals: ['lambda.amazonaws.com'],
       policyName: `tascaas-${role}`,
-      statements: roleStatements(ctx, settings, role),
+      statements: roleStatements(ctx, settings, role, ctx.functionNames?.[role]),
       ...(ctx.vpcRoles?.has(role) ? { managedPolicyArns: [VPC_ACCESS_POLICY] } : {}),
     });
     // Accounts that require a boundary on every role get the service's boundary on these too.

@@ -74,29 +74,28 @@ export function resultTriggers(definitions: JobDefinition[]): Trigger[] {
 }
 
 /**
- * The events of one function for its triggers. The framework attaches existing buckets one per function, so
- * two existing buckets for one function are refused here, naming both settings.
+ * One function's triggers split into the events of each function that carries them. The framework attaches
+ * existing buckets one per function, so the first function takes every trigger on a bucket this stack creates
+ * and those of one existing bucket; each further existing bucket gets a function of its own (the same code).
  */
-export function triggerEvents(
+export function triggerGroups(
   triggers: Trigger[],
   createdHere: (trigger: Trigger) => boolean,
-  role: string,
-): Array<Record<string, unknown>> {
-  let existing: Trigger | undefined;
-  return triggers.map((trigger) => {
+): Array<Array<Record<string, unknown>>> {
+  const groups: Array<Array<Record<string, unknown>>> = [[]];
+  const groupOf = new Map<string, number>();
+  for (const trigger of triggers) {
     const here = createdHere(trigger);
+    let group = 0;
     if (!here) {
-      if (existing && existing.location.bucket !== trigger.location.bucket) {
-        throw new ConfigError(
-          trigger.path,
-          `bucket ${trigger.location.bucket} differs from bucket ${existing.location.bucket} of ${existing.path}`,
-          `the framework attaches one existing bucket per function (here the ${role} function): use one bucket, or create the other in this stack`,
-        );
-      }
-      existing ??= trigger;
+      const { bucket } = trigger.location;
+      if (!groupOf.has(bucket)) groupOf.set(bucket, groupOf.size);
+      group = groupOf.get(bucket)!;
+      if (group >= groups.length) groups.push([]);
     }
-    return s3Event(trigger, here);
-  });
+    groups[group]!.push(s3Event(trigger, here));
+  }
+  return groups;
 }
 
 /** Every key a job writes under its results ends with one of these. */
