@@ -317,6 +317,20 @@ describe('IAM', () => {
     ]);
   });
 
+  test('lists a prefix only where a missing object is an answer (S3 says 403, not 404, without ListBucket)', () => {
+    const lists = (role: 'submit' | 'dispatch' | 'balance' | 'monitor' | 'status') =>
+      roleStatements(ctx, settings, role)
+        .filter((s) => s.Action.includes('s3:ListBucket'))
+        .map((s) => s.Condition?.StringLike);
+    assert.deepEqual(lists('submit'), [{ 's3:prefix': ['montecarlo/*', 'montecarlo'] }]);
+    assert.deepEqual(lists('balance'), [
+      { 's3:prefix': ['montecarlo/*', 'montecarlo'] },
+      { 's3:prefix': ['pi/*', 'pi'] },
+    ]);
+    assert.deepEqual(lists('dispatch'), []);
+    assert.deepEqual(lists('status'), []);
+  });
+
   test('a worker gets its own block’s queue, results and input only', () => {
     const statements = workerStatements(settings, settings.definitions[0]!);
     const all = text(statements);

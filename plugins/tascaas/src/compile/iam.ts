@@ -3,6 +3,7 @@
 // tells the same per function).
 import {
   arn,
+  listStatement,
   mergeStatements,
   s3ObjectStatement,
   type CfnValue,
@@ -98,29 +99,40 @@ const READS_SECRET: Record<Grantee, boolean> = {
 /**
  * S3 per grantee, on every block's locations. Presigned URLs are signed with the role that signs them, so the
  * dispatcher (which hands them out) needs what the programs then do: GET the input and the last checkpoint,
- * PUT results and checkpoints.
+ * PUT results and checkpoints. Where a missing object is an answer rather than a fault (a finish before its
+ * result is uploaded; a job naming an input that is not there), the role also lists the prefix: without
+ * ListBucket, S3 answers a HEAD of a missing object with 403 instead of 404.
  */
 function storageStatements(grantee: Grantee, definitions: JobDefinition[]): PolicyStatement[] {
   return definitions.flatMap((definition) => {
     const { results, input } = definition;
     const keys = resultKeyPatterns(definition);
     const inputRead = input ? [s3ObjectStatement('read', input.bucket, [`${input.prefix}*`])] : [];
+    const inputList = input ? [listStatement(input.bucket, input.prefix)] : [];
     switch (grantee) {
       case 'submit':
         // The uploaded `*.config` and, to check it exists, the input it names.
-        return inputRead;
+        return [...inputRead, ...inputList];
       case 'dispatch':
-      case 'worker':
         return [
           ...inputRead,
           s3ObjectStatement('read', results.bucket, [keys.checkpoints]),
           s3ObjectStatement('write', results.bucket, [keys.results, keys.checkpoints]),
+        ];
+      case 'worker':
+        // In-process, it also finishes its partitions like balance (HEAD of its result).
+        return [
+          ...inputRead,
+          s3ObjectStatement('read', results.bucket, [keys.results, keys.checkpoints]),
+          s3ObjectStatement('write', results.bucket, [keys.results, keys.checkpoints]),
+          listStatement(results.bucket, results.prefix),
         ];
       case 'balance':
         // A finish completes the partition when its result exists (HeadObject); the last one writes the list.
         return [
           s3ObjectStatement('read', results.bucket, [keys.results]),
           s3ObjectStatement('write', results.bucket, [keys.success]),
+          listStatement(results.bucket, results.prefix),
         ];
       default:
         return [];
