@@ -5,7 +5,7 @@ import { commands } from '../src/commands/definitions';
 import { integerOption } from '../src/commands/context';
 import { selectDefinition, submission } from '../src/commands/submit';
 import { formatSeconds, progressBar, statusLines } from '../src/commands/status';
-import { programOf } from '../src/commands/worker';
+import { programEnvironment, programOf } from '../src/commands/worker';
 import type { CommandContext } from '../src/commands/context';
 
 const settings = resolveSettings({ montecarlo: { results: 'r-bucket/m/' }, pi: { results: 'r-bucket/pi/' } });
@@ -26,6 +26,12 @@ describe('sls tascaas worker', () => {
     );
     assert.equal(programOf(['node', 'sls', 'tascaas', 'worker', '--slots', '2']), undefined);
     assert.equal(programOf(['sls', '--']), undefined);
+  });
+
+  test('hands programs the worker’s environment without the secret', () => {
+    const env = { PATH: '/bin', TASCAAS_SECRET: 's3cret', HOME: '/home/u' };
+    assert.deepEqual(programEnvironment(env), { PATH: '/bin', HOME: '/home/u' });
+    assert.equal(env.TASCAAS_SECRET, 's3cret', 'the worker’s own is left as it was');
   });
 
   test('declares --slots as required and the program nowhere (the framework must not parse it)', () => {

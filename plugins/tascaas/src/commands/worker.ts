@@ -33,6 +33,16 @@ export function programOf(argv: readonly string[]): { program: string; args: str
   return program ? { program, args } : undefined;
 }
 
+/**
+ * The environment programs inherit: the worker's own, without the secret (a program is authorized by its
+ * partition's token alone, and may be code the deployment's owner did not write).
+ */
+export function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const inherited = { ...env };
+  delete inherited.TASCAAS_SECRET;
+  return inherited;
+}
+
 export async function workerCommand(ctx: CommandContext): Promise<void> {
   const command = programOf(ctx.argv ?? process.argv);
   if (!command) {
@@ -59,7 +69,7 @@ export async function workerCommand(ctx: CommandContext): Promise<void> {
     slots,
     maxSlots,
     ...command,
-    env: process.env,
+    env: programEnvironment(process.env),
     log: (line) => ctx.utils.log.notice(line),
     signal: abort.signal,
   });
