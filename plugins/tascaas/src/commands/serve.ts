@@ -2,30 +2,8 @@
 // in a folder), until SIGINT or SIGTERM. Prints the URL on a line of its own, and a generated secret.
 import { resolve } from 'node:path';
 import { ConfigError } from '@serverless-continuum/core/errors';
-import type { JobDefinition } from '../service/types';
+import { startLocalServer } from '../local/server';
 import { DEFAULT_LOCAL_PORT, integerOption, stringOption, type CommandContext } from './context';
-
-export interface LocalServerOptions {
-  definitions: JobDefinition[];
-  scaleTime: number;
-  port?: number;
-  secret?: string;
-  dataDir: string;
-  log: (line: string) => void;
-}
-
-export interface LocalServer {
-  url: string;
-  secret: string;
-  close(): Promise<void>;
-}
-
-/** `../local/server`'s entry point, loaded when the command runs (only then is the server's code needed). */
-export function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  const server = '../local/server';
-  const loaded = require(server) as { startLocalServer(options: LocalServerOptions): Promise<LocalServer> };
-  return loaded.startLocalServer(options);
-}
 
 /** Resolves at the first SIGINT or SIGTERM (the handlers are removed then). */
 export function untilStopped(): Promise<string> {

@@ -1,27 +1,9 @@
 // `sls tascaas worker --slots N -- <program> [args]`: this machine as an infrastructure of the API; the worker
 // runner registers it, pulls partitions for its free slots and runs the program once per partition attempt.
 import { ConfigError } from '@serverless-continuum/core/errors';
+import { runInfrastructure } from '../worker';
 import { integerOption, resolveTarget, type CommandContext } from './context';
 import { untilStopped } from './serve';
-
-export interface InfrastructureOptions {
-  endpoint: string;
-  secret: string;
-  slots: number;
-  maxSlots: number;
-  program: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  log: (line: string) => void;
-  signal?: AbortSignal;
-}
-
-/** `../worker`'s runner, loaded when the command runs. */
-export function runInfrastructure(options: InfrastructureOptions): Promise<void> {
-  const worker = '../worker';
-  const loaded = require(worker) as { runInfrastructure(options: InfrastructureOptions): Promise<void> };
-  return loaded.runInfrastructure(options);
-}
 
 /**
  * What follows the first `--` of the command line: the framework's option parser stops there and keeps none
@@ -37,9 +19,11 @@ export function programOf(argv: readonly string[]): { program: string; args: str
  * The environment programs inherit: the worker's own, without the secret (a program is authorized by its
  * partition's token alone, and may be code the deployment's owner did not write).
  */
-export function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const inherited = { ...env };
-  delete inherited.TASCAAS_SECRET;
+export function programEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const inherited: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && name !== 'TASCAAS_SECRET') inherited[name] = value;
+  }
   return inherited;
 }
 
@@ -72,5 +56,7 @@ export async function workerCommand(ctx: CommandContext): Promise<void> {
     env: programEnvironment(process.env),
     log: (line) => ctx.utils.log.notice(line),
     signal: abort.signal,
+    // The command listens for SIGINT/SIGTERM itself (above) and aborts.
+    handleSignals: false,
   });
 }

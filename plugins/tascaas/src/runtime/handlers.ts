@@ -150,7 +150,9 @@ export function createS3SubmitHandler(
   const services = once(source);
   return middy(async (event: unknown): Promise<void> => {
     const s = await services();
-    await eachUpload(event, 'submit', (bucket, key) => submitConfig(s, bucket, key));
+    await eachUpload(event, 'submit', async (bucket, key) => {
+      await submitConfig(s, bucket, key);
+    });
   });
 }
 
