@@ -21,10 +21,11 @@ before(() => {
   tarballs = packed.stdout.trim().split('\n');
 });
 
-test('npm run pack writes one tarball per plugin that has code (tascaas and oscar-target are private stubs)', () => {
+test('npm run pack writes one tarball per plugin that has code (oscar-target is a private stub)', () => {
   assert.deepEqual(readdirSync(work).sort(), [
     'serverless-continuum-container-lambda-0.1.0.tgz',
     'serverless-continuum-mapreduce-0.1.0.tgz',
+    'serverless-continuum-tascaas-0.1.0.tgz',
   ]);
   assert.deepEqual(
     tarballs.sort(),
@@ -34,7 +35,7 @@ test('npm run pack writes one tarball per plugin that has code (tascaas and osca
   );
 });
 
-for (const plugin of ['container-lambda', 'mapreduce']) {
+for (const plugin of ['container-lambda', 'mapreduce', 'tascaas']) {
   describe(`the ${plugin} tarball`, () => {
     const tarball = join(work, `serverless-continuum-${plugin}-0.1.0.tgz`);
     const extracted = join(work, `${plugin}-extracted`);
