@@ -160,7 +160,12 @@ export function workerAdditions(
       ...(fn.events ?? []),
       { sqs: { arn: { 'Fn::GetAtt': [queueLogicalId(definition.name), 'Arn'] }, batchSize: 1 } },
     ];
-    fn.environment = { ...environment(settings), ...(fn.environment ?? {}) };
+    // TASCAAS_WORKER_JOB names the block whose partitions this function runs (lambdaPartitionSource reads it).
+    fn.environment = {
+      ...environment(settings),
+      TASCAAS_WORKER_JOB: definition.name,
+      ...(fn.environment ?? {}),
+    };
   }
 }
 

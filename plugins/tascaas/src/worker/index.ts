@@ -41,3 +41,4 @@ export {
   type TascaasContext,
   type TascaasWorkerOptions,
 } from './middleware';
+export { lambdaPartitionSource } from './lambda';
