@@ -1,7 +1,8 @@
 // A job's state as `sls tascaas status` and `GET /jobs/{id}` show it: the job, then each partition.
 import type { PartitionPhase } from '../balancer/types';
-import { storeOf } from './deliveries';
-import type { JobState } from './store';
+import { definitionOf, storeOf } from './deliveries';
+import { manifestKey } from './ids';
+import type { JobRecord, JobState } from './store';
 import type { Services } from './types';
 
 export interface PartitionStatus {
@@ -21,6 +22,8 @@ export interface JobStatus {
   /** Seconds left as the balancer last estimated; null before the first estimate or once over. */
   eta: number | null;
   failed?: string;
+  /** Once COMPLETED: `<bucket>/<key>` of the manifest that lists every partition's result. */
+  manifest?: string;
   partitions: PartitionStatus[];
 }
 
@@ -52,6 +55,12 @@ export async function jobStatus(services: Services, id: string): Promise<JobStat
     done: job.balance.partitions.reduce((sum, p) => sum + p.done, 0),
     eta: job.state === 'RUNNING' && job.balance.eta !== undefined ? Math.floor(job.balance.eta) : null,
     ...(job.failed ? { failed: job.failed } : {}),
+    ...(job.state === 'COMPLETED' ? { manifest: manifestOf(services, job) } : {}),
     partitions,
   };
+}
+
+function manifestOf(services: Services, job: JobRecord): string {
+  const { results } = definitionOf(services, job);
+  return `${results.bucket}/${manifestKey(results, job.id)}`;
 }
