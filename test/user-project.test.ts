@@ -152,6 +152,34 @@ describe('templates/container-lambda in a project of its own', { concurrency: 2 
   });
 });
 
+/** The local job's last line (templates/tascaas-montecarlo/scripts/local-run.mjs) and the packaged service. */
+function assertMonteCarlo(service: string, output: string, points: number): void {
+  assert.match(output, new RegExp(`^pi ~ 3\\.1\\d* from ${points} points in \\d+ partitions$`, 'm'), output);
+  const template = packagedTemplate(service);
+  for (const fn of ['Submit', 'Dispatch', 'Balance', 'Monitor', 'Status']) {
+    assert.ok(template.Resources[`Tascaas${fn}LambdaFunction`], fn);
+  }
+}
+
+describe('templates/tascaas-montecarlo in a project of its own', { concurrency: 2 }, () => {
+  const env = { ITERATIONS: '20000000', TIME: '10' };
+
+  test('serverless@3: package, then the whole job on this machine (API, two infrastructures, submit, status)', async () => {
+    const output = await walkIn('montecarlo-serverless', walk('tascaas-montecarlo', 'serverless'), env);
+    const service = join(work, 'montecarlo-serverless', 'my-montecarlo');
+    assertOnePlugin(service, 'tascaas');
+    assertMonteCarlo(service, output, 20_000_000);
+  });
+
+  test('osls: package, then the whole job on this machine', async () => {
+    const output = await walkIn('montecarlo-osls', walk('tascaas-montecarlo', 'osls'), env);
+    const service = join(work, 'montecarlo-osls', 'my-montecarlo');
+    assertOnePlugin(service, 'tascaas');
+    assert.ok(!existsSync(join(service, 'node_modules', 'serverless')), 'serverless@3 was installed too');
+    assertMonteCarlo(service, output, 20_000_000);
+  });
+});
+
 describe('with pnpm, strict: no hoisting, every package sees only what it declares', () => {
   let pnpm: string | undefined;
   let why = '';
@@ -174,7 +202,7 @@ describe('with pnpm, strict: no hoisting, every package sees only what it declar
     strict = `printf 'hoist=false\\nshamefully-hoist=false\\nstore-dir=%s\\n' '${storeDir}' > .npmrc`;
   });
 
-  for (const plugin of ['container-lambda', 'mapreduce']) {
+  for (const plugin of ['container-lambda', 'mapreduce', 'tascaas']) {
     test(`the ${plugin} tarball alone: every module its dist and the bundled core require resolves`, async (t) => {
       if (!pnpm) return t.skip(why);
       const tarball = join(packed, `serverless-continuum-${plugin}-0.1.0.tgz`);
