@@ -15,6 +15,7 @@ const get = async (url: string) => {
 describe('a TaScaaS-protocol infrastructure against the local server', () => {
   let server: LocalServer;
   let dataDir: string;
+  const logged: string[] = [];
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tascaas-protocol-'));
@@ -32,7 +33,7 @@ describe('a TaScaaS-protocol infrastructure against the local server', () => {
       ],
       scaleTime: 30,
       dataDir,
-      log: () => undefined,
+      log: (line) => logged.push(line),
     });
   });
   after(async () => {
@@ -115,6 +116,48 @@ describe('a TaScaaS-protocol infrastructure against the local server', () => {
       readFileSync(join(dataDir, 'objects', 'results', manifest.partitions[1]?.result ?? ''), 'utf8'),
       'partition 1: 1000',
     );
+  });
+
+  it('starts the job an uploaded *.config describes, and keeps an invalid one as a FAILED job naming the field', async () => {
+    const put = (name: string, body: string) =>
+      fetch(`${server.url}/jobs/inputs/pi/${name}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${server.secret}` },
+        body,
+      });
+    const status = async (id: string) =>
+      (await (
+        await fetch(`${server.url}/jobs/${id}`, { headers: { authorization: `Bearer ${server.secret}` } })
+      ).json()) as { state: string; iterations: number; failed?: string; partitions: unknown[] };
+    // TaScaaS's own configuration file format.
+    const good = (await (
+      await put('run.config', '{"iterations": 600, "time": 60, "initWorkers": 2}')
+    ).json()) as {
+      job: string;
+    };
+    assert.match(good.job, /^cfg-[0-9a-f]{32}$/);
+    const started = await status(good.job);
+    assert.equal(started.state, 'RUNNING');
+    assert.equal(started.partitions.length, 2);
+    const again = (await (
+      await put('run.config', '{"iterations": 600, "time": 60, "initWorkers": 2}')
+    ).json()) as {
+      job: string;
+    };
+    assert.equal(again.job, good.job, 'the same upload starts the same job once');
+    const bad = (await (await put('bad.config', '{"iterations": -5, "time": 60}')).json()) as { job: string };
+    const failed = await status(bad.job);
+    assert.equal(failed.state, 'FAILED');
+    assert.match(failed.failed ?? '', /^job\.iterations: must be a whole number >= 1/);
+  });
+
+  it('logs no token and no signed link', () => {
+    assert.ok(logged.length > 0);
+    for (const line of logged) {
+      assert.doesNotMatch(line, /[a-z0-9-]{36}\.\d+\.[A-Za-z0-9_-]{22}/, line);
+      assert.doesNotMatch(line, /sig=/, line);
+      assert.doesNotMatch(line, new RegExp(server.secret), line);
+    }
   });
 
   it('refuses object links that are not signed for the object', async () => {

@@ -135,7 +135,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     if (!isSafeKey(key))
       return send(response, text(400, `input name ${JSON.stringify(key)}: not a safe object key`));
     await storage.put(definition.input.bucket, definition.input.prefix + key, request);
-    send(response, json(200, { input: key }));
+    // A *.config there starts the job it describes, as its upload to S3 does on AWS.
+    const job = key.endsWith('.config')
+      ? await submitUploadedConfig(services, definition.input.bucket, definition.input.prefix + key)
+      : undefined;
+    send(response, json(200, { input: key, ...(job ? { job } : {}) }));
   }
 
   const server = createServer((request, response) => {
