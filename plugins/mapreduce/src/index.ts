@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import { inVpc } from '@serverless-continuum/core/cfn';
 import {
   addInfoSection,
+  serviceAndStage,
+  bucketCreatedHere,
   commandHelpHook,
   compiledTemplate,
   defineCustomProperty,
@@ -11,7 +13,6 @@ import {
   mergeResources,
   pluginUtils,
   providerIam,
-  regionAndStage,
   reportPackagedResources,
   serviceDir,
   setFunctionProperties,
@@ -36,7 +37,6 @@ import {
   compileFunctions,
   compileResources,
   infoLines,
-  inputBucketCreatedHere,
   missingExportError,
   recursiveLoopAllowed,
   triggerUnit,
@@ -94,9 +94,7 @@ class MapreducePlugin {
   }
 
   private serviceContext(): ServiceContext {
-    const service =
-      this.serverless.service.service ?? this.serverless.service.getServiceName?.() ?? 'service';
-    return { service, stage: regionAndStage(this.serverless, this.options).stage };
+    return serviceAndStage(this.serverless, this.options);
   }
 
   private commandContext(): CommandContext {
@@ -121,7 +119,7 @@ class MapreducePlugin {
         {
           ...ctx,
           runtime: service.provider.runtime ?? 'nodejs20.x',
-          inputBucketCreatedHere: inputBucketCreatedHere(
+          inputBucketCreatedHere: bucketCreatedHere(
             service,
             job.runtime.input.bucket,
             `custom.mapreduce.${job.name}.input`,

@@ -1,14 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ServerlessService } from '@serverless-continuum/core/serverless';
+import { bucketCreatedHere, type ServerlessService } from '@serverless-continuum/core/serverless';
 import { resolveJob } from '../src/config';
-import {
-  compileFunctions,
-  compileResources,
-  inputBucketCreatedHere,
-  roleStatements,
-  roleEntry,
-} from '../src/compile';
+import { compileFunctions, compileResources, roleStatements, roleEntry } from '../src/compile';
 import { serviceWith, WORDCOUNT_MODULE } from './service-dir';
 
 const ctx = { service: 'svc', stage: 'dev' };
@@ -325,23 +319,23 @@ describe('per-role entries', () => {
   });
 });
 
-describe('inputBucketCreatedHere', () => {
+describe('bucketCreatedHere (core), for the input bucket', () => {
   const service = (extra: Partial<ServerlessService>) =>
     ({ provider: { name: 'aws' }, functions: {}, ...extra }) as unknown as ServerlessService;
 
   test('an unknown bucket exists outside the stack', () => {
-    assert.equal(inputBucketCreatedHere(service({}), 'corpus-bucket', 'p'), false);
+    assert.equal(bucketCreatedHere(service({}), 'corpus-bucket', 'p'), false);
   });
 
   test("another function's plain s3 event creates the bucket here", () => {
     const s = service({ functions: { f: { events: [{ s3: 'corpus-bucket' }] } } });
-    assert.equal(inputBucketCreatedHere(s, 'corpus-bucket', 'p'), true);
+    assert.equal(bucketCreatedHere(s, 'corpus-bucket', 'p'), true);
   });
 
   test('a bucket resource under the framework logical id is created here; under another id it is an error', () => {
     const bucket = { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'corpus-bucket' } };
     assert.equal(
-      inputBucketCreatedHere(
+      bucketCreatedHere(
         service({ resources: { Resources: { S3BucketCorpusbucket: bucket } } }),
         'corpus-bucket',
         'p',
@@ -350,7 +344,7 @@ describe('inputBucketCreatedHere', () => {
     );
     assert.throws(
       () =>
-        inputBucketCreatedHere(
+        bucketCreatedHere(
           service({ resources: { Resources: { Corpus: bucket } } }),
           'corpus-bucket',
           'custom.mapreduce.wordcount.input',

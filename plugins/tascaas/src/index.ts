@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import { inVpc } from '@serverless-continuum/core/cfn';
 import {
   addInfoSection,
+  serviceAndStage,
+  bucketCreatedHere,
   commandHelpHook,
   compiledTemplate,
   defineCustomProperty,
@@ -12,7 +14,6 @@ import {
   mergeResources,
   pluginUtils,
   providerIam,
-  regionAndStage,
   reportPackagedResources,
   serviceDir,
   warnMisspeltCustomBlock,
@@ -33,7 +34,6 @@ import {
 import {
   ROLES,
   artifactPlan,
-  bucketCreatedHere,
   compileFunctions,
   compileOutputs,
   compileResources,
@@ -103,9 +103,7 @@ class TascaasPlugin {
   }
 
   private serviceContext(): ServiceContext {
-    const service =
-      this.serverless.service.service ?? this.serverless.service.getServiceName?.() ?? 'service';
-    return { service, stage: regionAndStage(this.serverless, this.options).stage };
+    return serviceAndStage(this.serverless, this.options);
   }
 
   private commandContext(): CommandContext {

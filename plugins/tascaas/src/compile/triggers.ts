@@ -1,43 +1,11 @@
 // The S3 triggers of the service: each block's `*.config` uploads start jobs (submit), its `.result` uploads
 // complete partitions (balance). On a bucket this stack creates they are plain `s3` events; on any other, the
 // framework's custom resource attaches them (`existing: true`) next to the bucket's other notifications.
-import { frameworkBucketLogicalId } from '@serverless-continuum/core/cfn';
-import { ConfigError } from '@serverless-continuum/core/errors';
 import { resolveBinding, type TriggerBinding, type TriggerUnit } from '@serverless-continuum/core/functions';
-import type { ServerlessService } from '@serverless-continuum/core/serverless';
 import type { JobDefinition, Location } from '../service/types';
 
 export const CONFIG_SUFFIX = '.config';
 export const RESULT_SUFFIX = '.result';
-
-/**
- * True when this service creates `bucket`: another function's plain `s3` event on it, or an `AWS::S3::Bucket`
- * in `resources` under the framework's logical id (the framework then merges the notification into it).
- */
-export function bucketCreatedHere(service: ServerlessService, bucket: string, path: string): boolean {
-  const byEvent = Object.values(service.functions ?? {}).some((fn) =>
-    (fn?.events ?? []).some((event) => {
-      const s3 = (event as { s3?: unknown }).s3;
-      if (typeof s3 === 'string') return s3 === bucket;
-      const spec = s3 as { bucket?: unknown; existing?: unknown } | undefined;
-      return spec?.bucket === bucket && !spec.existing;
-    }),
-  );
-  if (byEvent) return true;
-  const declared = Object.entries(service.resources?.Resources ?? {}).filter(
-    ([, r]) =>
-      r?.Type === 'AWS::S3::Bucket' &&
-      (r.Properties as { BucketName?: unknown } | undefined)?.BucketName === bucket,
-  );
-  if (!declared.length) return false;
-  const expected = frameworkBucketLogicalId(bucket);
-  if (declared.some(([id]) => id === expected)) return true;
-  throw new ConfigError(
-    path,
-    `bucket ${bucket} is declared in resources as ${declared.map(([id]) => id).join(', ')}`,
-    `name that resource ${expected} so the framework can add the trigger to it`,
-  );
-}
 
 export interface Trigger {
   location: Location;

@@ -2,3 +2,4 @@
 export * from './template';
 export * from './sdk-config';
 export * from './iam';
+export * from './buckets';

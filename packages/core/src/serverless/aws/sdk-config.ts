@@ -61,3 +61,12 @@ export function regionAndStage(
     'dev';
   return { region, stage };
 }
+
+/** The service's name and stage, the two parts of the names a plugin gives its resources and functions. */
+export function serviceAndStage(
+  serverless: ServerlessLike,
+  options: CliOptions = {},
+): { service: string; stage: string } {
+  const service = serverless.service.service ?? serverless.service.getServiceName?.() ?? 'service';
+  return { service, stage: regionAndStage(serverless, options).stage };
+}
