@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { listenLoopback } from './loopback';
 
 export interface LocalService {
@@ -147,4 +147,22 @@ export function s3ClientConfig(endpoint: string): S3ClientConfig {
 /** AWS SDK v3 DynamoDB client config for a local endpoint: dummy credentials, us-east-1. */
 export function dynamoClientConfig(endpoint: string): DynamoDBClientConfig {
   return { endpoint, region: REGION, credentials: DUMMY_CREDENTIALS };
+}
+
+/** Creates the table core's state store uses (`pk`/`sk` strings, on demand) on a running dynalite. */
+export async function createStateTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
 }

@@ -2,13 +2,18 @@
 // AWS SDK against dynalite (DynamoDB in memory, on loopback), and `memory`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   createDynamoStateStore,
   createMemoryStateStore,
   type StateStore,
 } from '@serverless-continuum/core/state';
-import { dynamoClientConfig, startDynalite, type LocalService } from '../../../test/harness/services';
+import {
+  createStateTable,
+  dynamoClientConfig,
+  startDynalite,
+  type LocalService,
+} from '../../../test/harness/services';
 
 interface Adapter {
   name: string;
@@ -27,20 +32,7 @@ const adapters: Adapter[] = [
     async setUp() {
       dynalite = await startDynalite();
       client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
-      await client.send(
-        new CreateTableCommand({
-          TableName: 'state',
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createStateTable(client, 'state');
       dynamoStore = createDynamoStateStore({ client, table: 'state' });
     },
     async tearDown() {

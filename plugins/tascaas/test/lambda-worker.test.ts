@@ -5,10 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import middy from '@middy/core';
+import type middyCore from '@middy/core' with { 'resolution-mode': 'import' };
 import { startLocalServer, type LocalServer } from '../src/local/server';
 import { inProcessSource, jobStatus, submitJob } from '../src/service';
 import { runPartition, tascaasWorker, type TascaasContext } from '../src/worker';
+
+// @middy/core 6 is ESM-only; tsx loads it here as the handlers' bundles do.
+const middy = (require('@middy/core') as { default: typeof middyCore }).default;
 
 interface Sum {
   n: number;

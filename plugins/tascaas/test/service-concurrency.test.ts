@@ -1,9 +1,14 @@
 // Concurrent reports of one job lose no update: on the memory store and on DynamoDB (dynalite).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoStateStore, type StateStore } from '@serverless-continuum/core/state';
-import { dynamoClientConfig, startDynalite, type LocalService } from '../../../test/harness/services';
+import {
+  createStateTable,
+  dynamoClientConfig,
+  startDynalite,
+  type LocalService,
+} from '../../../test/harness/services';
 import { definition, lb, pull, registerNode, status, submit, testService } from './service-harness';
 
 const PARTITIONS = 50;
@@ -42,20 +47,7 @@ describe('50 concurrent reports', () => {
   before(async () => {
     dynalite = await startDynalite();
     client = new DynamoDBClient(dynamoClientConfig(dynalite.endpoint));
-    await client.send(
-      new CreateTableCommand({
-        TableName: 'tascaas',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createStateTable(client, 'tascaas');
   });
   after(async () => {
     client?.destroy();

@@ -1,26 +1,10 @@
 // `sls tascaas status --id JOB`: the job's state, progress and ETA, a row per partition; --json prints the
 // server's status JSON as it is.
 import { ContinuumError } from '@serverless-continuum/core/errors';
+import type { JobStatus } from '../service/status';
 import { apiClient, resolveTarget, serverMessage, stringOption, type CommandContext } from './context';
 
-export interface PartitionStatus {
-  index: number;
-  state: string;
-  done: number;
-  assigned: number;
-  attempts: number;
-}
-
-export interface JobStatus {
-  id: string;
-  job: string;
-  state: string;
-  iterations: number;
-  done: number;
-  eta: number | null;
-  failed?: string;
-  partitions: PartitionStatus[];
-}
+export type { JobStatus, PartitionStatus } from '../service/status';
 
 const BAR = 20;
 

@@ -118,7 +118,7 @@ export function createApiHandler(source: ServicesSource, answer: typeof handleAp
 async function eachUpload(
   event: unknown,
   what: string,
-  handle: (bucket: string, key: string) => Promise<void>,
+  handle: (bucket: string, key: string) => Promise<unknown>,
 ): Promise<void> {
   const records = recordsOf(event);
   if ('skip' in records) {
@@ -145,21 +145,19 @@ async function eachUpload(
 /** An uploaded `*.config` under a block's input starts the job it describes. */
 export function createS3SubmitHandler(
   source: ServicesSource,
-  submitConfig: typeof submitUploadedConfig = submitUploadedConfig,
+  submitConfig: (services: Services, bucket: string, key: string) => Promise<unknown> = submitUploadedConfig,
 ) {
   const services = once(source);
   return middy(async (event: unknown): Promise<void> => {
     const s = await services();
-    await eachUpload(event, 'submit', async (bucket, key) => {
-      await submitConfig(s, bucket, key);
-    });
+    await eachUpload(event, 'submit', (bucket, key) => submitConfig(s, bucket, key));
   });
 }
 
 /** An uploaded `.result` completes its partition once the partition's finish was received. */
 export function createS3ResultsHandler(
   source: ServicesSource,
-  complete: typeof completeUploadedResult = completeUploadedResult,
+  complete: (services: Services, bucket: string, key: string) => Promise<unknown> = completeUploadedResult,
 ) {
   const services = once(source);
   return middy(async (event: unknown): Promise<void> => {
@@ -169,7 +167,10 @@ export function createS3ResultsHandler(
 }
 
 /** The scheduled pass: dead letters, the capacity hint, deadlines. */
-export function createMonitorHandler(source: ServicesSource, pass: typeof runMonitor = runMonitor) {
+export function createMonitorHandler(
+  source: ServicesSource,
+  pass: (services: Services) => Promise<unknown> = runMonitor,
+) {
   const services = once(source);
   return middy(async (): Promise<void> => {
     await pass(await services());
