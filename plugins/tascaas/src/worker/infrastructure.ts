@@ -1,7 +1,7 @@
 // An infrastructure (TaScaaS's node): registers, heartbeats, pulls partitions for its free slots and runs the
 // program once per partition attempt, as TaScaaS's worker.py does, plus giving back the partitions that fail.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { TascaasClient, type ClientOptions, type PartitionDelivery } from './client';
+import { ApiError, TascaasClient, type ClientOptions, type PartitionDelivery } from './client';
 
 export interface InfrastructureOptions {
   /** The API's base URL. */
@@ -145,7 +145,9 @@ export async function runInfrastructure(options: InfrastructureOptions): Promise
             applyCap(status.requiredCap);
           },
           (error) => {
-            if (!stop.signal.aborted) log(`heartbeat failed: ${messageOf(error)}`);
+            if (stop.signal.aborted) return;
+            if (forgotten(error)) void registerAgain();
+            else log(`heartbeat failed: ${messageOf(error)}`);
           },
         );
         if (!stop.signal.aborted) beat();
@@ -153,6 +155,26 @@ export async function runInfrastructure(options: InfrastructureOptions): Promise
       Math.max(1, scaleTime / 3) * 1000,
     );
   };
+
+  // The server forgot this infrastructure (it was silent for five scale periods, or its table was reset): join
+  // again under a new id. Programs already running keep their partitions through their own tokens.
+  let registering: Promise<void> | undefined;
+  const registerAgain = (): Promise<void> =>
+    (registering ??= client
+      .register(options.secret, slots, maxSlots, stop.signal)
+      .then(
+        (again) => {
+          log(`the server no longer knows ${summary.id}: registered again as ${again.id}`);
+          summary.id = again.id;
+          scaleTime = again.scaleTime;
+        },
+        (error) => {
+          if (!stop.signal.aborted) log(`registering again failed: ${messageOf(error)}`);
+        },
+      )
+      .finally(() => {
+        registering = undefined;
+      }));
 
   const launch = async (delivery: PartitionDelivery): Promise<void> => {
     const { lease } = delivery;
@@ -240,7 +262,8 @@ export async function runInfrastructure(options: InfrastructureOptions): Promise
         deliveries = answer.deliveries;
       } catch (error) {
         if (stop.signal.aborted) break;
-        log(`pulling partitions failed: ${messageOf(error)}`);
+        if (forgotten(error)) await registerAgain();
+        else log(`pulling partitions failed: ${messageOf(error)}`);
         await nap(pollMs);
         continue;
       }
@@ -291,4 +314,9 @@ function prefixLines(stream: NodeJS.ReadableStream | null, write: (line: string)
   stream.on('end', () => {
     if (rest) write(rest);
   });
+}
+
+/** The server's answer to an id it does not know (TaScaaS's `401 Unknown worker ID`). */
+function forgotten(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 401;
 }
