@@ -35,6 +35,10 @@ export interface FakeFault {
   /** How many requests it applies to; 1 when omitted. */
   times?: number;
   match?: (method: string, path: string) => boolean;
+  /** The fault's Content-Type; plain text when omitted. */
+  contentType?: string;
+  /** Not marked as asked for: the contract checks it as an answer of OSCAR's (its self-test's bad answer). */
+  asOscar?: boolean;
 }
 
 export interface FakeOscarOptions {
@@ -209,8 +213,8 @@ export async function startFakeOscar(options: FakeOscarOptions = {}): Promise<Fa
     const json = (status: number, value: unknown): number =>
       text(status, JSON.stringify(value), 'application/json; charset=utf-8');
     if (fault?.status) {
-      offDocument();
-      return text(fault.status, fault.body ?? '');
+      if (!fault.asOscar) offDocument();
+      return text(fault.status, fault.body ?? '', fault.contentType);
     }
 
     const auth = authOf(req);
