@@ -167,6 +167,10 @@ describe('invocations', () => {
   test('run sends the input base64-encoded with the service token and decodes the answer', async () => {
     const { token } = await client().createService(plants);
     const output = await client().run('plants', String(token), Buffer.from('leaf.jpg'));
+    // Without an output file OSCAR answers the logs, as text: they are returned as they are.
+    contract.fake.fail({ status: 200, body: 'Executing script\nDone', asOscar: true });
+    const logs = await client().run('plants', String(token), Buffer.from('x'));
+    assert.equal(logs.toString(), 'Executing script\nDone');
     assert.equal(output.toString(), 'LEAF.JPG');
     const run = contract.fake.requests.find((r) => r.path === '/run/plants');
     assert.equal(run?.auth, 'bearer');
@@ -306,6 +310,25 @@ describe('OIDC tokens', () => {
     assert.ok(lines.some((l) => /refreshing the access token/.test(l)));
   });
 
+  test('refresh with a stale access token given: the 401 it gets is fixed by one refresh', async () => {
+    const before = oidc.refreshes;
+    const refreshing = client({
+      auth: {
+        kind: 'refresh',
+        refreshToken: oidc.refreshToken,
+        tokenEndpoint: oidc.tokenEndpoint,
+        clientId: 'oscar-cli',
+        token: 'stale-access-token-1',
+      },
+    });
+    assert.equal((await refreshing.info()).version, 'v4.1.2');
+    assert.equal(oidc.refreshes, before + 1);
+    assert.deepEqual(
+      contract.fake.requests.map((r) => r.status),
+      [401, 200],
+    );
+  });
+
   test('a 401 after the one refresh is not retried again: the error says to check provider.auth', async () => {
     const refreshing = client({
       auth: {
@@ -360,6 +383,16 @@ describe('failures', () => {
     assert.equal(error.reason, 'server');
     assert.match(error.message, /after 1 attempt —/);
     assert.equal(contract.fake.requests.length, 1);
+  });
+
+  test('a 403 says the user may not do this', async () => {
+    contract.fake.fail({ status: 403, body: 'User oidc-user@egi.eu is not the owner of the service' });
+    const error = await failure(client().updateService(plants));
+    assert.equal(error.reason, 'forbidden');
+    assert.match(
+      error.message,
+      /^update of service plants: 403 Forbidden from .* \("User oidc-user@egi.eu is not the owner of the service"\) — your user may not do this/,
+    );
   });
 
   test('a slow cluster is a timeout naming the call', async () => {

@@ -3,13 +3,17 @@
 //
 // API (kept stable: the provider's e2e tests use it):
 //   const contract = await startOscarContract(options?: OscarContractOptions);
-//   contract.endpoint      http://127.0.0.1:<port>: give it to the client as the cluster's URL
-//   contract.fake          the FakeOscar behind it (services, jobs, deletedBuckets, requests, fail(), reset())
-//   contract.violations()  every violation so far (tests assert it is []), `tolerated()` those let through
-//   contract.clear()       forgets the violations (one contract per test file, cleared between tests)
+//   contract.endpoint      http://127.0.0.1:<port>: the cluster's URL for the client (or `sls` in a child process)
+//   contract.fake          the FakeOscar behind it (fake-oscar.ts): services, jobs, deletedBuckets, requests,
+//                          username/password/minio, options (logsShape, pageSize, existsStatus, legacyEnvironment:
+//                          changeable between calls), fail({status?, body?, delayMs?, times?, match?}), reset()
+//   contract.violations()  every violation so far, as {method, path, status, location, severity, code?, message}:
+//                          tests assert it is []; `tolerated()` the ones let through (see below)
+//   contract.clear()       forgets the violations (one contract per test file; clear and fake.reset() per test)
 //   contract.startupMs     how long Prism took to load the document and listen
 //   await contract.close()
-// `options` are the fake's (FakeOscarOptions) plus `document` (another API document).
+// `options`: the fake's (FakeOscarOptions: username, password, acceptToken (e.g. oidc.accepts from oidc.ts),
+// logsShape, pageSize, existsStatus, legacyEnvironment, minio, tls) plus `document` (another API document).
 //
 // What Prism 5.8 (prism-http 5.12) does with this Swagger 2.0 document, found by trying it:
 // - it validates request bodies against the schemas (`types.Service` requires name, image and script), the

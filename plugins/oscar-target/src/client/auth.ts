@@ -18,7 +18,8 @@ interface TokenAnswer {
   token_type?: unknown;
 }
 
-// An access token this close to its expiry is refreshed before use rather than sent to get a 401.
+// An access token this close to its expiry (or past half its life, for short-lived ones) is refreshed before
+// use rather than sent to get a 401.
 const EXPIRY_SLACK_MS = 30_000;
 
 export function credentials(
@@ -99,7 +100,9 @@ export function credentials(
     options.secrets.add(answer.access_token);
     const seconds = Number(answer.expires_in);
     expiresAt =
-      Number.isFinite(seconds) && seconds > 0 ? Date.now() + seconds * 1000 : Number.POSITIVE_INFINITY;
+      Number.isFinite(seconds) && seconds > 0
+        ? Date.now() + seconds * 1000 - Math.min(EXPIRY_SLACK_MS, (seconds * 1000) / 2)
+        : Number.POSITIVE_INFINITY;
     options.log(
       `OSCAR: got an OIDC access token from ${where}${Number.isFinite(seconds) ? ` (expires in ${seconds} s)` : ''}`,
     );
@@ -115,7 +118,7 @@ export function credentials(
   return {
     async header() {
       if (pending) await pending;
-      if (!token || Date.now() > expiresAt - EXPIRY_SLACK_MS) await refreshOnce();
+      if (!token || Date.now() > expiresAt) await refreshOnce();
       return `Bearer ${token}`;
     },
     async renew() {

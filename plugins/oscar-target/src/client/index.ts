@@ -50,7 +50,8 @@ function jobsOf(body: unknown): OscarJobs {
 
 /** The answer of /run as bytes: base64 as OSCAR encodes output files; anything else (the logs) as its text. */
 function decodeRun(text: string): Buffer {
-  const compact = text.replace(/\s+/g, '');
+  // Only line breaks may wrap base64; a text with spaces is the logs (no output file), kept as they are.
+  const compact = text.replace(/\r?\n/g, '').trim();
   if (compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact))
     return Buffer.from(compact, 'base64');
   return Buffer.from(text, 'utf8');
