@@ -329,6 +329,20 @@ describe('OIDC tokens', () => {
     );
   });
 
+  test('calls made together share one refresh', async () => {
+    const before = oidc.refreshes;
+    const refreshing = client({
+      auth: {
+        kind: 'refresh',
+        refreshToken: oidc.refreshToken,
+        tokenEndpoint: oidc.tokenEndpoint,
+        clientId: 'oscar-cli',
+      },
+    });
+    await Promise.all([refreshing.info(), refreshing.listServices(), refreshing.config()]);
+    assert.equal(oidc.refreshes, before + 1);
+  });
+
   test('a 401 after the one refresh is not retried again: the error says to check provider.auth', async () => {
     const refreshing = client({
       auth: {

@@ -122,18 +122,18 @@ export function createOscarClient(options: OscarClientOptions): OscarClient {
       return response;
     };
     const settle = (error: unknown): { status: number; body: undefined } => {
-      const status = (error as { status?: unknown }).status;
-      if (typeof status === 'number' && c.accept?.includes(status) && error instanceof HttpError) {
-        say(`OSCAR ${c.method} ${c.path} ${status}`);
-        return { status, body: undefined };
+      if (error instanceof HttpError && error.status !== undefined && c.accept?.includes(error.status)) {
+        say(`OSCAR ${c.method} ${c.path} ${error.status}`);
+        return { status: error.status, body: undefined };
       }
       throw oscarError(error, context, secrets);
     };
     try {
       return await attempt();
     } catch (error) {
-      const status = (error as { status?: unknown }).status;
-      if (status === 401 && c.serviceToken === undefined && auth.kind === 'refresh') {
+      // Only the cluster's 401 (not the token endpoint's own refusal) is worth a new token.
+      const refused = error instanceof HttpError && error.status === 401;
+      if (refused && c.serviceToken === undefined && auth.kind === 'refresh') {
         say(`OSCAR ${c.method} ${c.path} 401: refreshing the access token and trying once more`);
         await creds.renew();
         try {
