@@ -9,7 +9,7 @@ import type { ResolvedContainerFunction } from '../config';
 import { runtimeBindings } from '../compile/environment';
 import { secretsByService } from '../compile/secrets';
 import { runLocal } from '../local/run';
-import { STDERR_TAIL_LINES } from '../runtime/script';
+import { STDERR_TAIL_LINES } from '@serverless-continuum/core/local';
 import { commandFunction, functionTimeout, outputDir, type CommandContext } from './command-context';
 import { cloudStorage, downloadObjects, listBinding, putFile, type ListedObject } from './storage';
 

@@ -5,12 +5,11 @@ import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
+import type { PlannedUpload, ScriptResult } from '@serverless-continuum/core/local';
 import { createLocalStorage, downloadToFile, safeJoin, uploadFile } from '@serverless-continuum/core/storage';
 import type { SecretsByService, StorageBindingRuntime } from '../runtime/contract';
 import { matchBinding } from '../runtime/events';
-import type { PlannedUpload } from '../runtime/outputs';
 import { processEvent, type ProcessDeps } from '../runtime/process';
-import type { ScriptResult } from '../runtime/script';
 import { hasSecrets, secretsFromEnvironment } from '../runtime/secrets';
 import { baseEnvironment, DEFAULT_DEADLINE_MARGIN_MS, type SupervisorSettings } from '../runtime/settings';
 

@@ -1,6 +1,7 @@
 // Pure helpers over the events the supervisor receives: S3 notifications, API Gateway proxy calls, anything else.
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import { decodeS3Key } from '@serverless-continuum/core/lambda';
+import { passesFilters } from '@serverless-continuum/core/local';
 import type { StorageBindingRuntime } from './contract';
 
 export interface S3Record {
@@ -99,13 +100,8 @@ export function relativeTo(prefix: string, key: string): string | undefined {
   return key.startsWith(`${prefix}/`) ? key.slice(prefix.length + 1) : undefined;
 }
 
-/** Whether a path relative to a binding's prefix passes its suffix and prefix filters (empty lists pass all). */
-export function passesFilters(binding: StorageBindingRuntime, relativePath: string): boolean {
-  const suffixOk = binding.suffix.length === 0 || binding.suffix.some((s) => relativePath.endsWith(s));
-  const prefixes = binding.prefixFilter ?? [];
-  const prefixOk = prefixes.length === 0 || prefixes.some((p) => relativePath.startsWith(p));
-  return suffixOk && prefixOk;
-}
+/** The outputs' filter rule is core's (the local runners share it): inputs pass the same test. */
+export { passesFilters };
 
 /** The binding an object belongs to (same bucket, under its prefix, through its filters), if any. */
 export function matchBinding(

@@ -1,7 +1,7 @@
 // How the supervisor words a failed run: the script's exit or signal with its stderr tail, the deadline, and
 // any error made to start with the object it concerns (`s3://bucket/key: ...`).
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import type { ScriptResult } from './script';
+import type { ScriptResult } from '@serverless-continuum/core/local';
 
 export function describeFailure(script: ScriptResult): string {
   const how = script.signal ? `was killed by ${script.signal}` : `failed with exit code ${script.exitCode}`;

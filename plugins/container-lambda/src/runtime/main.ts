@@ -6,8 +6,7 @@ import { createAsyncInvoker, createBatchSubmitter, createSecretReader, createSto
 import { ENV } from './contract';
 import { hideStartupCredentials } from './credentials';
 import { processEvent, type ProcessDeps } from './process';
-import { descendantSweep, sandboxSweep } from './processes';
-import { killRunningScripts } from './script';
+import { descendantSweep, killRunningScripts, sandboxSweep } from '@serverless-continuum/core/local';
 import { RuntimeApiClient, type RuntimeErrorBody } from './runtime-api';
 import { hasSecrets, SecretCache, secretsFromEnvironment } from './secrets';
 import { baseEnvironment, readSettings, type SupervisorSettings } from './settings';

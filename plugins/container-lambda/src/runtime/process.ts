@@ -20,9 +20,7 @@ import {
   type HttpCall,
   type S3Record,
 } from './events';
-import type { PlannedUpload } from './outputs';
-import type { ScriptSweep } from './processes';
-import type { ScriptResult } from './script';
+import type { PlannedUpload, ScriptResult, ScriptSweep } from '@serverless-continuum/core/local';
 import { runInWorkspace } from './workspace';
 import type { SupervisorSettings } from './settings';
 

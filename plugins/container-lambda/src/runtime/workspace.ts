@@ -1,12 +1,10 @@
-// One script run in a fresh folder under the temp root: the input placed, the contract's variables set, the
-// script run, and its outputs published all or nothing; the folder is removed whatever happens.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// One script run in a fresh folder (core's runScriptInFolder) with the supervisor's contract: the input downloaded
+// or written, SCAR's variables set, and the outputs published to storage all or nothing.
+import { writeFile } from 'node:fs/promises';
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import { downloadToFile, safeJoin, uploadFile } from '@serverless-continuum/core/storage';
-import { assertCreatedInside, listOutputFiles, planUploads, type PlannedUpload } from './outputs';
+import { runScriptInFolder, type PlannedUpload, type ScriptResult } from '@serverless-continuum/core/local';
+import { downloadToFile, uploadFile } from '@serverless-continuum/core/storage';
 import type { InvocationContext, ProcessDeps } from './process';
-import { runScript, type ScriptResult } from './script';
 
 export interface Workspace {
   input?: { name: string; object?: { bucket: string; key: string }; body?: Buffer };
@@ -30,63 +28,53 @@ export async function runInWorkspace(
   deadlineAt: number | undefined,
   work: Workspace,
 ): Promise<WorkspaceRun> {
-  const root = await mkdtemp(join(deps.tmpRoot, 'continuum-'));
-  try {
-    const inputDir = join(root, 'input');
-    const outputDir = join(root, 'output');
-    await mkdir(inputDir);
-    await mkdir(outputDir);
-    let inputPath: string | undefined;
-    if (work.input) {
-      // The key's last segment becomes a file name only after this check: it can never leave inputDir.
-      inputPath = safeJoin(inputDir, work.input.name);
-      if (work.input.object) {
-        const { bucket, key } = work.input.object;
-        deps.log(`downloading s3://${bucket}/${key}`);
-        await downloadToFile(deps.storage, bucket, key, inputPath);
-      } else {
-        await writeFile(inputPath, work.input.body ?? Buffer.alloc(0));
-      }
-    }
-    const env: Record<string, string> = {
-      ...deps.baseEnvironment,
-      ...deps.settings.userEnvironment,
-      ...(await deps.secrets?.()),
-      ...work.variables,
-      TMP_INPUT_DIR: inputDir,
-      TMP_OUTPUT_DIR: outputDir,
-      EVENT: JSON.stringify(work.event) ?? 'null',
-      EVENT_TIME: work.eventTime,
-      REQUEST_ID: context.requestId,
-    };
-    if (inputPath) env.INPUT_FILE_PATH = inputPath;
-    if (work.storageObjectKey !== undefined) env.STORAGE_OBJECT_KEY = work.storageObjectKey;
-    const script = await runScript({
-      script: deps.settings.script,
-      env,
-      cwd: deps.cwd,
-      deadlineAt,
-      now: deps.now,
-      log: deps.log,
-      maxStdoutBytes: deps.maxStdoutBytes,
-      sweep: deps.sweep,
-    });
-    deps.onScriptRun?.(script);
-    if (script.timedOut || script.exitCode !== 0) return { script, uploaded: [] };
-    const plan = planUploads(deps.settings.outputs, outputDir, await listOutputFiles(outputDir));
-    try {
-      await assertCreatedInside(plan);
-    } catch (error) {
-      const message = `${work.subject}: ${(error as Error).message}; nothing was published`;
-      throw new ContinuumError('CONTINUUM_UNSAFE_OUTPUT', message, { cause: error });
-    }
-    await publish(deps, plan, work.subject);
-    deps.onPublished?.(plan);
-    return { script, uploaded: plan };
-  } finally {
-    // Lambda reuses /tmp between invocations: leave nothing behind.
-    await rm(root, { recursive: true, force: true });
-  }
+  const input = work.input;
+  const run = await runScriptInFolder({
+    script: deps.settings.script,
+    cwd: deps.cwd,
+    tmpRoot: deps.tmpRoot,
+    input: input && {
+      name: input.name,
+      place: async (path) => {
+        if (input.object) {
+          const { bucket, key } = input.object;
+          deps.log(`downloading s3://${bucket}/${key}`);
+          await downloadToFile(deps.storage, bucket, key, path);
+        } else {
+          await writeFile(path, input.body ?? Buffer.alloc(0));
+        }
+      },
+    },
+    environment: async ({ inputDir, outputDir, inputPath }) => {
+      const env: Record<string, string> = {
+        ...deps.baseEnvironment,
+        ...deps.settings.userEnvironment,
+        ...(await deps.secrets?.()),
+        ...work.variables,
+        TMP_INPUT_DIR: inputDir,
+        TMP_OUTPUT_DIR: outputDir,
+        EVENT: JSON.stringify(work.event) ?? 'null',
+        EVENT_TIME: work.eventTime,
+        REQUEST_ID: context.requestId,
+      };
+      if (inputPath) env.INPUT_FILE_PATH = inputPath;
+      if (work.storageObjectKey !== undefined) env.STORAGE_OBJECT_KEY = work.storageObjectKey;
+      return env;
+    },
+    outputs: deps.settings.outputs,
+    publish: async (plan) => {
+      await publish(deps, plan, work.subject);
+      deps.onPublished?.(plan);
+    },
+    subject: work.subject,
+    deadlineAt,
+    now: deps.now,
+    log: deps.log,
+    maxStdoutBytes: deps.maxStdoutBytes,
+    sweep: deps.sweep,
+    onScriptRun: deps.onScriptRun,
+  });
+  return { script: run.script, uploaded: run.published };
 }
 
 /** Uploads every planned file; when one fails, removes the ones already written, so it is all or nothing. */

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { LOG_LIMIT_BYTES } from '../../src/runtime/script';
+import { LOG_LIMIT_BYTES } from '@serverless-continuum/core/local';
 import { startRuntimeApi, type FakeRuntimeApi } from './helpers/runtime-api';
 import { AWS_TEST_ENV, BUNDLE, startSupervisor, writeScript } from './helpers/supervisor';
 

@@ -4,7 +4,7 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StorageBindingRuntime } from '../../src/runtime/contract';
-import { assertCreatedInside, listOutputFiles, planUploads } from '../../src/runtime/outputs';
+import { assertCreatedInside, listOutputFiles, planUploads } from '@serverless-continuum/core/local';
 
 describe('outputs', () => {
   test('lists regular files recursively with relative paths and never follows symbolic links', async () => {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3rver, type LocalService } from '../../../../test/harness/services';
-import { parseStat } from '../../src/runtime/processes';
+import { parseStat } from '@serverless-continuum/core/local';
 import { startRuntimeApi, type FakeRuntimeApi } from './helpers/runtime-api';
 import { s3Event, TestBucket } from './helpers/s3';
 import { AWS_TEST_ENV, BUNDLE, startSandboxedSupervisor, writeScript } from './helpers/supervisor';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runScript, TailBuffer } from '../../src/runtime/script';
+import { runScript, TailBuffer } from '@serverless-continuum/core/local';
 import { writeScript } from './helpers/supervisor';
 
 const base = { env: { PATH: process.env.PATH ?? '/bin' }, cwd: tmpdir(), now: () => Date.now() };

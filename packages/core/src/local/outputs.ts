@@ -2,9 +2,25 @@
 // whose filters it passes (SCAR's faas-supervisor keeps subfolders and filters on the relative path, too).
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContinuumError } from '@serverless-continuum/core/errors';
-import type { StorageBindingRuntime } from './contract';
-import { passesFilters } from './events';
+import { ContinuumError } from '../errors';
+
+/** Where a script's output files go: a bucket, a key prefix (no slash at either end) and the binding's filters. */
+export interface OutputRule {
+  bucket: string;
+  prefix: string;
+  /** Relative paths must end with one of these (any, when empty). */
+  suffix: readonly string[];
+  /** Relative paths must start with one of these (any, when empty). */
+  prefixFilter?: readonly string[];
+}
+
+/** Whether a path relative to a binding's prefix passes its suffix and prefix filters (empty lists pass all). */
+export function passesFilters(binding: OutputRule, relativePath: string): boolean {
+  const suffixOk = binding.suffix.length === 0 || binding.suffix.some((s) => relativePath.endsWith(s));
+  const prefixes = binding.prefixFilter ?? [];
+  const prefixOk = prefixes.length === 0 || prefixes.some((p) => relativePath.startsWith(p));
+  return suffixOk && prefixOk;
+}
 
 export interface PlannedUpload {
   bucket: string;
@@ -34,7 +50,7 @@ export async function listOutputFiles(dir: string): Promise<string[]> {
 }
 
 export function planUploads(
-  outputs: readonly StorageBindingRuntime[],
+  outputs: readonly OutputRule[],
   outputDir: string,
   relativePaths: readonly string[],
 ): PlannedUpload[] {
