@@ -29,7 +29,9 @@ const S3rver = require(process.argv[1]);
 const options = JSON.parse(process.argv[2]);
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
-new S3rver(options).run().then(
+const server = new S3rver(options);
+if (process.argv[3] === 'events') server.on('event', (event) => process.stdout.write(JSON.stringify({ event }) + '\\n'));
+server.run().then(
   (address) => process.stdout.write(JSON.stringify({ port: address.port }) + '\\n'),
   (error) => { console.error(error); process.exit(1); },
 );
@@ -44,6 +46,11 @@ export async function startS3rver(
     buckets?: string[];
     /** Serve https with this key and certificate (PEM) instead of http. */
     tls?: { key: string; cert: string };
+    /**
+     * Receives s3rver's notification for every object written or deleted (`{ Records: [...] }`, shaped like S3's
+     * but with the key as written, not URL-encoded), as a bucket notification would deliver it.
+     */
+    onEvent?: (event: unknown) => void;
   } = {},
 ): Promise<LocalService> {
   const directory = mkdtempSync(join(tmpdir(), 'continuum-s3rver-'));
@@ -65,6 +72,7 @@ export async function startS3rver(
       S3RVER_CHILD,
       require.resolve('s3rver'),
       JSON.stringify(serverOptions),
+      ...(options.onEvent ? ['events'] : []),
     ],
     { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
@@ -75,10 +83,18 @@ export async function startS3rver(
       let out = '';
       let err = '';
       child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      // Line one is the port; every later line is an event.
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        const line = out.split('\n')[0];
-        if (out.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+        let end: number;
+        while ((end = out.indexOf('\n')) >= 0) {
+          const line = out.slice(0, end);
+          out = out.slice(end + 1);
+          if (!line) continue;
+          const message = JSON.parse(line) as { port?: number; event?: unknown };
+          if (message.port !== undefined) resolve(message.port);
+          else if (message.event !== undefined) options.onEvent?.(message.event);
+        }
       });
       child.once('error', reject);
       child.once('exit', (code) =>
