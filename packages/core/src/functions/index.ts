@@ -16,6 +16,12 @@ export {
 } from '../storage/keys';
 export { readFdlFile } from './fdl';
 export { importScarFdl, importScarFdlFile, type FdlImport, type ScarImportOptions } from './scar/index';
-
-// OSCAR's FDL (`functions.oscar[].<cluster>`) maps onto the same model; its importer belongs here
-// (`importOscarFdl`, beside scar/, on fdl.ts's helpers) and is written with the oscar-target plugin.
+export {
+  importOscarFdl,
+  importOscarFdlFile,
+  quantityMiB,
+  type OscarFdlImport,
+  type OscarFunctionDefinition,
+  type OscarImportOptions,
+  type OscarSettings,
+} from './oscar/index';

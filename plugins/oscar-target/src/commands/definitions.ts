@@ -1,0 +1,39 @@
+// The `sls oscar ...` commands, and the options this provider adds to the framework's own, as the v3 command API declares them.
+
+const functionOption = {
+  usage: 'Name of the function',
+  shortcut: 'f',
+  required: true,
+  type: 'string',
+} as const;
+
+export const commands = {
+  oscar: {
+    usage: "Files in an OSCAR service's MinIO buckets: put, get, ls",
+    lifecycleEvents: ['help'],
+    commands: {
+      put: {
+        usage: "Upload a file to the service's input bucket (starts a job)",
+        lifecycleEvents: ['put'],
+        options: {
+          function: functionOption,
+          file: { usage: 'The file to upload', required: true, type: 'string' },
+          name: { usage: 'Object name under the input path (default: the file name)', type: 'string' },
+        },
+      },
+      get: {
+        usage: "Download the service's output objects",
+        lifecycleEvents: ['get'],
+        options: {
+          function: functionOption,
+          out: { usage: 'Folder for the outputs (default: ./<function>-output)', type: 'string' },
+        },
+      },
+      ls: {
+        usage: "List the objects in the service's input and output buckets",
+        lifecycleEvents: ['list'],
+        options: { function: functionOption },
+      },
+    },
+  },
+} as const;
