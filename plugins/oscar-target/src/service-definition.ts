@@ -229,7 +229,7 @@ export function redacted(service: OscarService): OscarService {
   return copy;
 }
 
-/** The MinIO buckets OSCAR deletes with a service: those of its `minio` inputs and outputs. */
+/** The MinIO buckets OSCAR deletes with a service: those of its inputs and outputs on the cluster's MinIO. */
 export function minioBuckets(service: OscarService): string[] {
   const bindings = [
     ...((service.input as unknown[]) ?? []),
@@ -239,7 +239,7 @@ export function minioBuckets(service: OscarService): string[] {
     path?: string;
   }>;
   const buckets = bindings
-    .filter((b) => (b.storage_provider ?? 'minio').split('.')[0] === 'minio' && b.path)
+    .filter((b) => (b.storage_provider === 'minio' || b.storage_provider === 'minio.default') && b.path)
     .map((b) => b.path!.split('/')[0]!);
   return [...new Set(buckets)];
 }

@@ -8,6 +8,20 @@ const functionOption = {
 } as const;
 
 export const commands = {
+  // The framework's own commands, with the options OSCAR adds (the framework merges them into its definitions).
+  invoke: {
+    lifecycleEvents: ['invoke'],
+    options: {
+      async: { usage: "Run as an OSCAR job (/job) instead of waiting for the answer (/run)", type: 'boolean' },
+      output: { usage: 'Write the answer to this file (a zip of several files: into this folder)', type: 'string' },
+    },
+  },
+  logs: {
+    lifecycleEvents: ['logs'],
+    options: {
+      job: { usage: "One job's log (default: the list of the service's jobs)", type: 'string' },
+    },
+  },
   oscar: {
     usage: "Files in an OSCAR service's MinIO buckets: put, get, ls",
     lifecycleEvents: ['help'],
