@@ -234,7 +234,10 @@ export const customSchema = {
   additionalProperties: false,
 } as const;
 
-export type OscarProviderConfig = FromSchema<typeof providerSchema>;
+export type OscarProviderConfig = FromSchema<
+  typeof providerSchema,
+  { keepDefaultedPropertiesOptional: true }
+>;
 export type OscarFunctionProperties = FromSchema<typeof functionPropertiesSchema>;
 export type OscarCustom = FromSchema<typeof customSchema>;
 export type StorageProvidersConfig = FromSchema<typeof storageProvidersSchema>;
