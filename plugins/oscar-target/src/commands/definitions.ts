@@ -12,8 +12,14 @@ export const commands = {
   invoke: {
     lifecycleEvents: ['invoke'],
     options: {
-      async: { usage: "Run as an OSCAR job (/job) instead of waiting for the answer (/run)", type: 'boolean' },
-      output: { usage: 'Write the answer to this file (a zip of several files: into this folder)', type: 'string' },
+      async: {
+        usage: 'Run as an OSCAR job (/job) instead of waiting for the answer (/run)',
+        type: 'boolean',
+      },
+      output: {
+        usage: 'Write the answer to this file (a zip of several files: into this folder)',
+        type: 'string',
+      },
     },
   },
   logs: {
