@@ -148,6 +148,11 @@ class OscarTargetPlugin {
         });
         this.resolved.set(name, resolved);
         this.definitions.set(name, serviceDefinition(resolved, this.tracking));
+        // OSCAR takes the script in the definition: the framework's zip of the service folder is never used.
+        const entry = fn as ServerlessFunctionConfig;
+        entry.package = { ...entry.package, disable: true } as NonNullable<
+          ServerlessFunctionConfig['package']
+        >;
       } catch (error) {
         const source = this.importedFrom.get(name);
         if (!(error instanceof ConfigError) || !source) throw error;

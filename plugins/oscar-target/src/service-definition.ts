@@ -1,6 +1,6 @@
 // A resolved function as the OSCAR service JSON the API takes (types.Service, v4.1.2 field names), and the
 // comparison `sls deploy` uses to tell an identical service from a changed one. Pure: no I/O.
-import { createHash } from 'node:crypto';
+import { scryptSync } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { OscarService } from './client/types';
 import type { ResolvedOscarFunction, StorageProvidersConfig } from './config';
@@ -46,8 +46,9 @@ function storageProvidersJson(accounts: StorageProvidersConfig): Record<string, 
   );
 }
 
-function digest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+/** Slow on purpose: the annotation is readable on the cluster, and a short secret must not be guessed from it. */
+function digest(service: string, value: unknown): string {
+  return scryptSync(JSON.stringify(value), `serverless-continuum:${service}`, 32).toString('hex');
 }
 
 /** The OSCAR service for one function: every key given in the config, and the tracking label. */
@@ -107,7 +108,7 @@ export function serviceDefinition(fn: ResolvedOscarFunction, tracking: string): 
   if (Object.keys(providers).length) set('storage_providers', providers);
   set('annotations', {
     ...(c.annotations ?? {}),
-    ...(hasSecrets ? { [SECRETS_ANNOTATION]: digest({ secrets, providers }) } : {}),
+    ...(hasSecrets ? { [SECRETS_ANNOTATION]: digest(fn.serviceName, { secrets, providers }) } : {}),
   });
   if (!Object.keys(service.annotations as object).length) delete service.annotations;
   set('labels', { ...(c.labels ?? {}), [TRACKING_LABEL]: tracking });

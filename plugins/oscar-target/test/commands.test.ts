@@ -249,6 +249,16 @@ test('sls info: cluster version, its config, and each service with its state and
   assert.doesNotMatch(text, /minio-secret/);
 });
 
+test('sls info prints no credential even if the cluster config held one', async () => {
+  const cluster = fakeCluster();
+  cluster.config = async () => ({
+    minio_provider: { endpoint: 'http://minio', secret_key: 'S3CRET', access_key: 'AK' },
+  });
+  const text = (await infoLines(context(cluster).ctx)).join('\n');
+  assert.match(text, /"endpoint":"http:\/\/minio"/);
+  assert.doesNotMatch(text, /S3CRET|"AK"/);
+});
+
 test('sls remove: only the services carrying this service label, after naming the buckets OSCAR deletes', async () => {
   const cluster = fakeCluster([
     asStored({

@@ -1,5 +1,18 @@
 // `sls info` on OSCAR: the cluster (/system/info, /system/config without credentials) and each service's state and URLs.
 import { trackingOf } from '../service-definition';
+
+const CREDENTIAL = /secret|password|token|access_?key/i;
+
+/** The client strips /system/config of its credentials; this is the second lock before anything is printed. */
+export function withoutCredentials(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutCredentials);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !CREDENTIAL.test(key))
+      .map(([key, v]) => [key, withoutCredentials(v)]),
+  );
+}
 import { serviceUrls, table, type CommandContext } from './context';
 
 export async function infoLines(ctx: CommandContext): Promise<string[]> {
@@ -10,7 +23,7 @@ export async function infoLines(ctx: CommandContext): Promise<string[]> {
   const lines = [
     `cluster: ${ctx.endpoint}`,
     `  version: ${String(info.version ?? 'unknown')}, kubernetes ${String(info.kubernetes_version ?? 'unknown')}, ${String(info.architecture ?? '')}`.trimEnd(),
-    `  config: ${JSON.stringify(config)}`,
+    `  config: ${JSON.stringify(withoutCredentials(config))}`,
     '',
   ];
   const rows = [['function', 'service', 'state']];
