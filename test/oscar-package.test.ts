@@ -3,7 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, runSls, type Framework } from './harness/sls';
 
@@ -63,6 +63,11 @@ for (const framework of ['serverless', 'osls'] as const satisfies Framework[]) {
       assert.match(String(plants?.script), /^#!\/bin\/sh\n# Stand-in for the plants classifier/);
       assert.deepEqual(plants?.labels, { 'serverless-continuum/service': 'plants-edge' });
       assert.deepEqual(grayify?.input, [{ storage_provider: 'minio.default', path: 'grayify/in' }]);
+      assert.equal(
+        existsSync(join(dir, '.serverless', 'plants.zip')),
+        false,
+        'OSCAR takes the script, not a zip',
+      );
       const text = readFileSync(join(dir, '.serverless', 'oscar-services.json'), 'utf8');
       for (const secret of [
         'key-that-must-not-leak',

@@ -1,5 +1,5 @@
 // `sls logs -f x [--job id] [--tail]`: the service's jobs from /system/logs, or one job's log; --tail follows
-// new jobs and prints each one's log once it ends.
+// new jobs and prints each one's log once it ends, polling every --interval ms (the framework's option; 2000).
 import type { OscarJobs } from '../client/types';
 import { commandFunction, table, type CommandContext } from './context';
 
@@ -56,7 +56,7 @@ export async function logsCommand(ctx: CommandContext, tail: TailOptions = {}): 
   );
   const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let round = 0; tail.rounds === undefined || round < tail.rounds; round++) {
-    await sleep(tail.intervalMs ?? 2000);
+    await sleep(tail.intervalMs ?? (Number(ctx.options.interval) || 2000));
     for (const [id, j] of Object.entries(await allJobs(ctx, fn.serviceName))) {
       if (printed.has(id) || !FINISHED.has(j.status ?? '')) continue;
       printed.add(id);
