@@ -3,7 +3,9 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import {
+  batchSchema,
   containerSchema,
+  executionSchema,
   resolveFunction,
   storageBindingSchema,
   type ResolvedFunction,
@@ -166,6 +168,13 @@ export const functionPropertiesSchema = {
       required: ['mountPath'],
       additionalProperties: false,
     },
+    // container-lambda's keys, accepted so one service file can target Lambda on one stage and OSCAR on
+    // another: each is explained (lambdaKeyNotices), memorySize stands in for a missing memory.
+    memorySize: { type: 'integer', minimum: 128 },
+    timeout: { type: 'integer', minimum: 1 },
+    execution: executionSchema,
+    batch: batchSchema,
+    api: { type: 'boolean' },
   },
 } as const;
 
@@ -401,11 +410,12 @@ export function resolveOscarFunction(
     ((used as Record<string, Record<string, unknown>>)[type] ??= {})[id] = account;
   }
   if (!neutral.script) throw new ConfigError(`${at}.container.script`, 'required');
+  const memory = fn.memory ?? (fn.memorySize !== undefined ? `${fn.memorySize}Mi` : undefined);
   return {
     ...neutral,
     serviceName: name,
     scriptContent: options.readScript(neutral.script),
-    config: fn,
+    config: memory === undefined ? fn : { ...fn, memory },
     storageProviders: used,
   };
 }
@@ -443,6 +453,24 @@ export function clientOptions(
     ...(provider.timeout ? { timeoutMs: provider.timeout * 1000 } : {}),
     ...extra,
   };
+}
+
+const LAMBDA_KEYS: Record<string, string> = {
+  memorySize: 'used as memory (MiB) since memory is not set',
+  timeout: 'ignored: OSCAR services have no timeout',
+  execution: "ignored: OSCAR runs every job on the cluster (Lambda and AWS Batch are container-lambda's)",
+  batch: "ignored: AWS Batch is container-lambda's; on OSCAR set cpu, memory and gpu",
+  api: 'ignored: every OSCAR service answers on /run (sls invoke)',
+};
+
+/** What becomes on OSCAR of each container-lambda key a function holds (one service file for both targets). */
+export function lambdaKeyNotices(name: string, fn: OscarFunctionConfig): string[] {
+  const notices = Object.keys(LAMBDA_KEYS)
+    .filter((key) => fn[key] !== undefined && !(key === 'memorySize' && fn.memory !== undefined))
+    .map((key) => `functions.${name}.${key}: on provider oscar, ${LAMBDA_KEYS[key]!}`);
+  if (fn.memorySize !== undefined && fn.memory !== undefined)
+    notices.push(`functions.${name}.memorySize: on provider oscar, ignored (memory is set)`);
+  return notices;
 }
 
 /** The OSCAR-only keys a function on another provider holds: they would do nothing there. */

@@ -24,6 +24,7 @@ import {
   clientOptions,
   customSchema,
   functionPropertiesSchema,
+  lambdaKeyNotices,
   PROVIDER,
   providerSchema,
   resolveOscarFunction,
@@ -140,6 +141,7 @@ class OscarTargetPlugin {
     this.importFdl();
     const storageProviders = mergeStorage(this.importedStorage, this.custom.storageProviders ?? {});
     for (const [name, fn] of Object.entries(this.serverless.service.functions ?? {})) {
+      for (const notice of lambdaKeyNotices(name, fn as OscarFunctionConfig)) this.utils.log.notice(notice);
       try {
         const resolved = resolveOscarFunction(name, fn as OscarFunctionConfig, {
           serviceDir: this.dir,

@@ -3,7 +3,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { ConfigError } from '@serverless-continuum/core/errors';
-import { clientOptions, oscarOnlyKeys, resolveOscarFunction, type OscarFunctionConfig } from '../src/config';
+import {
+  clientOptions,
+  lambdaKeyNotices,
+  oscarOnlyKeys,
+  resolveOscarFunction,
+  type OscarFunctionConfig,
+} from '../src/config';
 import { options, plants, SERVICE_DIR } from './functions';
 
 function configError(run: () => unknown): ConfigError {
@@ -142,5 +148,26 @@ test('the OSCAR-only keys of functions are found, for the message on another pro
   assert.deepEqual(oscarOnlyKeys({ a: { handler: 'x', cpu: '1', replicas: [] }, b: { handler: 'y' } }), [
     'functions.a.cpu',
     'functions.a.replicas',
+  ]);
+});
+
+test("container-lambda's keys on OSCAR: memorySize stands in for memory, the others are explained", () => {
+  const lambda: OscarFunctionConfig = {
+    ...plants,
+    memorySize: 2048,
+    timeout: 60,
+    execution: 'lambda-batch',
+    api: true,
+  };
+  assert.equal(resolveOscarFunction('plants', lambda, options).config.memory, '2048Mi');
+  assert.equal(resolveOscarFunction('plants', { ...lambda, memory: '1Gi' }, options).config.memory, '1Gi');
+  assert.deepEqual(lambdaKeyNotices('plants', lambda), [
+    'functions.plants.memorySize: on provider oscar, used as memory (MiB) since memory is not set',
+    'functions.plants.timeout: on provider oscar, ignored: OSCAR services have no timeout',
+    "functions.plants.execution: on provider oscar, ignored: OSCAR runs every job on the cluster (Lambda and AWS Batch are container-lambda's)",
+    'functions.plants.api: on provider oscar, ignored: every OSCAR service answers on /run (sls invoke)',
+  ]);
+  assert.deepEqual(lambdaKeyNotices('plants', { ...plants, memorySize: 2048, memory: '1Gi' }), [
+    'functions.plants.memorySize: on provider oscar, ignored (memory is set)',
   ]);
 });
