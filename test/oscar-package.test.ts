@@ -28,6 +28,15 @@ interface Packaged {
   services: Array<Record<string, unknown> & { name: string }>;
 }
 
+/** The fixture with OSCAR's FDL files (and SCAR's OSCAR+AWS workflow) under fdl/. */
+function copyWithFdl(): string {
+  const dir = copyOf(FIXTURE);
+  cpSync(join(__dirname, 'fixtures', 'oscar-fdl'), join(dir, 'fdl'), { recursive: true });
+  const scar = 'mask-detector-workflow__scar-mask-detector-workflow.yaml';
+  cpSync(join(__dirname, 'fixtures', 'reference', 'scar', scar), join(dir, 'fdl', scar));
+  return dir;
+}
+
 const packaged = (dir: string): Packaged =>
   JSON.parse(readFileSync(join(dir, '.serverless', 'oscar-services.json'), 'utf8')) as Packaged;
 
@@ -77,6 +86,58 @@ for (const framework of ['serverless', 'osls'] as const satisfies Framework[]) {
       ]) {
         assert.ok(!text.includes(secret) && !output.includes(secret), `${secret} leaked`);
       }
+    });
+
+    test("OSCAR's example FDL files package as a service of their own", async () => {
+      const dir = copyWithFdl();
+      const run = await runSls(framework, ['package', '--config', 'fdl-examples.yml'], { cwd: dir });
+      const output = run.stdout + run.stderr;
+      assert.equal(run.code, 0, output);
+      const services = packaged(dir).services;
+      assert.deepEqual(
+        services.map((s) => s.name),
+        ['cowsay', 'cowsay-secret', 'grayify', 'anon-and-split', 'mask-detector', 'fish-detector'],
+      );
+      const secret = services.find((s) => s.name === 'cowsay-secret');
+      assert.deepEqual(secret?.environment, {
+        variables: { INPUT_TYPE: 'json' },
+        secrets: { COWSAY_SECRET: '<redacted>' },
+      });
+      assert.deepEqual(services.find((s) => s.name === 'fish-detector')?.federation, {
+        members: [{ type: 'oscar', cluster_id: 'oscar-us', service_name: 'fish-detector' }],
+      });
+      assert.match(output, /fdl\/fish-eu\.yaml: clusters: ignored/);
+      assert.ok(!output.includes('this-is-my-secret'));
+    });
+
+    test("oscar-cli's workflow and the OSCAR part of SCAR's mask-detector workflow", async () => {
+      const dir = copyWithFdl();
+      const run = await runSls(framework, ['package', '--config', 'fdl-workflows.yml'], { cwd: dir });
+      const output = run.stdout + run.stderr;
+      assert.equal(run.code, 0, output);
+      const services = packaged(dir).services;
+      assert.deepEqual(
+        services.map((s) => s.name),
+        ['plants', 'grayify', 'oscar-anon-and-split'],
+      );
+      assert.deepEqual(services[2]?.output, [
+        { storage_provider: 'minio', path: 'oscar-anon-and-split/output' },
+        { storage_provider: 's3.my_s3', path: 'scar-mask-detector/intermediate' },
+      ]);
+      assert.deepEqual(services[2]?.storage_providers, {
+        s3: { my_s3: { access_key: '<redacted>', secret_key: '<redacted>', region: 'us-east-1' } },
+      });
+      assert.match(output, /functions\.aws: 1 AWS function\(s\) not imported/);
+    });
+
+    test('the refresh-token variant packages offline', async () => {
+      const dir = copyOf(FIXTURE);
+      const run = await runSls(framework, ['package', '--config', 'refresh-token.yml'], { cwd: dir });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.deepEqual(
+        packaged(dir).services.map((s) => s.name),
+        ['plants'],
+      );
     });
 
     test("the framework's validator names each bad path of provider: and functions:", async () => {
