@@ -99,7 +99,7 @@ class OscarTargetPlugin {
     return (this.serverless.service.custom?.oscar ?? {}) as OscarCustom;
   }
 
-  private get provider_(): OscarProviderConfig {
+  private get providerConfig(): OscarProviderConfig {
     return this.serverless.service.provider as unknown as OscarProviderConfig;
   }
 
@@ -109,7 +109,7 @@ class OscarTargetPlugin {
 
   private get tracking(): string {
     const stage =
-      (typeof this.options.stage === 'string' && this.options.stage) || this.provider_.stage || 'dev';
+      (typeof this.options.stage === 'string' && this.options.stage) || this.providerConfig.stage || 'dev';
     return trackingValue(this.serverless.service.service ?? 'service', stage);
   }
 
@@ -118,7 +118,7 @@ class OscarTargetPlugin {
       serverless: this.serverless,
       options: this.options,
       utils: this.utils,
-      endpoint: this.provider_.endpoint.replace(/\/+$/, ''),
+      endpoint: this.providerConfig.endpoint.replace(/\/+$/, ''),
       tracking: this.tracking,
       functions: this.resolved,
       definitions: this.definitions,
@@ -127,7 +127,7 @@ class OscarTargetPlugin {
   }
 
   private makeClient(): OscarClient {
-    const provider = this.provider_;
+    const provider = this.providerConfig;
     const ca = provider.ca
       ? readFileSync(isAbsolute(provider.ca) ? provider.ca : resolve(this.dir, provider.ca), 'utf8')
       : undefined;
@@ -197,7 +197,7 @@ class OscarTargetPlugin {
     const services = [...this.definitions.values()].map(redacted);
     writeFileSync(
       file,
-      `${JSON.stringify({ endpoint: this.provider_.endpoint, label: this.tracking, services }, null, 2)}\n`,
+      `${JSON.stringify({ endpoint: this.providerConfig.endpoint, label: this.tracking, services }, null, 2)}\n`,
     );
     this.utils.log.notice(`oscar-target: ${services.length} OSCAR service definition(s) in ${PACKAGE_FILE}`);
   }
