@@ -3,7 +3,7 @@
 // S3's notification reaches container-lambda's supervisor, the cloud half, through the Lambda Runtime API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
@@ -20,7 +20,7 @@ import {
   type SupervisorProcess,
 } from '../plugins/container-lambda/test/runtime/helpers/supervisor';
 import { startS3rver, type LocalService } from './harness/services';
-import { packageService, REPO_ROOT } from './harness/sls';
+import { packageService, REPO_ROOT, runSls } from './harness/sls';
 
 const TEMPLATE = join(REPO_ROOT, 'templates', 'continuum-workflow');
 const EDGE = join(TEMPLATE, 'edge');
@@ -276,6 +276,35 @@ describe('templates/continuum-workflow on this machine: MinIO -> OSCAR service -
     assert.deepEqual(
       toS3.map(({ bucket, prefix }) => `${bucket}/${prefix}/`),
       lambdaTriggers(template).map((t) => `${t.bucket}/${t.rules.find((r) => r.Name === 'prefix')?.Value}`),
+    );
+  });
+
+  test('the edge file packages with provider: oscar: its S3 output is the bucket the cloud half listens to', async (t) => {
+    // Inside the repository, where the framework finds the plugin in node_modules.
+    const parent = join(REPO_ROOT, '.tmp', 'fixtures');
+    mkdirSync(parent, { recursive: true });
+    const dir = mkdtempSync(join(parent, 'continuum-edge-'));
+    cpSync(EDGE, dir, { recursive: true });
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const run = await runSls('osls', ['package'], {
+      cwd: dir,
+      env: {
+        OSCAR_ENDPOINT: 'https://oscar.example.org',
+        OSCAR_PASSWORD: 'edge-password',
+        EDGE_AWS_ACCESS_KEY_ID: 'AKIAEDGEEXAMPLE',
+        EDGE_AWS_SECRET_ACCESS_KEY: 'edge-secret-key',
+      },
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const written = readFileSync(join(dir, '.serverless', 'oscar-services.json'), 'utf8');
+    assert.doesNotMatch(written, /edge-secret-key|edge-password/, 'credentials are redacted');
+    const { services } = JSON.parse(written) as {
+      services: { name: string; output?: { storage_provider: string; path: string }[] }[];
+    };
+    const anonymise = services.find((entry) => entry.name === 'anonymise');
+    assert.deepEqual(
+      anonymise?.output?.find((binding) => binding.storage_provider.startsWith('s3')),
+      { storage_provider: 's3.aws', path: 'my-bucket/from-oscar' },
     );
   });
 
