@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, runSls, type Framework } from './harness/sls';
 import { startOscarContract, type OscarContract } from './harness/oscar/contract';
@@ -75,6 +75,23 @@ for (const framework of ['serverless', 'osls'] as const satisfies Framework[]) {
         [],
         'every request and answer validates against the API document',
       );
+    });
+
+    test("invoke local runs the service's script here with OSCAR's variables, and says where OSCAR would upload", async () => {
+      const dir = join(work, `${framework}-local`);
+      cpSync(FIXTURE, dir, { recursive: true });
+      writeFileSync(join(dir, 'leaf.jpg'), 'not really a picture');
+      const run = await runSls(framework, ['invoke', 'local', '-f', 'plants', '--path', 'leaf.jpg'], {
+        cwd: dir,
+      });
+      const output = run.stdout + run.stderr;
+      assert.equal(run.code, 0, output);
+      assert.equal(
+        readFileSync(join(dir, 'plants-output', 'leaf.jpg.txt'), 'utf8'),
+        'classified leaf.jpg with threshold 0.8\n',
+      );
+      assert.match(output, /leaf\.jpg\.txt -> minio\.default plants\/out\/leaf\.jpg\.txt/);
+      assert.match(output, /leaf\.jpg\.txt -> s3\.aws my-bucket\/from-oscar\/leaf\.jpg\.txt/);
     });
   });
 }

@@ -81,6 +81,8 @@ class OscarTargetPlugin {
           (require('./commands/deploy') as typeof import('./commands/deploy')).deployFunctionCommand,
         'invoke:invoke': () =>
           (require('./commands/invoke') as typeof import('./commands/invoke')).invokeCommand,
+        'invoke:local:invoke': () =>
+          (require('./commands/invoke-local') as typeof import('./commands/invoke-local')).invokeLocalCommand,
         'logs:logs': () => (require('./commands/logs') as typeof import('./commands/logs')).logsCommand,
         'info:info': () => (require('./commands/info') as typeof import('./commands/info')).infoCommand,
         'remove:remove': () =>

@@ -21,6 +21,18 @@ export const commands = {
         type: 'string',
       },
     },
+    commands: {
+      local: {
+        usage: "Run the service's script on this machine on a file, with OSCAR's supervisor variables",
+        lifecycleEvents: ['invoke'],
+        options: {
+          output: {
+            usage: "Folder for the script's outputs (default: ./<function>-output)",
+            type: 'string',
+          },
+        },
+      },
+    },
   },
   logs: {
     lifecycleEvents: ['logs'],
