@@ -180,6 +180,23 @@ describe('templates/tascaas-montecarlo in a project of its own', { concurrency: 
   });
 });
 
+describe('templates/oscar-service in a project of its own', () => {
+  test('serverless@3: package the service definition, then invoke local on the sample image', async () => {
+    const output = await walkIn('oscar-serverless', walk('oscar-service', 'serverless'));
+    const service = join(work, 'oscar-serverless', 'my-service');
+    assertOnePlugin(service, 'oscar-target');
+    const written = JSON.parse(readFileSync(join(service, '.serverless', 'oscar-services.json'), 'utf8')) as {
+      services: { name: string; image: string }[];
+    };
+    assert.deepEqual(
+      written.services.map((s) => [s.name, s.image]),
+      [['grayify', 'ghcr.io/grycap/imagemagick']],
+    );
+    assert.match(output, /grayify ran locally: 1 file\(s\)/);
+    assert.ok(existsSync(join(service, 'grayify-output', 'photo-gray.png')));
+  });
+});
+
 describe('with pnpm, strict: no hoisting, every package sees only what it declares', () => {
   let pnpm: string | undefined;
   let why = '';
@@ -202,7 +219,7 @@ describe('with pnpm, strict: no hoisting, every package sees only what it declar
     strict = `printf 'hoist=false\\nshamefully-hoist=false\\nstore-dir=%s\\n' '${storeDir}' > .npmrc`;
   });
 
-  for (const plugin of ['container-lambda', 'mapreduce', 'tascaas']) {
+  for (const plugin of ['container-lambda', 'mapreduce', 'oscar-target', 'tascaas']) {
     test(`the ${plugin} tarball alone: every module its dist and the bundled core require resolves`, async (t) => {
       if (!pnpm) return t.skip(why);
       const tarball = join(packed, `serverless-continuum-${plugin}-0.1.0.tgz`);

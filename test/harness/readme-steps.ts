@@ -5,7 +5,8 @@ import { REPO_ROOT, cliEnv, type Framework } from './sls';
 
 /**
  * The commands of the first ```sh block after `heading` (the start of the file when `heading` is empty), up to
- * the comment line `# On AWS` (what follows needs an account). Comment-only and blank lines are dropped.
+ * the comment line `# On AWS` or `# On your cluster` (what follows needs an account or a cluster). Comment-only
+ * and blank lines are dropped.
  */
 export function readmeSteps(readme: string, heading = ''): string[] {
   const from = heading ? readme.indexOf(`\n${heading}\n`) : 0;
@@ -13,7 +14,7 @@ export function readmeSteps(readme: string, heading = ''): string[] {
   const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(from))?.[1];
   if (!block) throw new Error(`no \`\`\`sh block after "${heading || 'the start'}"`);
   const lines = block.split('\n');
-  const end = lines.findIndex((line) => line.startsWith('# On AWS'));
+  const end = lines.findIndex((line) => line.startsWith('# On AWS') || line.startsWith('# On your cluster'));
   return lines
     .slice(0, end < 0 ? undefined : end)
     .map((line) => line.trim())
