@@ -8,7 +8,7 @@
 // package.json declares core's dependencies next to the plugin's own (one range each: a plugin and core that
 // ask for different ranges of one package is an error here, not a surprise in a user's node_modules).
 //
-// Plugins marked `"private": true` (oscar-target: a stub without code yet) are not packed.
+// Plugins marked `"private": true` are not packed.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -21,10 +21,11 @@ before(() => {
   tarballs = packed.stdout.trim().split('\n');
 });
 
-test('npm run pack writes one tarball per plugin that has code (oscar-target is a private stub)', () => {
+test('npm run pack writes one tarball per plugin', () => {
   assert.deepEqual(readdirSync(work).sort(), [
     'serverless-continuum-container-lambda-0.1.0.tgz',
     'serverless-continuum-mapreduce-0.1.0.tgz',
+    'serverless-continuum-oscar-target-0.1.0.tgz',
     'serverless-continuum-tascaas-0.1.0.tgz',
   ]);
   assert.deepEqual(
@@ -35,7 +36,7 @@ test('npm run pack writes one tarball per plugin that has code (oscar-target is 
   );
 });
 
-for (const plugin of ['container-lambda', 'mapreduce', 'tascaas']) {
+for (const plugin of ['container-lambda', 'mapreduce', 'oscar-target', 'tascaas']) {
   describe(`the ${plugin} tarball`, () => {
     const tarball = join(work, `serverless-continuum-${plugin}-0.1.0.tgz`);
     const extracted = join(work, `${plugin}-extracted`);
