@@ -10,12 +10,14 @@ import { REPO_ROOT, runSls, type Framework } from './harness/sls';
 import { startOscarContract, type OscarContract } from './harness/oscar/contract';
 
 const FIXTURE = join(__dirname, 'fixtures', 'oscar-service');
+const OIDC_TOKEN = `oidc-${randomBytes(8).toString('hex')}`;
 const work = join(REPO_ROOT, '.tmp', 'fixtures', `oscar-e2e-${randomBytes(4).toString('hex')}`);
 mkdirSync(work, { recursive: true });
 
 let contract: OscarContract;
 before(async () => {
-  contract = await startOscarContract();
+  // fdl-workflows.yml authenticates with an OIDC access token: this one.
+  contract = await startOscarContract({ acceptToken: (token) => token === OIDC_TOKEN });
 });
 after(async () => {
   await contract.close();
@@ -95,3 +97,38 @@ for (const framework of ['serverless', 'osls'] as const satisfies Framework[]) {
     });
   });
 }
+
+test("OSCAR's example FDL files and the OSCAR part of SCAR's mask-detector workflow deploy to the cluster", async () => {
+  contract.clear();
+  contract.fake.reset();
+  const dir = join(work, 'fdl');
+  cpSync(FIXTURE, dir, { recursive: true });
+  cpSync(join(__dirname, 'fixtures', 'oscar-fdl'), join(dir, 'fdl'), { recursive: true });
+  const scar = 'mask-detector-workflow__scar-mask-detector-workflow.yaml';
+  cpSync(join(__dirname, 'fixtures', 'reference', 'scar', scar), join(dir, 'fdl', scar));
+  const env = {
+    OSCAR_ENDPOINT: contract.endpoint,
+    OSCAR_USERNAME: contract.fake.username,
+    OSCAR_PASSWORD: contract.fake.password,
+    OSCAR_TOKEN: OIDC_TOKEN,
+  };
+  const deploy = (config: string) => runSls('osls', ['deploy', '--config', config], { cwd: dir, env });
+  const examples = await deploy('fdl-examples.yml');
+  assert.equal(examples.code, 0, examples.stdout + examples.stderr);
+  assert.match(examples.stdout + examples.stderr, /\d+ created, 0 updated, 0 unchanged, 0 removed/);
+  const deployed = contract.fake.services.size;
+  // Both files define grayify: the second service may not take over the first one's.
+  const taken = await deploy('fdl-workflows.yml');
+  assert.notEqual(taken.code, 0);
+  assert.match(
+    taken.stdout + taken.stderr,
+    /deploy of service grayify: a service of that name exists .* belongs to oscar-examples-dev/,
+  );
+  assert.equal(contract.fake.services.size, deployed, 'nothing was deployed by the refused deploy');
+  contract.fake.reset();
+  const workflows = await deploy('fdl-workflows.yml');
+  assert.equal(workflows.code, 0, workflows.stdout + workflows.stderr);
+  assert.match(workflows.stdout + workflows.stderr, /\d+ created, 0 updated, 0 unchanged, 0 removed/);
+  assert.ok(deployed >= 5, `${deployed} services from OSCAR's examples`);
+  assert.deepEqual(contract.violations(), []);
+});
