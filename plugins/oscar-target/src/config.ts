@@ -168,6 +168,24 @@ export const functionPropertiesSchema = {
       required: ['mountPath'],
       additionalProperties: false,
     },
+    /** OSCAR clusters the service may run its replicas on (`clusters`): id -> endpoint and Basic credentials. */
+    clusters: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          endpoint: { type: 'string', pattern: '^https?://' },
+          username: { type: 'string', minLength: 1 },
+          password: { type: 'string', minLength: 1 },
+          verifyTls: { type: 'boolean' },
+        },
+        required: ['endpoint'],
+        additionalProperties: false,
+      },
+    },
+    /** A KServe InferenceService (`kserve`), with OSCAR's own field names (`api_version`, `inference`, ...). */
+    kserve: { type: 'object' },
     // container-lambda's keys, accepted so one service file can target Lambda on one stage and OSCAR on
     // another: each is explained (lambdaKeyNotices), memorySize stands in for a missing memory.
     memorySize: { type: 'integer', minimum: 128 },
@@ -284,6 +302,8 @@ export const OSCAR_ONLY_KEYS = [
   'vo',
   'interlinkNodeName',
   'volume',
+  'clusters',
+  'kserve',
 ] as const;
 
 /** One function after every rule: what service-definition.ts turns into an OSCAR service. */

@@ -46,6 +46,39 @@ function storageProvidersJson(accounts: StorageProvidersConfig): Record<string, 
   );
 }
 
+/** `clusters` as OSCAR's types.Cluster names its fields. */
+function clustersJson(
+  clusters: Record<
+    string,
+    { endpoint: string; username?: string; password?: string; verifyTls?: boolean }
+  > = {},
+): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(clusters).map(([id, cluster]) => [
+      id,
+      {
+        endpoint: cluster.endpoint,
+        ...(cluster.username !== undefined ? { auth_user: cluster.username } : {}),
+        ...(cluster.password !== undefined ? { auth_password: cluster.password } : {}),
+        ...(cluster.verifyTls !== undefined ? { ssl_verify: cluster.verifyTls } : {}),
+      },
+    ]),
+  );
+}
+
+/** `clusters` without their passwords (compared through SECRETS_ANNOTATION instead). */
+function clustersOf(service: OscarService): unknown {
+  const clusters = (service.clusters ?? {}) as Record<string, Record<string, unknown>>;
+  return normalize(
+    Object.fromEntries(
+      Object.entries(clusters).map(([id, cluster]) => {
+        const { auth_password: _password, ...rest } = cluster;
+        return [id, rest];
+      }),
+    ),
+  );
+}
+
 /** Slow on purpose: the annotation is readable on the cluster, and a short secret must not be guessed from it. */
 function digest(service: string, value: unknown): string {
   return scryptSync(JSON.stringify(value), `serverless-continuum:${service}`, 32).toString('hex');
@@ -56,7 +89,12 @@ export function serviceDefinition(fn: ResolvedOscarFunction, tracking: string): 
   const c = fn.config;
   const secrets = c.secrets ?? {};
   const providers = storageProvidersJson(fn.storageProviders);
-  const hasSecrets = Object.keys(secrets).length > 0 || Object.keys(providers).length > 0;
+  const clusters = clustersJson(c.clusters);
+  const passwords = Object.fromEntries(
+    Object.entries(c.clusters ?? {}).map(([id, cluster]) => [id, cluster.password ?? '']),
+  );
+  const hasSecrets =
+    Object.keys(secrets).length > 0 || Object.keys(providers).length > 0 || Object.keys(clusters).length > 0;
   const service: OscarService = { name: fn.serviceName, image: fn.image, script: fn.scriptContent };
   const set = (field: string, value: unknown): void => {
     if (value !== undefined) service[field] = value;
@@ -106,9 +144,13 @@ export function serviceDefinition(fn: ResolvedOscarFunction, tracking: string): 
     });
   }
   if (Object.keys(providers).length) set('storage_providers', providers);
+  if (Object.keys(clusters).length) set('clusters', clusters);
+  set('kserve', c.kserve);
   set('annotations', {
     ...(c.annotations ?? {}),
-    ...(hasSecrets ? { [SECRETS_ANNOTATION]: digest(fn.serviceName, { secrets, providers }) } : {}),
+    ...(hasSecrets
+      ? { [SECRETS_ANNOTATION]: digest(fn.serviceName, { secrets, providers, passwords }) }
+      : {}),
   });
   if (!Object.keys(service.annotations as object).length) delete service.annotations;
   set('labels', { ...(c.labels ?? {}), [TRACKING_LABEL]: tracking });
@@ -201,6 +243,8 @@ export function changedFields(wanted: OscarService, actual: OscarService): strin
   }
   if (!isDeepStrictEqual(variablesOf(wanted), variablesOf(actual))) changed.push('environment.variables');
   if (!isDeepStrictEqual(replicasOf(wanted), replicasOf(actual))) changed.push('federation.members');
+  if (!isDeepStrictEqual(clustersOf(wanted), clustersOf(actual))) changed.push('clusters');
+  if (!isSubset(normalize(wanted.kserve), normalize(actual.kserve))) changed.push('kserve');
   return changed;
 }
 
@@ -226,6 +270,10 @@ export function redacted(service: OscarService): OscarService {
     for (const account of Object.values(byId)) {
       for (const key of Object.keys(account)) if (CREDENTIAL.test(key)) account[key] = '<redacted>';
     }
+  }
+  const clusters = copy.clusters as Record<string, Record<string, unknown>> | undefined;
+  for (const cluster of Object.values(clusters ?? {})) {
+    if (cluster.auth_password !== undefined) cluster.auth_password = '<redacted>';
   }
   return copy;
 }

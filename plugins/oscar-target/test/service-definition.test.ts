@@ -92,6 +92,35 @@ describe('the OSCAR service of a function', () => {
     assert.ok(JSON.stringify(service).includes('the-key'), 'the definition itself is unchanged');
   });
 
+  test('replica clusters and a KServe service go along in OSCAR words; cluster passwords are redacted on disk', () => {
+    const service = definition({
+      ...plants,
+      clusters: {
+        edge: {
+          endpoint: 'https://edge.example.org',
+          username: 'oscar',
+          password: 'edge-pw',
+          verifyTls: false,
+        },
+      },
+      kserve: { api_version: 'v2', inference: { model_format: 'onnx' } },
+    });
+    assert.deepEqual(service.clusters, {
+      edge: {
+        endpoint: 'https://edge.example.org',
+        auth_user: 'oscar',
+        auth_password: 'edge-pw',
+        ssl_verify: false,
+      },
+    });
+    assert.deepEqual(service.kserve, { api_version: 'v2', inference: { model_format: 'onnx' } });
+    assert.ok(!JSON.stringify(redacted(service)).includes('edge-pw'));
+    assert.ok(
+      (service.annotations as Record<string, string>)[SECRETS_ANNOTATION],
+      'the password is in the digest',
+    );
+  });
+
   test('the tracking label value fits a Kubernetes label', () => {
     assert.equal(trackingValue('plants', 'dev'), 'plants-dev');
     assert.equal(trackingValue('my service', 'prod/eu'), 'my-service-prod-eu');
@@ -169,5 +198,15 @@ describe('identical or changed', () => {
       labels: { app: 'plants' },
     });
     assert.deepEqual(changedFields(rotated, stored), ['annotations']);
+  });
+
+  test('a replica cluster compares without its password, and a new password is a change of the digest', () => {
+    const withCluster = (password: string, endpoint = 'https://edge.example.org') =>
+      definition({ ...plants, clusters: { edge: { endpoint, username: 'oscar', password } } });
+    const stored = asStored(withCluster('one'));
+    delete ((stored.clusters as Record<string, Record<string, unknown>>).edge ?? {}).auth_password;
+    assert.deepEqual(changedFields(withCluster('one'), stored), []);
+    assert.deepEqual(changedFields(withCluster('two'), stored), ['annotations']);
+    assert.deepEqual(changedFields(withCluster('one', 'https://other.example.org'), stored), ['clusters']);
   });
 });
