@@ -25,6 +25,8 @@ import { ConfigError } from '@serverless-continuum/core/errors';
 import {
   checkPublishedTriggers,
   importScarFdlFile,
+  oscarOnlyKeys,
+  oscarOnlyKeysSchema,
   publishTriggerUnits,
 } from '@serverless-continuum/core/functions';
 import {
@@ -67,10 +69,17 @@ class ContainerLambdaPlugin {
     this.utils = pluginUtils(utils);
     this.typeErrors = nonStringProperties(serverless.service.functions);
     defineFunctionProperties(serverless, functionPropertiesSchema);
+    // OSCAR's keys are accepted (one service file may deploy to OSCAR on another stage) and said to do nothing here.
+    defineFunctionProperties(serverless, oscarOnlyKeysSchema);
     defineCustomProperty(serverless, 'containerLambda', customSchema);
     this.hooks = wrapHooks(serverless, {
       initialize: () => {
         warnMisspeltCustomBlock(serverless, 'containerLambda', PLUGIN, (m) => this.utils.log.warning(m));
+        for (const path of oscarOnlyKeys(serverless.service.functions)) {
+          this.utils.log.warning(
+            `${path}: an OSCAR setting (provider: oscar, the oscar-target plugin); on AWS Lambda it does nothing`,
+          );
+        }
         this.prepareFunctions();
       },
       // The first package step: every plugin has published its triggers in `initialize` by then.

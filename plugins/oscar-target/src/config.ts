@@ -277,34 +277,7 @@ export type OscarFunctionConfig = OscarFunctionProperties & {
   [key: string]: unknown;
 };
 
-/** The keys only OSCAR understands: used with another provider they do nothing, and are said so. */
-export const OSCAR_ONLY_KEYS = [
-  'cpu',
-  'gpu',
-  'synchronous',
-  'secrets',
-  'replicas',
-  'expose',
-  'mount',
-  'visibility',
-  'allowedUsers',
-  'logLevel',
-  'imagePullSecrets',
-  'annotations',
-  'labels',
-  'ephemeralStorage',
-  'totalMemory',
-  'totalCpu',
-  'imagePrefetch',
-  'fileStageIn',
-  'isolationLevel',
-  'enableSgx',
-  'vo',
-  'interlinkNodeName',
-  'volume',
-  'clusters',
-  'kserve',
-] as const;
+export { OSCAR_ONLY_KEYS, oscarOnlyKeys } from '@serverless-continuum/core/functions';
 
 /** One function after every rule: what service-definition.ts turns into an OSCAR service. */
 export interface ResolvedOscarFunction extends ResolvedFunction<never> {
@@ -491,13 +464,4 @@ export function lambdaKeyNotices(name: string, fn: OscarFunctionConfig): string[
   if (fn.memorySize !== undefined && fn.memory !== undefined)
     notices.push(`functions.${name}.memorySize: on provider oscar, ignored (memory is set)`);
   return notices;
-}
-
-/** The OSCAR-only keys a function on another provider holds: they would do nothing there. */
-export function oscarOnlyKeys(functions: Record<string, unknown> | undefined): string[] {
-  return Object.entries(functions ?? {}).flatMap(([name, fn]) =>
-    typeof fn === 'object' && fn !== null
-      ? OSCAR_ONLY_KEYS.filter((key) => key in fn).map((key) => `functions.${name}.${key}`)
-      : [],
-  );
 }

@@ -7,6 +7,7 @@ export * from './notifications';
 export * from './trigger-graph';
 export * from './trigger-registry';
 export * from './secrets';
+export * from './targets';
 // The storage-path parser, here too: a plugin that reads a `functions:` block need not load the S3 adapter.
 export {
   parseStoragePath,
