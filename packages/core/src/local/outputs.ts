@@ -1,8 +1,10 @@
 // Which files the script wrote, and where each goes: `<output prefix>/<relative path>` for every output binding
 // whose filters it passes (SCAR's faas-supervisor keeps subfolders and filters on the relative path, too).
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ContinuumError } from '../errors';
+import { safeJoin } from '../storage/keys';
 
 /** Where a script's output files go: a bucket, a key prefix (no slash at either end) and the binding's filters. */
 export interface OutputRule {
@@ -92,4 +94,31 @@ export async function assertCreatedInside(plan: readonly PlannedUpload[]): Promi
       );
     }
   }
+}
+
+/**
+ * Writes each planned file once to `outDir/<relative path>` through `write` (a copy, a download); each appears
+ * whole: written aside, then renamed. Returns the relative paths written, sorted.
+ */
+export async function mirrorOutputs(
+  plan: readonly PlannedUpload[],
+  outDir: string,
+  write: (upload: PlannedUpload, path: string) => Promise<void>,
+): Promise<string[]> {
+  const written = new Set<string>();
+  for (const upload of plan) {
+    if (written.has(upload.relativePath)) continue;
+    const target = safeJoin(outDir, upload.relativePath);
+    await mkdir(dirname(target), { recursive: true });
+    const partial = `${target}.${randomBytes(4).toString('hex')}.partial`;
+    try {
+      await write(upload, partial);
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    written.add(upload.relativePath);
+  }
+  return [...written].sort();
 }

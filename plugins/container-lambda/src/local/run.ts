@@ -1,12 +1,12 @@
 // The local runner behind `sls container run --local` and `sls invoke local`: the supervisor's own processing
 // code on this machine, with a folder as storage instead of S3, no container and no AWS.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import type { PlannedUpload, ScriptResult } from '@serverless-continuum/core/local';
-import { createLocalStorage, downloadToFile, safeJoin, uploadFile } from '@serverless-continuum/core/storage';
+import { mirrorOutputs, type PlannedUpload, type ScriptResult } from '@serverless-continuum/core/local';
+import { createLocalStorage, downloadToFile, uploadFile } from '@serverless-continuum/core/storage';
 import type { SecretsByService, StorageBindingRuntime } from '../runtime/contract';
 import { matchBinding } from '../runtime/events';
 import { processEvent, type ProcessDeps } from '../runtime/process';
@@ -169,28 +169,15 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
   }
 }
 
-/** Copies published objects to `outDir/<relative path>`; each file appears whole (written aside, then renamed). */
-async function mirror(
+/** Copies published objects to `outDir/<relative path>`; each file appears whole. */
+function mirror(
   storage: ProcessDeps['storage'],
   published: readonly PlannedUpload[],
   outDir: string,
 ): Promise<string[]> {
-  const written = new Set<string>();
-  for (const upload of published) {
-    if (written.has(upload.relativePath)) continue;
-    const target = safeJoin(outDir, upload.relativePath);
-    await mkdir(dirname(target), { recursive: true });
-    const partial = `${target}.${randomBytes(4).toString('hex')}.partial`;
-    try {
-      await downloadToFile(storage, upload.bucket, upload.key, partial);
-      await rename(partial, target);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
-    }
-    written.add(upload.relativePath);
-  }
-  return [...written].sort();
+  return mirrorOutputs(published, outDir, (upload, path) =>
+    downloadToFile(storage, upload.bucket, upload.key, path),
+  );
 }
 
 /**

@@ -1,12 +1,12 @@
 // `sls invoke local` for OSCAR services: the service's script on this machine, with the variables OSCAR's
 // faas-supervisor gives it, through core's script runner (the one container-lambda's supervisor runs on).
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import { resolveBinding, type StorageBinding } from '@serverless-continuum/core/functions';
 import {
+  mirrorOutputs,
   planUploads,
   runScriptInFolder,
   STDERR_TAIL_LINES,
@@ -14,7 +14,6 @@ import {
   type PlannedUpload,
   type ScriptResult,
 } from '@serverless-continuum/core/local';
-import { safeJoin } from '@serverless-continuum/core/storage';
 
 /**
  * What OSCAR's faas-supervisor sets for a script (the names SCAR's supervisor uses too, so scripts move between
@@ -214,22 +213,7 @@ export async function runOscarScriptLocally(options: OscarLocalRun): Promise<Osc
   };
 }
 
-/** Copies each planned file once to `outDir/<relative path>`; each appears whole (written aside, then renamed). */
-async function collect(plan: readonly PlannedUpload[], outDir: string): Promise<string[]> {
-  const written = new Set<string>();
-  for (const upload of plan) {
-    if (written.has(upload.relativePath)) continue;
-    const target = safeJoin(outDir, upload.relativePath);
-    await mkdir(dirname(target), { recursive: true });
-    const partial = `${target}.${randomBytes(4).toString('hex')}.partial`;
-    try {
-      await copyFile(upload.file, partial);
-      await rename(partial, target);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
-    }
-    written.add(upload.relativePath);
-  }
-  return [...written].sort();
+/** Copies each planned file once to `outDir/<relative path>`; each appears whole. */
+function collect(plan: readonly PlannedUpload[], outDir: string): Promise<string[]> {
+  return mirrorOutputs(plan, outDir, (upload, path) => copyFile(upload.file, path));
 }
