@@ -183,3 +183,29 @@ function resolveSecrets<Secret>(
   }
   return resolved;
 }
+
+/** How a command names the functions it works on, in its errors. */
+export interface FunctionWords {
+  /** `is not <what>`: `a container function`, `a function of this service`. */
+  what: string;
+  /** Before the list of the ones there are: `container functions`. */
+  listed: string;
+  /** When there is none: `no function has a container`. */
+  none: string;
+}
+
+/** The function `--function` names; any other name is an error listing the ones there are. */
+export function commandFunctionNamed<T>(
+  functions: ReadonlyMap<string, T>,
+  name: string,
+  words: FunctionWords,
+): T {
+  const fn = functions.get(name);
+  if (fn !== undefined) return fn;
+  const known = [...functions.keys()];
+  throw new ConfigError(
+    `functions.${name}`,
+    `is not ${words.what}`,
+    known.length ? `${words.listed}: ${known.join(', ')}` : words.none,
+  );
+}

@@ -1,5 +1,5 @@
 // What every `sls container` command gets from the plugin class, and the lookups they share.
-import { ConfigError } from '@serverless-continuum/core/errors';
+import { commandFunctionNamed } from '@serverless-continuum/core/functions';
 import type { CliOptions, PluginUtils, ServerlessLike } from '@serverless-continuum/core/serverless';
 import type { ResolvedContainerFunction } from '../config';
 
@@ -13,17 +13,11 @@ export interface CommandContext {
 
 /** The function named by `--function`; another name lists the container functions there are. */
 export function commandFunction(ctx: CommandContext): ResolvedContainerFunction {
-  const name = String(ctx.options.function ?? '');
-  const fn = ctx.functions.get(name);
-  if (!fn) {
-    const known = [...ctx.functions.keys()];
-    throw new ConfigError(
-      `functions.${name}`,
-      'is not a container function',
-      known.length ? `container functions: ${known.join(', ')}` : 'no function has a container',
-    );
-  }
-  return fn;
+  return commandFunctionNamed(ctx.functions, String(ctx.options.function ?? ''), {
+    what: 'a container function',
+    listed: 'container functions',
+    none: 'no function has a container',
+  });
 }
 
 /** `--out`, or `./<function>-output`. */

@@ -1,5 +1,6 @@
 // What every command on this provider gets from the plugin class, and the lookups they share.
-import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
+import { ContinuumError } from '@serverless-continuum/core/errors';
+import { commandFunctionNamed } from '@serverless-continuum/core/functions';
 import type { CliOptions, PluginUtils, ServerlessLike } from '@serverless-continuum/core/serverless';
 import type { OscarClient, OscarService } from '../client/types';
 import type { ResolvedOscarFunction } from '../config';
@@ -23,17 +24,11 @@ export interface CommandContext {
 
 /** The function `--function` names; another name lists the functions there are. */
 export function commandFunction(ctx: CommandContext): ResolvedOscarFunction {
-  const name = String(ctx.options.function ?? '');
-  const fn = ctx.functions.get(name);
-  if (!fn) {
-    const known = [...ctx.functions.keys()];
-    throw new ConfigError(
-      `functions.${name}`,
-      'is not a function of this service',
-      known.length ? `functions: ${known.join(', ')}` : 'the service has no functions',
-    );
-  }
-  return fn;
+  return commandFunctionNamed(ctx.functions, String(ctx.options.function ?? ''), {
+    what: 'a function of this service',
+    listed: 'functions',
+    none: 'the service has no functions',
+  });
 }
 
 export function definitionOf(ctx: CommandContext, fn: ResolvedOscarFunction): OscarService {
