@@ -7,6 +7,7 @@ import {
   checkFunctionEntry,
   containerSchema,
   executionSchema,
+  fdlFilesSchema,
   isContainerFunction as isContainerEntry,
   parseSecretReference,
   resolveFunction,
@@ -51,12 +52,7 @@ export const customSchema = {
   type: 'object',
   properties: {
     /** SCAR FDL file(s) whose `functions.aws` become functions of this service. */
-    fdl: {
-      anyOf: [
-        { type: 'string', minLength: 1 },
-        { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
-      ],
-    },
+    fdl: fdlFilesSchema,
     /**
      * Prebuilt images by function name: ECR uris pinned by digest (for example built in CI from
      * `sls container context`). Such a function is not built; handy for functions imported from FDL.

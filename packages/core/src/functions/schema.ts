@@ -90,3 +90,11 @@ export const batchSchema = {
   },
   additionalProperties: false,
 } as const;
+
+/** `custom.<plugin>.fdl`: an FDL file, or a list of them, relative to the service folder. */
+export const fdlFilesSchema = {
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  ],
+} as const;
