@@ -2,41 +2,21 @@
 // verification is on by default, one endpoint may opt out or trust its own certificate authority.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHttpClient } from '@serverless-continuum/core/http';
+import { hasOpenssl, selfSignedCertificate } from '../../../test/harness/self-signed';
 import { listenLoopback, readBody, type Loopback } from '../../../test/harness/loopback';
 import { httpError, scriptedServer } from './http-servers';
 
-const openssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 const script = scriptedServer();
 
-describe('http client over https', { skip: !openssl && 'openssl is not installed' }, () => {
+describe('http client over https', { skip: !hasOpenssl && 'openssl is not installed' }, () => {
   let tls: Loopback;
-  let dir: string;
   let cert: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'http-tls-'));
-    execFileSync(
-      'openssl',
-      // prettier-ignore
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-keyout', 'key.pem', '-out', 'cert.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      { cwd: dir, stdio: 'ignore', input: '' },
-    );
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    const key = readFileSync(join(dir, 'key.pem'));
+    const pair = selfSignedCertificate();
+    cert = pair.cert;
+    const key = pair.key;
     tls = await listenLoopback(
       createHttpsServer(
         { key, cert },
@@ -46,7 +26,6 @@ describe('http client over https', { skip: !openssl && 'openssl is not installed
   });
   after(async () => {
     await tls?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   const https = (): string => tls.endpoint.replace('http:', 'https:');
 

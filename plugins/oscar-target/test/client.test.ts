@@ -2,14 +2,11 @@
 // call, the failures a cluster gives, the refresh flow, and no secret in any message or log line.
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createOscarClient, OscarHttpError, type OscarClientOptions } from '../src/client';
 import { startOscarContract, type OscarContract } from '../../../test/harness/oscar/contract';
 import { startFakeOscar, type FakeOscar } from '../../../test/harness/oscar/fake-oscar';
 import { startOidc, type LoopbackOidc } from '../../../test/harness/oscar/oidc';
+import { hasOpenssl, selfSignedCertificate } from '../../../test/harness/self-signed';
 
 const USER = 'oscar';
 const PASSWORD = 'pw-Very-Secret-4711';
@@ -431,38 +428,20 @@ describe('failures', () => {
   });
 });
 
-const openssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe('TLS', { skip: !openssl && 'openssl is not installed' }, () => {
-  let dir: string;
+describe('TLS', { skip: !hasOpenssl && 'openssl is not installed' }, () => {
   let cert: string;
   let secure: FakeOscar;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'oscar-tls-'));
-    execFileSync(
-      'openssl',
-      // prettier-ignore
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-keyout', 'key.pem', '-out', 'cert.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      { cwd: dir, stdio: 'ignore', input: '' },
-    );
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const pair = selfSignedCertificate();
+    cert = pair.cert;
     secure = await startFakeOscar({
       username: USER,
       password: PASSWORD,
-      tls: { key: readFileSync(join(dir, 'key.pem')), cert },
+      tls: { key: pair.key, cert },
     });
   });
   after(async () => {
     await secure?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test('a self-signed certificate with verifyTls on (the default) fails, saying verifyTls and ca', async () => {
