@@ -179,6 +179,68 @@ describe('SCAR FDL import', () => {
     assert.doesNotMatch(message, /awskey|mpass|mytoken/);
   });
 
+  test("takes SCAR's image runtime and a prepared image as they are, and says why deployment, preheat and a zip runtime are ignored", () => {
+    const { functions, notices } = importScarFdl(
+      {
+        functions: {
+          aws: [
+            {
+              lambda: {
+                name: 'f',
+                runtime: 'image',
+                container: { image: 'grycap/cowsay', create_image: false },
+                deployment: { bucket: 'scar-deployments', max_payload_size: 52428800 },
+                preheat: true,
+              },
+            },
+            { lambda: { name: 'g', runtime: 'python3.9', container: { image: 'alpine' } } },
+          ],
+        },
+      },
+      { file: 'scar.yaml', configPath: FDL },
+    );
+    assert.deepEqual(
+      functions.map((f) => [f.name, f.container.image]),
+      [
+        ['f', 'grycap/cowsay'],
+        ['g', 'alpine'],
+      ],
+    );
+    assert.deepEqual(notices, [
+      'functions.aws[0].lambda.deployment: ignored (the framework uploads the function to its own deployment bucket)',
+      'functions.aws[0].lambda.preheat: ignored (SCAR invoked the function once after deploying it: sls invoke does that)',
+      "functions.aws[1].lambda.runtime: ignored (SCAR's python3.9 zip carries its supervisor; here the function is its container image, with the plugin's supervisor)",
+    ]);
+  });
+
+  test('refuses what cannot work here and says what to do: an image file, an image to build, an extra payload', () => {
+    const error = importError(() =>
+      importScarFdl(
+        {
+          functions: {
+            aws: [
+              {
+                lambda: {
+                  name: 'f',
+                  container: { image: 'grycap/cowsay', image_file: 'cowsay.tar.gz', create_image: true },
+                  extra_payload: 'extra/',
+                },
+              },
+            ],
+          },
+        },
+        { file: 'scar.yaml', configPath: FDL },
+      ),
+    );
+    for (const fragment of [
+      'functions.aws[0].lambda.container.image_file: not supported: load the image into a registry Lambda can pull from (docker load, docker push) and name it in container.image',
+      'functions.aws[0].lambda.container.create_image: not supported: the plugin builds no image from SCAR settings',
+      'functions.aws[0].lambda.extra_payload: not supported: a container-image function takes no extra zip payload; copy those files into the image',
+    ]) {
+      assert.ok(error.message.includes(fragment), `missing "${fragment}" in:\n${error.message}`);
+    }
+  });
+
   test('rejects a function whose region is not the service region', () => {
     const error = importError(() =>
       importScarFdl(

@@ -88,13 +88,26 @@ export function importAwsEntry(
             // Our extension of SCAR FDL: references only, checked like container.secrets once imported.
             const secrets = secretReferences(cvalue, cat, problems);
             if (secrets) fn.container.secrets = secrets;
+          } else if (ckey === 'create_image') {
+            // false: the image is prepared already, which is how images are used here.
+            if (cvalue === true) {
+              problems.add(
+                cat,
+                'not supported: the plugin builds no image from SCAR settings; build and push it, then name it in container.image',
+              );
+            } else if (cvalue !== false) problems.add(cat, 'must be true or false');
+          } else if (ckey === 'image_file') {
+            problems.add(
+              cat,
+              'not supported: load the image into a registry Lambda can pull from (docker load, docker push) and name it in container.image',
+            );
           } else if (ckey === 'timeout_threshold') {
             if (typeof cvalue === 'number' && cvalue >= 1) containerTimeoutThreshold = Math.round(cvalue);
             else problems.add(cat, 'must be seconds');
           } else {
             problems.add(
               cat,
-              'not supported (container takes image, environment, timeout_threshold, and our secrets)',
+              'not supported (container takes image, environment, timeout_threshold, create_image, and our secrets)',
             );
           }
         }
@@ -123,6 +136,29 @@ export function importAwsEntry(
         break;
       case 'supervisor':
         notices.push(`${at}: ignored (the plugin bundles its own supervisor into the image)`);
+        break;
+      case 'runtime':
+        // SCAR's container-image mode is how every function runs here.
+        if (value === 'image') break;
+        if (typeof value === 'string' && /^python3(\.\d+)?$/.test(value)) {
+          notices.push(
+            `${at}: ignored (SCAR's ${value} zip carries its supervisor; here the function is its container image, with the plugin's supervisor)`,
+          );
+        } else problems.add(at, 'must be image (or a python3.x zip runtime, which is not needed here)');
+        break;
+      case 'deployment':
+        notices.push(`${at}: ignored (the framework uploads the function to its own deployment bucket)`);
+        break;
+      case 'preheat':
+        notices.push(
+          `${at}: ignored (SCAR invoked the function once after deploying it: sls invoke does that)`,
+        );
+        break;
+      case 'extra_payload':
+        problems.add(
+          at,
+          'not supported: a container-image function takes no extra zip payload; copy those files into the image',
+        );
         break;
       case 'layers':
         problems.add(at, 'not supported: Lambda functions packaged as container images cannot use layers');
