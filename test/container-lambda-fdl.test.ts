@@ -140,3 +140,30 @@ describe('SCAR FDL files that cannot be honoured', () => {
     assert.match(text, /imported from scar\/video-process\.yaml functions\.aws\[0\]\.lambda/);
   });
 });
+
+for (const framework of ['serverless', 'osls'] as Framework[]) {
+  test(`SCAR keys its documentation does not list import and package (${framework}): vpc, tags, runtime image, create_image false`, async () => {
+    const result = await packageService(join(__dirname, 'fixtures', 'container-lambda-fdl-keys'), framework);
+    const output = result.stdout + result.stderr;
+    validateTemplate(result.template);
+    const fn = props(result.template, 'ScarDashinDashvpcLambdaFunction');
+    assert.deepEqual(fn.VpcConfig.SubnetIds, ['subnet-0123abcd', 'subnet-4567efab']);
+    assert.deepEqual(fn.VpcConfig.SecurityGroupIds, ['sg-0123abcd']);
+    assert.deepEqual(
+      [...fn.Tags].sort((a: Json, b: Json) => String(a.Key).localeCompare(String(b.Key))),
+      [
+        { Key: 'owner', Value: 'lab' },
+        { Key: 'project', Value: 'plants' },
+      ],
+    );
+    // In a VPC, the function's own role gets the VPC access policy (the framework's rule, the plugin's role).
+    const role = Object.values(result.template.Resources).find(
+      (r: Json) =>
+        r.Type === 'AWS::IAM::Role' &&
+        JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes('AWSLambdaVPCAccessExecutionRole'),
+    );
+    assert.ok(role, 'a role with the VPC access policy');
+    assert.match(output, /lambda\.deployment: ignored \(the framework uploads the function/);
+    assert.match(output, /lambda\.preheat: ignored/);
+  });
+}

@@ -322,5 +322,8 @@ export function fdlFunctionConfig(def: FunctionDefinition): ContainerFunctionCon
   if (def.api) config.api = true;
   if (def.functionEnvironment) config.environment = def.functionEnvironment;
   if (def.logRetentionInDays !== undefined) config.logRetentionInDays = def.logRetentionInDays;
+  // The framework's own function settings: it compiles the VpcConfig (the VPC policy follows) and the tags.
+  if (def.vpc) config.vpc = def.vpc;
+  if (def.tags) config.tags = def.tags;
   return config;
 }

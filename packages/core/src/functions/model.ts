@@ -26,6 +26,10 @@ export interface FunctionDefinition {
   functionEnvironment?: Record<string, string>;
   /** Days to keep the function's logs. */
   logRetentionInDays?: number;
+  /** The function's VPC (SCAR's `lambda.vpc`, passed to Lambda as its VpcConfig). */
+  vpc?: { subnetIds: string[]; securityGroupIds: string[] };
+  /** Tags of the function (SCAR's `lambda.tags`). */
+  tags?: Record<string, string>;
   /** Where an imported function came from, for messages: `scar.yaml functions.aws[0].lambda`. */
   source?: string;
 }

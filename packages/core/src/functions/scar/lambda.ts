@@ -146,6 +146,34 @@ export function importAwsEntry(
           );
         } else problems.add(at, 'must be image (or a python3.x zip runtime, which is not needed here)');
         break;
+      case 'vpc': {
+        const ids = (name: string, prefix: string): string[] | undefined => {
+          const pattern = new RegExp(`^${prefix}-[0-9a-f]+$`);
+          const list = isDict(value) ? value[name] : undefined;
+          if (
+            Array.isArray(list) &&
+            list.length &&
+            list.every((id) => typeof id === 'string' && pattern.test(id))
+          ) {
+            return list as string[];
+          }
+          problems.add(`${at}.${name}`, `must be a list of ${prefix}-... ids`);
+          return undefined;
+        };
+        if (!isDict(value)) {
+          problems.add(at, 'must be { SubnetIds: [...], SecurityGroupIds: [...] }');
+          break;
+        }
+        const subnetIds = ids('SubnetIds', 'subnet');
+        const securityGroupIds = ids('SecurityGroupIds', 'sg');
+        if (subnetIds && securityGroupIds) fn.vpc = { subnetIds, securityGroupIds };
+        break;
+      }
+      case 'tags':
+        if (isDict(value) && Object.values(value).every((tag) => typeof tag === 'string')) {
+          fn.tags = value as Record<string, string>;
+        } else problems.add(at, 'must be { name: value } with string values');
+        break;
       case 'deployment':
         notices.push(`${at}: ignored (the framework uploads the function to its own deployment bucket)`);
         break;
