@@ -5,7 +5,7 @@ import { definitionOf, LINK_SECONDS, storeOf } from './deliveries';
 import { attemptKey, verifyPartitionId } from './ids';
 import { JobSpecError, submitJob } from './jobs';
 import { lbRequest, type LbCall } from './lb';
-import { disconnect, jobs, register, release, update, type NodeResponse } from './nodes';
+import { disconnect, jobs, register, release, update, wholeParameter, type NodeResponse } from './nodes';
 import { jobStatus } from './status';
 import type { ApiRequest, ApiResponse, Services } from './types';
 
@@ -116,7 +116,7 @@ async function uploadRequest(
   const store = storeOf(services);
   const node = query.wID ? await store.node(query.wID) : undefined;
   if (!node || node.disconnected) return text(401, 'Unknown worker ID');
-  const partition = /^\d{1,9}$/.test(worker) ? Number(worker) : undefined;
+  const partition = wholeParameter(worker, 0);
   const parts = partition === undefined ? undefined : verifyPartitionId(services.secret, id, partition);
   if (partition === undefined || !parts) return text(401, 'Unauthorized');
   const [job, delivery] = await Promise.all([store.job(parts.jobId), store.delivery(parts.jobId, partition)]);

@@ -1,8 +1,9 @@
 // Lambda workers fed by the partition queue: the same claims and /lb calls as the HTTP API, made in process.
 import type { ReceivedMessage } from '@serverless-continuum/core/queue';
-import type { LbAnswer, PartitionLease, WorkerChannel } from '../worker/types';
+import { parseLbAnswer } from '../worker/client';
+import type { PartitionLease, WorkerChannel } from '../worker/types';
 import { claimMessage, definitionOf, LINK_SECONDS, requeuePartition, storeOf } from './deliveries';
-import { attemptKey } from './ids';
+import { attemptKey, verifyPartitionId } from './ids';
 import { lbRequest, type LbCall } from './lb';
 import type { Services } from './types';
 
@@ -14,18 +15,12 @@ export interface QueueRecord {
   attributes?: { ApproximateReceiveCount?: string };
 }
 
-function parseAnswer(status: number, body: string): LbAnswer {
-  const ok = /^0\nAssigned: (\d+)\nETA: (\d+)$/.exec(body);
-  if (status === 200 && ok) return { ok: true, assigned: Number(ok[1]), eta: Number(ok[2]) };
-  const [flag = '-1', code = '-1'] = body.trim().split(/\s+/);
-  return { ok: false, flag: Number(flag), code: Number(code) };
-}
-
 /** A WorkerChannel over the service itself: the token in the lease's ID is checked as over HTTP. */
 export function inProcessChannel(services: Services): WorkerChannel {
   const call = async (kind: LbCall, lease: PartitionLease, query: Record<string, string>) => {
     const answer = await lbRequest(services, kind, lease.id, { worker: String(lease.partition), ...query });
-    return parseAnswer(answer.status, answer.body);
+    // The same answer an HTTP client reads: its status is in the body's flag.
+    return parseLbAnswer(answer.body, kind);
   };
   return {
     start: (lease, dt) => call('start', lease, { dt: String(dt) }),
@@ -38,8 +33,9 @@ export function inProcessChannel(services: Services): WorkerChannel {
     finish: (lease, nIter, dt) => call('finish', lease, { nIter: String(nIter), dt: String(dt) }),
     async uploadUrl(lease, kind) {
       const job = await storeOf(services).job(lease.jobId);
-      if (!job) throw new Error(`job ${lease.jobId} is gone`);
-      const attempt = Number(lease.id.split('.')[1]);
+      const parts = verifyPartitionId(services.secret, lease.id, lease.partition);
+      if (!job || !parts) throw new Error(`job ${lease.jobId} partition ${lease.partition}: no such attempt`);
+      const { attempt } = parts;
       const { results } = definitionOf(services, job);
       return services.links.put(
         { bucket: results.bucket, key: attemptKey(results, lease.jobId, lease.partition, attempt, kind) },

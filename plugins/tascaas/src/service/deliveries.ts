@@ -52,14 +52,15 @@ export async function extendLease(queue: Queue, receipt: string, seconds: number
   }
 }
 
-interface MessageBody {
+export interface PartitionMessage {
   job: string;
   partition: number;
 }
 
-function parseBody(body: string): MessageBody | undefined {
+/** A partition queue's message body; undefined for anything else (it is dropped). */
+export function parsePartitionMessage(body: string): PartitionMessage | undefined {
   try {
-    const value = JSON.parse(body) as Partial<MessageBody>;
+    const value = JSON.parse(body) as Partial<PartitionMessage>;
     if (typeof value.job === 'string' && Number.isInteger(value.partition)) {
       return { job: value.job, partition: value.partition as number };
     }
@@ -82,6 +83,8 @@ export interface Claim {
     'checkpoint-url'?: string;
   };
   definition: string;
+  /** The attempt this claim made (the one its token is valid for). */
+  attempt: number;
   receipt: string;
 }
 
@@ -97,7 +100,7 @@ export async function claimMessage(
 ): Promise<Claim | undefined> {
   const queue = queueOf(services, definitionName);
   const store = storeOf(services);
-  const body = parseBody(message.body);
+  const body = parsePartitionMessage(message.body);
   const job = body && (await store.job(body.job));
   if (!body || !job || job.state !== 'RUNNING') {
     await deleteMessage(queue, message.receiptHandle);
@@ -171,6 +174,7 @@ export async function claimMessage(
       ...(checkpointUrl ? { 'checkpoint-url': checkpointUrl } : {}),
     },
     definition: definitionName,
+    attempt,
     receipt: message.receiptHandle,
   };
 }

@@ -63,11 +63,6 @@ export function verifyPartitionId(
   return { jobId, attempt };
 }
 
-/** The job id inside an ID, for logs and errors (the token never leaves this module's callers). */
-export function jobOfPartitionId(id: string): string {
-  return id.split('.')[0] ?? '';
-}
-
 const pad = (partition: number) => String(partition).padStart(5, '0');
 
 export type AttemptObject = 'result' | 'checkpoint';

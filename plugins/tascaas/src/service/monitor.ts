@@ -1,6 +1,6 @@
 // The monitor's pass (each minute on AWS, each second locally): dead-lettered partitions fail their job, and the
 // capacity hint is refreshed when its period is over.
-import { failPartition, storeOf } from './deliveries';
+import { failPartition, parsePartitionMessage, storeOf } from './deliveries';
 import { requiredCapacity } from './nodes';
 import type { Services } from './types';
 
@@ -16,7 +16,7 @@ export async function runMonitor(services: Services): Promise<MonitorReport> {
       const messages = await queues.deadLetters.receive({ max: 10, visibilityTimeout: 30 });
       if (!messages.length) break;
       for (const message of messages) {
-        const body = safeParse(message.body);
+        const body = parsePartitionMessage(message.body);
         const delivery = body && (await storeOf(services).delivery(body.job, body.partition));
         // Only the partition's own message fails it: a dead-lettered duplicate, or one of a complete partition, does not.
         if (body && delivery && delivery.messageId === message.id && delivery.result === undefined) {
@@ -34,15 +34,4 @@ export async function runMonitor(services: Services): Promise<MonitorReport> {
   }
   await requiredCapacity(services);
   return { failed };
-}
-
-function safeParse(body: string): { job: string; partition: number } | undefined {
-  try {
-    const value = JSON.parse(body) as { job?: unknown; partition?: unknown };
-    return typeof value.job === 'string' && Number.isInteger(value.partition)
-      ? { job: value.job, partition: value.partition as number }
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

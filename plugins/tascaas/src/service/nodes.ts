@@ -17,7 +17,8 @@ export interface NodeResponse {
 const error = (status: number, text: string): NodeResponse => ({ status, text });
 const UNKNOWN = error(401, 'Unknown worker ID');
 
-function count(value: string | undefined, min: number): number | undefined {
+/** A whole-number query parameter (up to 9 digits) of at least `min`; undefined otherwise. */
+export function wholeParameter(value: string | undefined, min: number): number | undefined {
   return value !== undefined && /^\d{1,9}$/.test(value) && Number(value) >= min ? Number(value) : undefined;
 }
 
@@ -45,8 +46,8 @@ export async function requiredCapacity(services: Services): Promise<number> {
 
 export async function register(services: Services, query: Record<string, string>): Promise<NodeResponse> {
   if (query.secret === undefined || query.secret !== services.secret) return error(401, 'Unauthorized');
-  const slots = count(query.slots, 0);
-  const maxSlots = count(query.maxSlots, 1);
+  const slots = wholeParameter(query.slots, 0);
+  const maxSlots = wholeParameter(query.maxSlots, 1);
   if (slots === undefined) return error(400, 'missing or invalid query parameter slots (a whole number)');
   if (maxSlots === undefined)
     return error(400, 'missing or invalid query parameter maxSlots (a whole number >= 1)');
@@ -73,8 +74,8 @@ export async function update(
   const store = storeOf(services);
   const node = await knownNode(services, id);
   if (!node) return UNKNOWN;
-  const slots = query.slots === undefined ? node.slots : count(query.slots, 0);
-  const maxSlots = query.maxSlots === undefined ? node.maxSlots : count(query.maxSlots, 1);
+  const slots = query.slots === undefined ? node.slots : wholeParameter(query.slots, 0);
+  const maxSlots = query.maxSlots === undefined ? node.maxSlots : wholeParameter(query.maxSlots, 1);
   if (slots === undefined || maxSlots === undefined)
     return error(400, 'invalid slots or maxSlots (whole numbers)');
   const now = services.now();
@@ -102,7 +103,7 @@ export async function jobs(
 ): Promise<NodeResponse> {
   const node = await knownNode(services, id);
   if (!node) return UNKNOWN;
-  const slots = count(query.slots, 1);
+  const slots = wholeParameter(query.slots, 1);
   if (slots === undefined)
     return error(400, 'missing or invalid query parameter slots (a whole number >= 1)');
   const claims = await claimUpTo(services, slots, id);
@@ -113,7 +114,7 @@ export async function jobs(
       store.putHold(id, {
         jobId: claim.lease.jobId,
         partition: claim.lease.partition,
-        attempt: Number(claim.lease.id.split('.')[1]),
+        attempt: claim.attempt,
         definition: claim.definition,
         receipt: claim.receipt,
         active: true,
@@ -155,7 +156,7 @@ export async function release(
 ): Promise<NodeResponse> {
   const node = await knownNode(services, id);
   if (!node) return UNKNOWN;
-  const partition = count(query.worker, 0);
+  const partition = wholeParameter(query.worker, 0);
   const parts =
     partition === undefined ? undefined : query.ID && verifyPartitionId(services.secret, query.ID, partition);
   if (partition === undefined || !parts) return error(401, 'Unauthorized');

@@ -111,6 +111,16 @@ function jobItem(job: JobRecord): StateItem {
   };
 }
 
+function nodeFromItem(id: string, item: StateItem): NodeRecord {
+  return {
+    id,
+    slots: whole(item, 'slots'),
+    maxSlots: whole(item, 'maxSlots'),
+    lastSeen: whole(item, 'lastSeen'),
+    disconnected: item.disconnected === true,
+  };
+}
+
 function deliveryFromItem(item: StateItem): DeliveryRecord {
   const optional = (name: keyof DeliveryRecord) => {
     const value = optionalWhole(item, name);
@@ -254,24 +264,11 @@ export class JobStore {
 
   async node(id: string): Promise<NodeRecord | undefined> {
     const item = await this.state.get(nodeKey(id));
-    if (!item) return undefined;
-    return {
-      id,
-      slots: whole(item, 'slots'),
-      maxSlots: whole(item, 'maxSlots'),
-      lastSeen: whole(item, 'lastSeen'),
-      disconnected: item.disconnected === true,
-    };
+    return item ? nodeFromItem(id, item) : undefined;
   }
 
   async nodes(): Promise<NodeRecord[]> {
-    return (await this.state.list('nodes')).map((entry) => ({
-      id: entry.sort,
-      slots: whole(entry.item, 'slots'),
-      maxSlots: whole(entry.item, 'maxSlots'),
-      lastSeen: whole(entry.item, 'lastSeen'),
-      disconnected: entry.item.disconnected === true,
-    }));
+    return (await this.state.list('nodes')).map((entry) => nodeFromItem(entry.sort, entry.item));
   }
 
   async putHold(node: string, hold: HoldRecord): Promise<void> {
