@@ -5,9 +5,17 @@ import { LB_CODES, type BalanceAnswer, type BalanceEvent } from '../balancer/typ
 import { attemptKey, verifyPartitionId } from './ids';
 import { enqueuePartitions } from './jobs';
 import { completePartition, definitionOf, extendLease, leaseSeconds, queueOf, storeOf } from './deliveries';
+import type { Change, JobRecord } from './store';
 import type { Services } from './types';
 
 export type LbCall = 'start' | 'report' | 'finish';
+
+/** What one call did to the job: the answer, the partitions it added, and the job as it wrote it. */
+interface LbOutcome {
+  answer: BalanceAnswer;
+  added: number[];
+  job?: JobRecord;
+}
 
 /** RUPER-LB's stdin server numbers its instructions so; an error answer starts with the instruction's number. */
 const FLAGS: Record<LbCall, number> = { report: 1, start: 2, finish: 3 };
@@ -71,25 +79,18 @@ export async function lbRequest(
       : call === 'report'
         ? { kind: 'report', partition, nIter, dt, ...(checkpoint ? { checkpoint } : {}) }
         : { kind: 'finish', partition, nIter, dt };
-  const outcome = await store.changeJob(job.id, (current) => {
+  const outcome = await store.changeJob(job.id, (current): Change<JobRecord, LbOutcome> => {
     if (!current || current.state !== 'RUNNING') {
-      return {
-        result: {
-          answer: { ok: false, code: LB_CODES.taskAlreadyFinished } as BalanceAnswer,
-          added: [] as number[],
-        },
-      };
+      return { result: { answer: { ok: false, code: LB_CODES.taskAlreadyFinished }, added: [] } };
     }
     const next = applyEvent(current.balance, event, services.now());
-    return next.answer.ok
-      ? { next: { ...current, balance: next.state }, result: { answer: next.answer, added: next.added } }
-      : { result: { answer: next.answer, added: [] } };
+    if (!next.answer.ok) return { result: { answer: next.answer, added: [] } };
+    const written = { ...current, balance: next.state };
+    return { next: written, result: { answer: next.answer, added: next.added, job: written } };
   });
   if (!outcome.answer.ok) return failure(call, outcome.answer.code);
-  if (outcome.added.length) {
-    const current = await store.job(job.id);
-    if (current) await enqueuePartitions(services, current, outcome.added);
-  }
+  // The job as this call wrote it: its balance holds the partitions it added.
+  if (outcome.added.length && outcome.job) await enqueuePartitions(services, outcome.job, outcome.added);
   if (checkpoint) {
     await store.changeDelivery(job.id, partition, (d) => ({
       next: d && d.attempt === parts.attempt ? { ...d, checkpoint: parts.attempt } : undefined,
