@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'CONTINUUM_AWS'
   /** A secret (`container.secrets`) could not be read at run time. */
   | 'CONTINUUM_SECRET'
+  /** An image could not be assembled, pulled or pushed (a registry's refusal, a limit, a missing platform). */
+  | 'CONTINUUM_IMAGE'
   | 'CONTINUUM_UNSUPPORTED';
 
 export class ContinuumError extends Error {
