@@ -6,6 +6,7 @@ import { LOG_RETENTION_DAYS } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import { parseStoragePath, storagePathSchema } from '@serverless-continuum/core/functions';
 import type { JobRuntimeConfig } from './runtime/contract';
+import { commandArgv, DEFAULT_MAX_LINE_BYTES, type StreamingPrograms } from './runtime/streaming/programs';
 
 const roleResources = {
   type: 'object',
@@ -29,6 +30,35 @@ const size = {
   ],
 } as const;
 
+/** A program as argv: one string split at whitespace (no shell, no quoting), or the list of arguments itself. */
+const command = {
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  ],
+} as const;
+
+/** A streaming job: map, combine and reduce are executables speaking Hadoop Streaming's contract. */
+const streamingSchema = {
+  type: 'object',
+  properties: {
+    /** The base image the mapper and reducer functions are assembled on (`python:3.12-slim`, any registry). */
+    image: { type: 'string', minLength: 1 },
+    /**
+     * An image already assembled (by CI) for the job, pinned by digest: `<account>.dkr.ecr.<region>.amazonaws.com/
+     * <repo>@sha256:<digest>`; used as it is by both functions, nothing is assembled at package time.
+     */
+    uri: { type: 'string', pattern: '^[^\\s@]+@sha256:[0-9a-f]{64}$' },
+    map: command,
+    combine: command,
+    reduce: command,
+    /** The longest line a program may write (default 8MB): a longer one fails its task. */
+    maxLineLength: size,
+  },
+  required: ['map', 'reduce'],
+  additionalProperties: false,
+} as const;
+
 export const jobSchema = {
   type: 'object',
   properties: {
@@ -38,6 +68,7 @@ export const jobSchema = {
     map: exportPath,
     reduce: exportPath,
     combine: exportPath,
+    streaming: streamingSchema,
     records: { enum: ['lines', 'jsonl'] },
     chunkSize: size,
     mappers: { type: 'integer', minimum: 1, maximum: 100000 },
@@ -52,7 +83,8 @@ export const jobSchema = {
     /** Days the three functions' log groups keep their logs; default `provider.logRetentionInDays`, else 30. */
     logRetentionInDays: { enum: LOG_RETENTION_DAYS },
   },
-  required: ['input', 'output', 'map', 'reduce'],
+  // `map` and `reduce` (modules) or `streaming` (programs): checked in resolveJob, which names the path.
+  required: ['input', 'output'],
   additionalProperties: false,
 } as const;
 
@@ -77,10 +109,21 @@ export interface ModuleRef {
   export: string;
 }
 
+/** Where a streaming job's mapper and reducer images come from. */
+export interface StreamingImage {
+  /** The base to assemble on (`streaming.image`). */
+  base?: string;
+  /** A prebuilt, digest-pinned image (`streaming.uri`): used as it is. */
+  uri?: string;
+}
+
 export interface ResolvedJob {
   name: string;
   runtime: JobRuntimeConfig;
-  modules: { map: ModuleRef; reduce: ModuleRef; combine?: ModuleRef };
+  /** A JavaScript job's modules; absent for a streaming job, whose programs are in `runtime.streaming`. */
+  modules?: { map: ModuleRef; reduce: ModuleRef; combine?: ModuleRef };
+  /** A streaming job's image. */
+  image?: StreamingImage;
   roles: Record<Role, { memorySize: number; timeout: number }>;
   /** `logRetentionInDays` as written; unset, the service's or the suite's default applies. */
   logRetentionInDays?: number;
@@ -198,8 +241,19 @@ export function resolveJob(name: string, raw: MapreduceJobConfig, serviceDir: st
       'the name becomes part of its function names',
     );
   }
-  for (const key of ['input', 'output', 'map', 'reduce'] as const) {
+  for (const key of raw.streaming
+    ? (['input', 'output'] as const)
+    : (['input', 'output', 'map', 'reduce'] as const)) {
     if (typeof raw[key] !== 'string') throw new ConfigError(at(key), 'required');
+  }
+  if (raw.streaming) {
+    const modulesToo = (['map', 'reduce', 'combine'] as const).find((key) => raw[key] !== undefined);
+    if (modulesToo) {
+      throw new ConfigError(
+        at(modulesToo),
+        'a streaming job runs streaming.map/combine/reduce: set either JavaScript modules or streaming, not both',
+      );
+    }
   }
   const input = parseLocation(raw.input, at('input'));
   const output = parseLocation(raw.output, at('output'));
@@ -233,11 +287,15 @@ export function resolveJob(name: string, raw: MapreduceJobConfig, serviceDir: st
     mapper: { ...DEFAULTS.roles.mapper, ...raw.mapper },
     reducer: { ...DEFAULTS.roles.reducer, ...raw.reducer },
   };
-  const modules: ResolvedJob['modules'] = {
-    map: resolveExport(raw.map, at('map'), serviceDir),
-    reduce: resolveExport(raw.reduce, at('reduce'), serviceDir),
-  };
-  if (raw.combine !== undefined) modules.combine = resolveExport(raw.combine, at('combine'), serviceDir);
+  let modules: ResolvedJob['modules'];
+  if (!raw.streaming) {
+    modules = {
+      map: resolveExport(raw.map!, at('map'), serviceDir),
+      reduce: resolveExport(raw.reduce!, at('reduce'), serviceDir),
+    };
+    if (raw.combine !== undefined) modules.combine = resolveExport(raw.combine, at('combine'), serviceDir);
+  }
+  const streaming = raw.streaming ? resolveStreaming(raw.streaming, at('streaming'), roles) : undefined;
   const runtime: JobRuntimeConfig = {
     name,
     input,
@@ -254,13 +312,55 @@ export function resolveJob(name: string, raw: MapreduceJobConfig, serviceDir: st
     stragglers: raw.stragglers ?? false,
     mapperMemoryMb: roles.mapper.memorySize,
     reducerMemoryMb: roles.reducer.memorySize,
+    ...(streaming ? { streaming: streaming.programs } : {}),
   };
   return {
     name,
     runtime,
-    modules,
+    ...(modules ? { modules } : {}),
+    ...(streaming ? { image: streaming.image } : {}),
     roles,
     ...(raw.logRetentionInDays !== undefined ? { logRetentionInDays: raw.logRetentionInDays } : {}),
+  };
+}
+
+type StreamingConfig = NonNullable<MapreduceJobConfig['streaming']>;
+
+/** `streaming`: each command as argv, the line limit, and the image (a base to assemble on, or a prebuilt one). */
+function resolveStreaming(
+  raw: StreamingConfig,
+  path: string,
+  roles: ResolvedJob['roles'],
+): { programs: StreamingPrograms; image: StreamingImage } {
+  const argv = (key: 'map' | 'combine' | 'reduce', value: string | readonly string[]): string[] => {
+    const result = commandArgv(value);
+    if (typeof result === 'string') throw new ConfigError(`${path}.${key}`, result);
+    return result;
+  };
+  for (const key of ['map', 'reduce'] as const) {
+    if (raw[key] === undefined) throw new ConfigError(`${path}.${key}`, 'required');
+  }
+  if (raw.image === undefined && raw.uri === undefined) {
+    throw new ConfigError(
+      `${path}.image`,
+      'required',
+      'the image the programs run in on Lambda (python:3.12-slim), or streaming.uri for one built already',
+    );
+  }
+  const programs: StreamingPrograms = {
+    map: argv('map', raw.map),
+    reduce: argv('reduce', raw.reduce),
+    ...(raw.combine !== undefined ? { combine: argv('combine', raw.combine) } : {}),
+    maxLineBytes:
+      raw.maxLineLength !== undefined
+        ? parseSize(raw.maxLineLength, `${path}.maxLineLength`)
+        : DEFAULT_MAX_LINE_BYTES,
+    mapperTimeout: roles.mapper.timeout,
+    reducerTimeout: roles.reducer.timeout,
+  };
+  return {
+    programs,
+    image: { ...(raw.image !== undefined ? { base: raw.image } : {}), ...(raw.uri ? { uri: raw.uri } : {}) },
   };
 }
 

@@ -306,8 +306,8 @@ describe('per-role entries', () => {
     assert.equal(
       entry,
       [
-        `import { map as userMap } from ${JSON.stringify(job.modules.map.file)};`,
-        `import { reduce as userCombine } from ${JSON.stringify(job.modules.map.file)};`,
+        `import { map as userMap } from ${JSON.stringify(job.modules!.map.file)};`,
+        `import { reduce as userCombine } from ${JSON.stringify(job.modules!.map.file)};`,
         'import { createMapperHandler } from "/plugin/runtime/handlers";',
         'export const handler = createMapperHandler({ map: userMap, combine: userCombine });',
       ].join('\n'),

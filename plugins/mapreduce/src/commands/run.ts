@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
-import { formatBytes, regionAndStage } from '@serverless-continuum/core/serverless';
+import { formatBytes, regionAndStage, serviceDir } from '@serverless-continuum/core/serverless';
 import { downloadIntoFolder, parseS3Url, uploadFile, type Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedJob, StorageLocation } from '../config';
 import type { JobRuntimeConfig } from '../runtime/contract';
@@ -81,7 +81,8 @@ async function runLocally(ctx: CommandContext, job: ResolvedJob, input: string):
   try {
     result = await runLocal({
       job: runtime,
-      modules: job.modules,
+      ...(job.modules ? { modules: job.modules } : {}),
+      serviceDir: serviceDir(ctx.serverless),
       input: file,
       outputDir,
       ...(workers ? { workers } : {}),

@@ -13,6 +13,15 @@ const importOf = (ref: ModuleRef, local: string) =>
 /** The generated entry of one role; module paths are JSON-quoted, never spliced raw into code. */
 export function roleEntry(job: ResolvedJob, role: Role, handlersModule = HANDLERS_MODULE): string {
   const handlers = JSON.stringify(handlersModule);
+  const modules = job.modules;
+  if (!modules && role !== 'coordinator') {
+    // A streaming job: the handler runs the programs named in its runtime config.
+    const factory = role === 'mapper' ? 'createMapperHandler' : 'createReducerHandler';
+    return [
+      `import { ${factory} } from ${handlers};`,
+      `export const handler = ${factory}({ streaming: true });`,
+    ].join('\n');
+  }
   switch (role) {
     case 'coordinator':
       return [
@@ -21,14 +30,14 @@ export function roleEntry(job: ResolvedJob, role: Role, handlersModule = HANDLER
       ].join('\n');
     case 'mapper':
       return [
-        importOf(job.modules.map, 'userMap'),
-        ...(job.modules.combine ? [importOf(job.modules.combine, 'userCombine')] : []),
+        importOf(modules!.map, 'userMap'),
+        ...(modules!.combine ? [importOf(modules!.combine, 'userCombine')] : []),
         `import { createMapperHandler } from ${handlers};`,
-        `export const handler = createMapperHandler({ map: userMap${job.modules.combine ? ', combine: userCombine' : ''} });`,
+        `export const handler = createMapperHandler({ map: userMap${modules!.combine ? ', combine: userCombine' : ''} });`,
       ].join('\n');
     case 'reducer':
       return [
-        importOf(job.modules.reduce, 'userReduce'),
+        importOf(modules!.reduce, 'userReduce'),
         `import { createReducerHandler } from ${handlers};`,
         'export const handler = createReducerHandler({ reduce: userReduce });',
       ].join('\n');
@@ -42,8 +51,10 @@ export interface ArtifactPlan {
   zipFile: string;
 }
 
+/** The zips a job's functions deploy from: a streaming job's mapper and reducer are images (see `image.ts`). */
 export function artifactPlans(job: ResolvedJob, serviceDir: string): ArtifactPlan[] {
-  return ROLES.map((role) => ({
+  const roles = job.runtime.streaming ? (['coordinator'] as const) : ROLES;
+  return roles.map((role) => ({
     role,
     contents: roleEntry(job, role),
     zipFile: join(serviceDir, artifactPath(job.name, role)),
@@ -74,7 +85,7 @@ export function missingExportError(
     // esbuild names the file relative to the working folder (the service's, when run by the CLI).
     const file = resolve(match[1]!);
     for (const key of ROLE_KEYS[role]) {
-      const ref = job.modules[key];
+      const ref = job.modules?.[key];
       if (!ref || ref.export !== match[2] || (ref.file !== file && !ref.file.endsWith(match[1]!))) continue;
       return new ConfigError(
         `custom.mapreduce.${job.name}.${key}`,

@@ -41,9 +41,19 @@ export function workerEntry(modules: ModuleRefs, workerModule = WORKER_MODULE, j
   return lines.join('\n');
 }
 
-export async function bundleWorker(modules: ModuleRefs, outfile: string, job?: string): Promise<string> {
+/** A streaming job's worker: no user module, its tasks carry their programs. */
+export function streamingWorkerEntry(workerModule = WORKER_MODULE): string {
+  return `import { startWorker } from ${JSON.stringify(workerModule)};\nstartWorker();`;
+}
+
+/** Bundles the worker with the job's modules; `undefined` (a streaming job) bundles the worker alone. */
+export async function bundleWorker(
+  modules: ModuleRefs | undefined,
+  outfile: string,
+  job?: string,
+): Promise<string> {
   for (const role of ['map', 'reduce', 'combine'] as const) {
-    const ref = modules[role];
+    const ref = modules?.[role];
     if (ref && !existsSync(ref.file)) {
       throw new ContinuumError('CONTINUUM_NOT_FOUND', `the ${role} module ${ref.file} does not exist`);
     }
@@ -51,8 +61,8 @@ export async function bundleWorker(modules: ModuleRefs, outfile: string, job?: s
   try {
     await build({
       stdin: {
-        contents: workerEntry(modules, WORKER_MODULE, job),
-        resolveDir: dirname(modules.map.file),
+        contents: modules ? workerEntry(modules, WORKER_MODULE, job) : streamingWorkerEntry(),
+        resolveDir: modules ? dirname(modules.map.file) : dirname(WORKER_MODULE),
         loader: 'js',
       },
       bundle: true,

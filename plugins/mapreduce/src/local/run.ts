@@ -23,7 +23,10 @@ export interface ModuleRef {
 
 export interface RunLocalOptions {
   job: JobRuntimeConfig;
-  modules: { map: ModuleRef; reduce: ModuleRef; combine?: ModuleRef };
+  /** A JavaScript job's modules; a streaming job (`job.streaming`) has none. */
+  modules?: { map: ModuleRef; reduce: ModuleRef; combine?: ModuleRef };
+  /** Where a streaming job's programs run: the service folder (default the current folder). */
+  serviceDir?: string;
   /** A local file. */
   input: string;
   outputDir: string;
@@ -200,7 +203,20 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     phase: splits.length ? 'map' : 'reduce',
   });
 
-  const workerFile = await bundleWorker(options.modules, join(work, 'worker.js'), job.name);
+  if (!job.streaming && !options.modules) {
+    throw new ContinuumError(
+      'CONTINUUM_INVALID_CONFIG',
+      `job ${job.name} has neither modules nor streaming programs`,
+    );
+  }
+  const streaming = job.streaming
+    ? { programs: job.streaming, cwd: resolve(options.serviceDir ?? process.cwd()) }
+    : undefined;
+  const workerFile = await bundleWorker(
+    job.streaming ? undefined : options.modules,
+    join(work, 'worker.js'),
+    job.name,
+  );
   const pool = new WorkerPool<LocalTask, unknown>({
     file: workerFile,
     size: workers,
@@ -241,6 +257,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
           attemptDir: join(work, 'attempts', `${t.index}-${++attemptSeq}`),
           mapDir: join(mapRoot, String(t.index)),
           fetchSize: FETCH_SIZE,
+          ...(streaming ? { streaming } : {}),
         }),
         onDone: async (t, stats) => {
           await store.putSplitStats(runId, stats);
@@ -278,6 +295,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
           spillDir: join(work, 'spill', `${t.index}-${attempt}`),
           outFile: join(staging, partName(t.index)),
           attempt,
+          ...(streaming ? { streaming } : {}),
         }),
         onDone: async (t, stats) => {
           await store.putPartStats(runId, stats);

@@ -1,5 +1,12 @@
 // Messages between the local engine and its worker threads.
 import type { Split } from '../runtime/splits';
+import type { StreamingPrograms } from '../runtime/streaming/programs';
+
+/** A streaming job's task: its programs run in `cwd` (the service folder). */
+export interface LocalStreaming {
+  programs: StreamingPrograms;
+  cwd: string;
+}
 
 export interface LocalMapTask {
   kind: 'map';
@@ -14,6 +21,7 @@ export interface LocalMapTask {
   attemptDir: string;
   mapDir: string;
   fetchSize: number;
+  streaming?: LocalStreaming;
 }
 
 export interface LocalReduceTask {
@@ -28,6 +36,7 @@ export interface LocalReduceTask {
   /** Written to `outFile + '.tmp-<attempt>'`, then renamed. */
   outFile: string;
   attempt: number;
+  streaming?: LocalStreaming;
 }
 
 export type LocalTask = LocalMapTask | LocalReduceTask;

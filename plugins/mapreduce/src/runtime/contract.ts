@@ -3,6 +3,7 @@
 
 // Types only from core/lambda: the compile step loads this file at package time, without the SDK clients.
 import type { FailedInvocationRecord as LambdaFailureRecord } from '@serverless-continuum/core/lambda';
+import type { StreamingPrograms } from './streaming/programs';
 
 export const ENV = {
   /** JSON `JobRuntimeConfig`. */
@@ -35,6 +36,8 @@ export interface JobRuntimeConfig {
   /** Price inputs for the cost estimate in `_SUCCESS.json`. */
   mapperMemoryMb: number;
   reducerMemoryMb: number;
+  /** A streaming job's programs (Hadoop Streaming's contract), run in place of JavaScript modules. */
+  streaming?: StreamingPrograms;
 }
 
 /** Run-table items carry this attribute (epoch seconds) so DynamoDB's TTL removes them some days after the run. */

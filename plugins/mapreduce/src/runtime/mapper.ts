@@ -23,6 +23,8 @@ import {
 import { FilePartitionSink, runMapTask, splitStats } from './map-task';
 import { keys } from './report';
 import { watchStragglers, watchTail } from './straggler-watcher';
+import { deadlineOf, streamingDir, streamingPrograms } from './streaming/lambda';
+import { runStreamingMapTask } from './streaming/map';
 import type { Mapper, Reducer } from './types';
 
 /** The version pin of every read of a run's input: its version in a versioned bucket, else its ETag. */
@@ -34,12 +36,15 @@ function pinOf(input: MapTaskEvent['input']): GetOptions {
 /** The mapper function's events: a map task, the straggler watch, or the coordinator's failure record. */
 type MapperEvent = MapTaskEvent | StragglerWatchEvent | FailedInvocationRecord;
 
-export interface MapperHandlerOptions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  map: Mapper<any, any, any>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  combine?: Reducer<any, any, any>;
-}
+/** A JavaScript job's functions, or `streaming`: the job's programs (in its runtime config) run instead. */
+export type MapperHandlerOptions =
+  | {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      map: Mapper<any, any, any>;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      combine?: Reducer<any, any, any>;
+    }
+  | { streaming: true };
 
 /**
  * Mapper: maps one split into one intermediate object per partition, then records the split done (once).
@@ -85,7 +90,7 @@ async function runSplit(
   const workDir = join(workRoot(), runId, `map-${split.index}-${requestId}`);
   let partitions: number[];
   try {
-    partitions = await mapSplit(rt, options, event, workDir, started);
+    partitions = await mapSplit(rt, options, event, workDir, started, deadlineOf(context));
   } catch (error) {
     // The original is still running and retried on failure as usual; a failed backup only gives up.
     if (event.backup) {
@@ -106,26 +111,42 @@ async function mapSplit(
   event: MapTaskEvent,
   workDir: string,
   started: number,
+  deadlineAt: number | undefined,
 ): Promise<number[]> {
   const { job, store } = rt;
   const { runId, split, input } = event;
   const sink = new FilePartitionSink(workDir);
-  try {
-    const result = await runMapTask({
-      read: (start, end) =>
-        rt.storage.getBytes(input.bucket, input.key, { start, end }, pinOf(input)).catch((error: unknown) => {
-          throw inputGone(error, input) ?? error;
-        }),
-      size: input.size,
-      split,
-      records: job.records,
-      reducers: job.reducers,
-      map: options.map,
-      ...(options.combine ? { combine: options.combine } : {}),
-      ctx: { runId, job: job.name, input, split, attempt: event.attempt },
-      sink,
-      fetchSize: FETCH_SIZE,
+  const read = (start: number, end: number) =>
+    rt.storage.getBytes(input.bucket, input.key, { start, end }, pinOf(input)).catch((error: unknown) => {
+      throw inputGone(error, input) ?? error;
     });
+  try {
+    const result =
+      'streaming' in options
+        ? await runStreamingMapTask({
+            read,
+            size: input.size,
+            split,
+            records: job.records,
+            reducers: job.reducers,
+            programs: streamingPrograms(job),
+            cwd: streamingDir(),
+            ...(deadlineAt !== undefined ? { deadlineAt } : {}),
+            sink,
+            fetchSize: FETCH_SIZE,
+          })
+        : await runMapTask({
+            read,
+            size: input.size,
+            split,
+            records: job.records,
+            reducers: job.reducers,
+            map: options.map,
+            ...(options.combine ? { combine: options.combine } : {}),
+            ctx: { runId, job: job.name, input, split, attempt: event.attempt },
+            sink,
+            fetchSize: FETCH_SIZE,
+          });
     const written = sink.close();
     for (const w of written) {
       await rt.storage.put(

@@ -11,7 +11,12 @@ export type IntermediateSource = () => Promise<AsyncIterable<Buffer | string> | 
 export interface ReduceTaskOptions {
   inputs: IntermediateSource[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  reduce: Reducer<any, any, any>;
+  reduce?: Reducer<any, any, any>;
+  /**
+   * In place of `reduce`: takes each key's values, in key order (a streaming job's reduce program reads them);
+   * nothing is written to `outFile`, and `keysOut` counts the keys taken.
+   */
+  consume?: (key: unknown, values: unknown[]) => void | Promise<void>;
   ctx: ReduceContext;
   format: 'tsv' | 'jsonl';
   /** Estimated bytes of grouped values held in memory before a sorted run is spilled. */
@@ -197,6 +202,7 @@ function parseRunLine(line: string): Entry {
 
 export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceTaskResult> {
   const { reduce, ctx, format } = options;
+  if (!reduce && !options.consume) throw new TypeError('runReduceTask needs reduce or consume');
   let groups = new Map<string, unknown[]>();
   let held = 0;
   let recordsIn = 0;
@@ -260,12 +266,18 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
     }
   }
 
-  const out = new BufferedFile(options.outFile);
+  const { consume } = options;
+  const out = consume ? undefined : new BufferedFile(options.outFile);
   let keysOut = 0;
   const emit = async (entry: Entry): Promise<void> => {
+    if (consume) {
+      await consume(entry.key, entry.values);
+      keysOut++;
+      return;
+    }
     let result: unknown;
     try {
-      result = reduce(entry.key, entry.values, ctx);
+      result = reduce!(entry.key, entry.values, ctx);
       if (typeof (result as { then?: unknown } | null)?.then === 'function') result = await result;
     } catch (error) {
       throw new ReduceTaskError(
@@ -279,7 +291,7 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
         `reduce returned undefined for key ${entry.enc.slice(0, 200)} in partition ${ctx.partition}: return the value to write for the key (null if there is none)`,
       );
     }
-    out.write(formatOutputLine(entry.key, result, format, entry.enc));
+    out!.write(formatOutputLine(entry.key, result, format, entry.enc));
     keysOut++;
   };
 
@@ -312,8 +324,8 @@ export async function runReduceTask(options: ReduceTaskOptions): Promise<ReduceT
       }
     }
   } finally {
-    out.close();
+    out?.close();
     if (runs.length) rmSync(options.spillDir, { recursive: true, force: true });
   }
-  return { recordsIn, keysOut, bytesIn, bytesOut: out.bytes, spills: runs.length };
+  return { recordsIn, keysOut, bytesIn, bytesOut: out?.bytes ?? 0, spills: runs.length };
 }

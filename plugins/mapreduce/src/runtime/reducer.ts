@@ -17,12 +17,17 @@ import {
 } from './handler-runtime';
 import { runReduceTask } from './reduce-task';
 import { buildReport, keys } from './report';
+import { deadlineOf, streamingDir, streamingPrograms } from './streaming/lambda';
+import { runStreamingReduceTask } from './streaming/reduce';
 import type { Reducer } from './types';
 
-export interface ReducerHandlerOptions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  reduce: Reducer<any, any, any>;
-}
+/** A JavaScript job's reduce function, or `streaming`: the job's reduce program (in its runtime config). */
+export type ReducerHandlerOptions =
+  | {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      reduce: Reducer<any, any, any>;
+    }
+  | { streaming: true };
 
 /** Reducer: merges one partition from every split, writes its part; the last one publishes `_SUCCESS.json`. */
 export function createReducerHandler(options: ReducerHandlerOptions) {
@@ -59,7 +64,7 @@ async function runPartition(
   const workDir = join(workRoot(), runId, `reduce-${partition}-${requestId}`);
   mkdirSync(workDir, { recursive: true });
   try {
-    await reducePartition(rt, options, event, workDir);
+    await reducePartition(rt, options, event, workDir, deadlineOf(context));
   } catch (error) {
     return await retryOrFail(rt, owner, event, error);
   } finally {
@@ -78,27 +83,41 @@ async function reducePartition(
   options: ReducerHandlerOptions,
   event: ReduceTaskEvent,
   workDir: string,
+  deadlineAt: number | undefined,
 ): Promise<void> {
   const { job, store, storage } = rt;
   const { runId, partition } = event;
   const started = Date.now();
   const splits = await store.listSplitStats(runId);
   const outFile = join(workDir, 'part');
-  const result = await runReduceTask({
-    inputs: splits
-      .filter((s) => s.partitions.includes(partition))
-      .map(
-        (s) => async () =>
-          (await storage.get(job.temp.bucket, keys.intermediate(job, runId, s.split, partition))) as Readable,
-      ),
-    reduce: options.reduce,
-    ctx: { runId, job: job.name, partition, combining: false },
+  const inputs = splits
+    .filter((s) => s.partitions.includes(partition))
+    .map(
+      (s) => async () =>
+        (await storage.get(job.temp.bucket, keys.intermediate(job, runId, s.split, partition))) as Readable,
+    );
+  const shared = {
+    inputs,
     format: job.outputFormat,
     memoryBudget: job.reducerMemoryBudget,
     spillDir: join(workDir, 'spill'),
     outFile,
     prefetch: 8,
-  });
+  };
+  const result =
+    'streaming' in options
+      ? await runStreamingReduceTask({
+          ...shared,
+          partition,
+          programs: streamingPrograms(job),
+          cwd: streamingDir(),
+          ...(deadlineAt !== undefined ? { deadlineAt } : {}),
+        })
+      : await runReduceTask({
+          ...shared,
+          reduce: options.reduce,
+          ctx: { runId, job: job.name, partition, combining: false },
+        });
   await storage.put(job.output.bucket, keys.part(job, runId, partition), createReadStream(outFile), {
     contentType: job.outputFormat === 'jsonl' ? 'application/x-ndjson' : 'text/tab-separated-values',
   });

@@ -1,0 +1,241 @@
+// The map phase of one split for a streaming job: the split's records go to the map program's stdin, one per line;
+// its `key<TAB>value` lines are partitioned as a JavaScript job's keys are, optionally through the combine program.
+import { encodeKey, partitionOfEncoded } from '../keys';
+import type { MapTaskResult, PartitionSink } from '../map-task';
+import { readOwnedRecords, type RangeReader, type Split } from '../splits';
+import { StreamingProgram, type ProgramSpec } from './program';
+import type { StreamingPrograms } from './programs';
+
+export interface StreamingMapOptions {
+  read: RangeReader;
+  size: number;
+  split: Split;
+  records: 'lines' | 'jsonl';
+  reducers: number;
+  programs: StreamingPrograms;
+  /** Where the programs run: the service folder, or the job files' folder in the image. */
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Epoch ms by which the task must be done. */
+  deadlineAt?: number;
+  sink: PartitionSink;
+  fetchSize?: number;
+  /** Bytes of map output held, grouped by key, before they go through the combiner. */
+  combineBufferBytes?: number;
+}
+
+const NL = 10;
+const CR = 13;
+/** Intermediate lines held per partition before they are appended to its file. */
+const FLUSH_LINES = 16_384;
+/** Bytes written to a combiner's stdin at once. */
+const FEED_BYTES = 256 * 1024;
+const DEFAULT_COMBINE_BUFFER = 32 * 1024 * 1024;
+/** Rough cost of one held value beyond its text, only used to decide when to combine. */
+const PER_VALUE_OVERHEAD = 24;
+
+/**
+ * Each line of `text` (lines joined by `\n`, no final one) as key and value: split at the first tab; a line with
+ * no tab is a key with an empty value (Hadoop Streaming's rule).
+ */
+export function forEachPair(text: string, onPair: (key: string, value: string) => void): void {
+  let from = 0;
+  // The next tab at or after `from`, searched again only once passed: lines without tabs stay linear.
+  let tab = -2;
+  for (;;) {
+    let nl = text.indexOf('\n', from);
+    if (nl < 0) nl = text.length;
+    if (tab !== -1 && tab < from) tab = text.indexOf('\t', from);
+    if (tab < 0 || tab > nl) onPair(text.slice(from, nl), '');
+    else onPair(text.slice(from, tab), text.slice(tab + 1, nl));
+    if (nl >= text.length) return;
+    from = nl + 1;
+  }
+}
+
+/** Writes a program's `key<TAB>value` lines into the partitions as intermediate lines (JSON-encoded key and value). */
+class PartitionWriter {
+  private readonly pending: string[][];
+  records = 0;
+
+  constructor(
+    private readonly sink: PartitionSink,
+    private readonly reducers: number,
+  ) {
+    this.pending = Array.from({ length: reducers }, () => []);
+  }
+
+  /** Lines of `bytes[start, end)`, each ending with `\n`. */
+  take = (bytes: Buffer, start: number, end: number): void => {
+    forEachPair(bytes.toString('utf8', start, end - 1), (key, value) => this.add(key, value));
+  };
+
+  add(key: string, value: string): void {
+    const enc = encodeKey(key);
+    const p = partitionOfEncoded(enc, this.reducers);
+    const lines = this.pending[p]!;
+    lines.push(`${enc}\t${JSON.stringify(value)}\n`);
+    this.records++;
+    if (lines.length >= FLUSH_LINES) this.flush(p);
+  }
+
+  flush(p: number): void {
+    const lines = this.pending[p]!;
+    if (!lines.length) return;
+    this.sink.append(p, lines.join(''));
+    lines.length = 0;
+  }
+
+  flushAll(): void {
+    for (let p = 0; p < this.reducers; p++) this.flush(p);
+  }
+}
+
+/**
+ * Map output grouped by key in memory, fed through the combine program in key order whenever it outgrows its
+ * buffer (the map program waits meanwhile), as Hadoop combines each sorted spill.
+ */
+class Combining {
+  private groups = new Map<string, string[]>();
+  private held = 0;
+  emitted = 0;
+
+  constructor(
+    private readonly spec: Omit<ProgramSpec, 'role' | 'argv'> & { argv: readonly string[] },
+    private readonly out: PartitionWriter,
+    private readonly bufferBytes: number,
+  ) {}
+
+  take = (bytes: Buffer, start: number, end: number): void | Promise<void> => {
+    forEachPair(bytes.toString('utf8', start, end - 1), (key, value) => {
+      const values = this.groups.get(key);
+      if (values === undefined) {
+        this.groups.set(key, [value]);
+        this.held += 2 * (key.length + value.length) + 4 * PER_VALUE_OVERHEAD;
+      } else {
+        values.push(value);
+        this.held += 2 * value.length + PER_VALUE_OVERHEAD;
+      }
+      this.emitted++;
+    });
+    if (this.held >= this.bufferBytes) return this.combine();
+    return undefined;
+  };
+
+  /** Runs the combiner on what is held, in key order; its output goes to the partitions. */
+  async combine(): Promise<void> {
+    const groups = this.groups;
+    this.groups = new Map();
+    this.held = 0;
+    if (!groups.size) return;
+    const keys = [...groups.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const program = StreamingProgram.start({ ...this.spec, role: 'combine' }, this.out.take);
+    try {
+      let batch = '';
+      for (const key of keys) {
+        for (const value of groups.get(key)!) {
+          batch += `${key}\t${value}\n`;
+          if (batch.length >= FEED_BYTES) {
+            await program.write(batch);
+            batch = '';
+          }
+        }
+      }
+      if (batch) await program.write(batch);
+      await program.end();
+    } catch (error) {
+      program.kill();
+      throw error;
+    }
+  }
+}
+
+/**
+ * The split's records for the program's stdin: each line without its `\r\n` or `\n`, ending with `\n` (the last
+ * record of an object without a final newline gets one). `jsonl`: blank lines are left out, as for JavaScript jobs.
+ */
+export function recordsAsLines(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  jsonl: boolean,
+): { lines: Buffer; records: number } {
+  let records = 0;
+  let clean = true;
+  for (let nl = bytes.indexOf(NL, start); nl >= 0 && nl < end; nl = bytes.indexOf(NL, nl + 1)) {
+    records++;
+    if (nl > start && bytes[nl - 1] === CR) clean = false;
+  }
+  const finalNewline = end > start && bytes[end - 1] === NL;
+  if (!finalNewline && end > start) records++;
+  if (clean && finalNewline && !jsonl) return { lines: bytes.subarray(start, end), records };
+  // The slow path: rebuild the block line by line.
+  const parts: Buffer[] = [];
+  records = 0;
+  let from = start;
+  while (from < end) {
+    let nl = bytes.indexOf(NL, from);
+    if (nl < 0 || nl >= end) nl = end;
+    let to = nl;
+    if (to > from && bytes[to - 1] === CR) to--;
+    const line = bytes.subarray(from, to);
+    from = nl + 1;
+    if (jsonl && line.toString('utf8').trim() === '') continue;
+    parts.push(line, NEWLINE);
+    records++;
+  }
+  return { lines: Buffer.concat(parts), records };
+}
+
+const NEWLINE = Buffer.from('\n');
+
+export async function runStreamingMapTask(options: StreamingMapOptions): Promise<MapTaskResult> {
+  const { programs, split } = options;
+  const task = `split ${split.index} (bytes ${split.start}-${split.end})`;
+  const common = {
+    cwd: options.cwd,
+    ...(options.env ? { env: options.env } : {}),
+    maxLineBytes: programs.maxLineBytes,
+    ...(options.deadlineAt !== undefined ? { deadlineAt: options.deadlineAt } : {}),
+    task,
+  };
+  const out = new PartitionWriter(options.sink, options.reducers);
+  const combining = programs.combine
+    ? new Combining(
+        { ...common, argv: programs.combine },
+        out,
+        options.combineBufferBytes ?? DEFAULT_COMBINE_BUFFER,
+      )
+    : undefined;
+  const mapper = StreamingProgram.start(
+    { ...common, role: 'map', argv: programs.map },
+    combining ? combining.take : out.take,
+  );
+  let recordsIn = 0;
+  const jsonl = options.records === 'jsonl';
+  try {
+    const { bytesRead } = await readOwnedRecords(
+      options.read,
+      options.size,
+      split,
+      async (bytes, start, end) => {
+        const { lines, records } = recordsAsLines(bytes, start, end, jsonl);
+        recordsIn += records;
+        if (lines.length) await mapper.write(lines);
+      },
+      options.fetchSize,
+    );
+    await mapper.end();
+    if (combining) await combining.combine();
+    out.flushAll();
+    return {
+      recordsIn,
+      emitted: combining ? combining.emitted : out.records,
+      recordsOut: out.records,
+      bytesRead,
+    };
+  } catch (error) {
+    mapper.kill();
+    throw error;
+  }
+}
