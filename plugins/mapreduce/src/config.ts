@@ -49,6 +49,11 @@ const streamingSchema = {
      * <repo>@sha256:<digest>`; used as it is by both functions, nothing is assembled at package time.
      */
     uri: { type: 'string', pattern: '^[^\\s@]+@sha256:[0-9a-f]{64}$' },
+    /**
+     * Where the assembled image is pushed, `<registry host>/<repository>`; default the deploying account's ECR,
+     * repository `<service>-<stage>-mapreduce` (which must exist).
+     */
+    repository: { type: 'string', pattern: '^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$' },
     map: command,
     combine: command,
     reduce: command,
@@ -115,6 +120,8 @@ export interface StreamingImage {
   base?: string;
   /** A prebuilt, digest-pinned image (`streaming.uri`): used as it is. */
   uri?: string;
+  /** `streaming.repository`: `<registry host>/<repository>` to push the assembled image to. */
+  repository?: string;
 }
 
 export interface ResolvedJob {
@@ -360,7 +367,11 @@ function resolveStreaming(
   };
   return {
     programs,
-    image: { ...(raw.image !== undefined ? { base: raw.image } : {}), ...(raw.uri ? { uri: raw.uri } : {}) },
+    image: {
+      ...(raw.image !== undefined ? { base: raw.image } : {}),
+      ...(raw.uri ? { uri: raw.uri } : {}),
+      ...(raw.repository ? { repository: raw.repository } : {}),
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // The @serverless-continuum/mapreduce plugin class: schema, commands and hooks; the work is in compile/ and commands/.
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '@serverless-continuum/core/errors';
 import { inVpc } from '@serverless-continuum/core/cfn';
 import {
   addInfoSection,
@@ -41,7 +42,7 @@ import {
   recursiveLoopAllowed,
   triggerUnit,
 } from './compile';
-import { functionLogicalId, type ServiceContext } from './compile/names';
+import { functionKey, functionLogicalId, type ServiceContext } from './compile/names';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/context';
 import type { JobRuntimeConfig } from './runtime/contract';
@@ -139,6 +140,8 @@ class MapreducePlugin {
   private async buildArtifacts(): Promise<void> {
     const jobs = this.jobs();
     if (!jobs.length) return;
+    const assembling = jobs.filter((job) => job.runtime.streaming && !job.image?.uri);
+    if (assembling.length) await this.assembleStreamingImages(assembling);
     // Loaded on demand: esbuild is only needed when packaging.
     const { bundleZip } =
       require('@serverless-continuum/core/bundle') as typeof import('@serverless-continuum/core/bundle');
@@ -166,6 +169,56 @@ class MapreducePlugin {
     }
   }
 
+  /**
+   * Streaming jobs without a prebuilt `streaming.uri`: their image is assembled on `streaming.image` and pushed
+   * (core's image assembler, no Docker); both functions then deploy its digest-pinned reference.
+   */
+  private async assembleStreamingImages(jobs: ResolvedJob[]): Promise<void> {
+    const { bundle } =
+      require('@serverless-continuum/core/bundle') as typeof import('@serverless-continuum/core/bundle');
+    const image = require('./compile/streaming-image') as typeof import('./compile/streaming-image');
+    const dir = serviceDir(this.serverless);
+    const handlerFile = join(dir, '.serverless', 'mapreduce', 'streaming-handler.js');
+    await bundle({ contents: image.imageHandlerEntry(), resolveDir: dir, outfile: handlerFile });
+    const ctx = this.serviceContext();
+    const provider = this.serverless.service.provider as { architecture?: string; region?: string };
+    const architecture = provider.architecture === 'arm64' ? 'arm64' : 'x86_64';
+    for (const job of jobs) {
+      const target = job.image?.repository
+        ? pushTargetOf(job.image.repository)
+        : await this.defaultRepository(ctx);
+      const reference = await image.assembleStreamingImage(job, {
+        serviceDir: dir,
+        architecture,
+        handlerFile,
+        target,
+        cacheDir: join(dir, '.serverless', 'continuum-images'),
+      });
+      for (const role of ['mapper', 'reducer'] as const) {
+        const fn = this.serverless.service.functions?.[functionKey(job.name, role)];
+        if (fn && typeof fn.image === 'object') fn.image.uri = reference;
+      }
+    }
+  }
+
+  /** The deploying account's ECR repository `<service>-<stage>-mapreduce` (the account asked of STS). */
+  private async defaultRepository(ctx: ServiceContext): Promise<{ registry: string; repository: string }> {
+    const aws = this.serverless.getProvider('aws');
+    const identity = (await aws?.request?.('STS', 'getCallerIdentity', {})) as
+      { Account?: string } | undefined;
+    if (!identity?.Account) {
+      throw new ConfigError(
+        'custom.mapreduce',
+        'cannot tell which account to push the streaming image to',
+        'set streaming.repository, or streaming.uri to an image built already',
+      );
+    }
+    return {
+      registry: `${identity.Account}.dkr.ecr.${aws!.getRegion()}.amazonaws.com`,
+      repository: `${ctx.service}-${ctx.stage}-mapreduce`,
+    };
+  }
+
   /** After the framework compiled the functions: it has decided which of them are in a VPC. */
   private addResources(): void {
     const boundary = providerIam(this.serverless.service.provider).permissionsBoundary;
@@ -181,6 +234,12 @@ class MapreducePlugin {
         setFunctionProperties(this.serverless, key, { RecursiveLoop: 'Allow' });
     }
   }
+}
+
+/** `registry.example:5000/team/repo` -> its registry and repository. */
+function pushTargetOf(repository: string): { registry: string; repository: string } {
+  const slash = repository.indexOf('/');
+  return { registry: repository.slice(0, slash), repository: repository.slice(slash + 1) };
 }
 
 // The plugin is a CommonJS class export (what the framework loads); user-facing types ride on a merged namespace.

@@ -4,6 +4,7 @@ import { ConfigError } from '@serverless-continuum/core/errors';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
 import { ROLES, type ResolvedJob, type Role } from '../config';
 import { ENV } from '../runtime/contract';
+import { STREAMING_IMAGE_PENDING } from './streaming-image';
 import {
   MAX_FUNCTION_NAME,
   artifactPath,
@@ -23,6 +24,8 @@ export interface FunctionsContext extends ServiceContext {
   existingFunctions: string[];
   /** `provider.logRetentionInDays`, the default for a job that sets none. */
   providerLogRetentionInDays?: number;
+  /** Streaming jobs' images assembled at package time (job name -> digest-pinned reference). */
+  streamingImages?: Record<string, string>;
 }
 
 /** The coordinator's trigger: every object created under the input prefix (and only there). */
@@ -114,6 +117,26 @@ export function compileFunctions(
       // `individually` makes `sls deploy` look for this artifact instead of a service-wide zip.
       package: { individually: true, artifact: artifactPath(job.name, role) },
     };
+    if (job.runtime.streaming && role !== 'coordinator') {
+      functions[key] = streamingFunction(
+        functions[key],
+        role,
+        job.image?.uri ?? ctx.streamingImages?.[job.name],
+      );
+    }
   }
   return functions;
+}
+
+/**
+ * A streaming job's mapper or reducer: an image function (the job's image, prebuilt or assembled at package time),
+ * its role given as the image's command; nothing else changes from the zip function it replaces.
+ */
+function streamingFunction(
+  zip: ServerlessFunctionConfig,
+  role: 'mapper' | 'reducer',
+  uri: string | undefined,
+): ServerlessFunctionConfig {
+  const { handler: _handler, runtime: _runtime, package: _package, ...rest } = zip;
+  return { ...rest, image: { uri: uri ?? STREAMING_IMAGE_PENDING, command: [role] } };
 }

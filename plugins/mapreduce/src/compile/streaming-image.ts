@@ -1,0 +1,115 @@
+// A streaming job's mapper/reducer image: what goes in (the base, the Node.js runtime, the task handler bundle, the
+// service's job files) as a pure plan, and the one call to core's image assembler that builds and pushes it.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type {
+  ImageArchitecture,
+  ImageBuild,
+  ImageFile,
+  ImageLayer,
+  ImageOptions,
+  PushTarget,
+} from '@serverless-continuum/core/image';
+import type { ResolvedJob } from '../config';
+import { IMAGE_JOB_DIR } from '../runtime/streaming/lambda';
+
+/** Where the task handler bundle is in the image; the entrypoint runs it with the role as its argument. */
+export const IMAGE_HANDLER = '/opt/continuum/mapreduce/handler.js';
+
+/** The function's image until the package step has assembled it (never deployed: packaging fails first). */
+export const STREAMING_IMAGE_PENDING = 'assembled-at-package-time';
+
+/** The image's entry module: the Runtime API loop of image-entry.ts, without extension (`.js` in dist). */
+export const IMAGE_ENTRY_MODULE = join(__dirname, '..', 'runtime', 'streaming', 'image-entry');
+
+/** The generated source of the task handler bundle; the module path is JSON-quoted, never spliced raw. */
+export function imageHandlerEntry(entryModule = IMAGE_ENTRY_MODULE): string {
+  return [
+    `const { serveStreamingRole } = require(${JSON.stringify(entryModule)});`,
+    'serveStreamingRole(process.argv[2]).catch((error) => {',
+    '  console.error(error);',
+    '  process.exit(1);',
+    '});',
+  ].join('\n');
+}
+
+/** Folders of a service that are never job files: dependencies, build output, version control. */
+const NOT_JOB_FILES = new Set(['node_modules', '.serverless', '.git', 'mapreduce-output', '__pycache__']);
+
+/** The service's job files, each at its place under IMAGE_JOB_DIR (the programs run there), in path order. */
+export function jobFiles(serviceDir: string): ImageFile[] {
+  const files: ImageFile[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      if (NOT_JOB_FILES.has(name)) continue;
+      const path = join(dir, name);
+      const stat = statSync(path);
+      if (stat.isDirectory()) walk(path);
+      else if (stat.isFile()) {
+        files.push({
+          path: `${IMAGE_JOB_DIR}/${relative(serviceDir, path).split(sep).join('/')}`,
+          source: { file: path },
+          // A program started by path (`./jobs/mapper.py`) needs its executable bit.
+          executable: (stat.mode & 0o111) !== 0,
+        });
+      }
+    }
+  };
+  walk(serviceDir);
+  return files;
+}
+
+export interface StreamingImageInputs {
+  base: string;
+  architecture: ImageArchitecture;
+  /** core's `nodeRuntimeLayer`. */
+  node: { layer: ImageLayer; command: string[] };
+  /** The bundled task handler on this machine. */
+  handlerFile: string;
+  files: ImageFile[];
+}
+
+/** The image build: the base's layers, then the Node.js runtime, the task handler and the job files. */
+export function streamingImageBuild(inputs: StreamingImageInputs): ImageBuild {
+  return {
+    base: inputs.base,
+    architecture: inputs.architecture,
+    layers: [
+      inputs.node.layer,
+      {
+        description: 'the mapreduce task handler',
+        files: [{ path: IMAGE_HANDLER, source: { file: inputs.handlerFile } }],
+      },
+      { description: "the service's job files", files: inputs.files },
+    ],
+    config: { entrypoint: [...inputs.node.command, IMAGE_HANDLER], workingDir: IMAGE_JOB_DIR },
+  };
+}
+
+export interface AssembleOptions extends ImageOptions {
+  serviceDir: string;
+  architecture: ImageArchitecture;
+  handlerFile: string;
+  target: PushTarget;
+}
+
+/**
+ * Assembles the job's image on `streaming.image` and pushes it; returns the digest-pinned reference both functions
+ * deploy. Loaded on demand, like esbuild: only a package of a streaming job without `streaming.uri` needs it.
+ */
+export async function assembleStreamingImage(job: ResolvedJob, options: AssembleOptions): Promise<string> {
+  const base = job.image?.base;
+  if (!base) throw new Error(`job ${job.name} has no streaming.image to assemble on`);
+  const { assembleImage, nodeRuntimeLayer, pushImage } =
+    require('@serverless-continuum/core/image') as typeof import('@serverless-continuum/core/image');
+  const node = await nodeRuntimeLayer(options.architecture, options);
+  const build = streamingImageBuild({
+    base,
+    architecture: options.architecture,
+    node,
+    handlerFile: options.handlerFile,
+    files: jobFiles(options.serviceDir),
+  });
+  const image = await assembleImage(build, options);
+  return (await pushImage(image, options.target, options)).reference;
+}
