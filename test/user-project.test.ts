@@ -136,6 +136,22 @@ describe('templates/mapreduce-wordcount in a project of its own', { concurrency:
   });
 });
 
+describe('templates/mapreduce-streaming in a project of its own', { concurrency: 2 }, () => {
+  test('serverless@3: run --local of the Python programs on the sample', async () => {
+    const output = await walkIn('streaming-serverless', walk('mapreduce-streaming', 'serverless'));
+    const service = join(work, 'streaming-serverless', 'my-wordcount');
+    assertOnePlugin(service, 'mapreduce');
+    assertWordCount(service, output);
+  });
+
+  test('osls: run --local of the Python programs on the sample', async () => {
+    const output = await walkIn('streaming-osls', walk('mapreduce-streaming', 'osls'));
+    const service = join(work, 'streaming-osls', 'my-wordcount');
+    assertOnePlugin(service, 'mapreduce');
+    assertWordCount(service, output);
+  });
+});
+
 describe('templates/container-lambda in a project of its own', { concurrency: 2 }, () => {
   test('serverless@3: package, container run --local and invoke local on the sample image', async () => {
     const output = await walkIn('container-serverless', walk('container-lambda', 'serverless'));

@@ -135,6 +135,21 @@ describe('streaming jobs, locally', () => {
     });
   }
 
+  test("MARLA's functions run unchanged through a small adapter, with the JavaScript job's very parts", async () => {
+    const wordcount = join(fixtures, 'wordcount.ts');
+    const js = await run({
+      job: jsJob(),
+      modules: { map: { file: wordcount, export: 'map' }, reduce: { file: wordcount, export: 'reduce' } },
+    });
+    const marla = await run({
+      job: streamingJob({
+        map: py('marla.py', 'map', 'streaming/marla_functions.py'),
+        reduce: py('marla.py', 'reduce', 'streaming/marla_functions.py'),
+      }),
+    });
+    assert.deepEqual(partsOf(marla.parts), partsOf(js.parts));
+  });
+
   test('the reducer gets its input sorted by key and grouped, whatever order the mapper wrote; no tab is an empty value', async () => {
     const streaming = await run({
       job: streamingJob({ map: py('shuffled_mapper.py'), reduce: py('checking_reducer.py') }),
