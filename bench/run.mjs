@@ -3,7 +3,8 @@
 // (b) a hand-written single-threaded Node.js loop with the same tokenizing (bench/baseline.mjs)
 // (c) LC_ALL=C tr -cs A-Za-z '\n' | tr A-Z a-z | sort | uniq -c, as the issue writes it (the locale prefix
 //     covers the first tr only), and (c') the same with LC_ALL=C on every stage
-// Prints times, ratios, peak RSS of (a), and checks that all four agree on every count.
+// Prints times, ratios, peak RSS of (a), and checks that all four agree on every count. Then the streaming bench
+// (bench/streaming.mjs; alone: BENCH_ONLY=streaming) and the tascaas one (alone: BENCH_ONLY=tascaas).
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -35,8 +36,17 @@ function benchTascaas() {
   });
   if (run.status !== 0) process.exitCode = 1;
 }
+/** The streaming bench (bench/streaming.mjs) runs after the word count, or alone with BENCH_ONLY=streaming. */
+function benchStreaming() {
+  const run = spawnSync(process.execPath, [join(here, 'streaming.mjs')], { stdio: 'inherit' });
+  if (run.status !== 0) process.exitCode = 1;
+}
 if (process.env.BENCH_ONLY === 'tascaas') {
   benchTascaas();
+  process.exit();
+}
+if (process.env.BENCH_ONLY === 'streaming') {
+  benchStreaming();
   process.exit();
 }
 const MB = Number(process.env.BENCH_MB ?? 500);
@@ -236,4 +246,5 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+benchStreaming();
 benchTascaas();

@@ -31,8 +31,6 @@ const FLUSH_LINES = 16_384;
 /** Bytes written to a combiner's stdin at once. */
 const FEED_BYTES = 256 * 1024;
 const DEFAULT_COMBINE_BUFFER = 32 * 1024 * 1024;
-/** Rough cost of one held value beyond its text, only used to decide when to combine. */
-const PER_VALUE_OVERHEAD = 24;
 
 /**
  * Each line of `text` (lines joined by `\n`, no final one) as key and value: split at the first tab; a line with
@@ -53,9 +51,15 @@ export function forEachPair(text: string, onPair: (key: string, value: string) =
   }
 }
 
+/** Keys whose encoding and partition are remembered: most map output repeats a small vocabulary. */
+const KEY_CACHE = 65_536;
+
 /** Writes a program's `key<TAB>value` lines into the partitions as intermediate lines (JSON-encoded key and value). */
 class PartitionWriter {
   private readonly pending: string[][];
+  private readonly keys = new Map<string, { prefix: string; partition: number }>();
+  private lastValue = '';
+  private lastEncoded = '""';
   records = 0;
 
   constructor(
@@ -71,12 +75,21 @@ class PartitionWriter {
   };
 
   add(key: string, value: string): void {
-    const enc = encodeKey(key);
-    const p = partitionOfEncoded(enc, this.reducers);
-    const lines = this.pending[p]!;
-    lines.push(`${enc}\t${JSON.stringify(value)}\n`);
+    let known = this.keys.get(key);
+    if (known === undefined) {
+      const enc = encodeKey(key);
+      known = { prefix: `${enc}\t`, partition: partitionOfEncoded(enc, this.reducers) };
+      if (this.keys.size >= KEY_CACHE) this.keys.clear();
+      this.keys.set(key, known);
+    }
+    if (value !== this.lastValue) {
+      this.lastValue = value;
+      this.lastEncoded = JSON.stringify(value);
+    }
+    const lines = this.pending[known.partition]!;
+    lines.push(`${known.prefix}${this.lastEncoded}\n`);
     this.records++;
-    if (lines.length >= FLUSH_LINES) this.flush(p);
+    if (lines.length >= FLUSH_LINES) this.flush(known.partition);
   }
 
   flush(p: number): void {
@@ -92,11 +105,25 @@ class PartitionWriter {
 }
 
 /**
+ * One key's values in arrival order, as runs of equal values: map output repeats values (a count's `1`), and a run
+ * costs one counter however long it is.
+ */
+interface Group {
+  value: string;
+  repeats: number;
+  earlier?: Array<[value: string, repeats: number]>;
+}
+
+/** Rough cost of a held group and of a run of values beyond their text, only used to decide when to combine. */
+const PER_GROUP_OVERHEAD = 120;
+const PER_RUN_OVERHEAD = 40;
+
+/**
  * Map output grouped by key in memory, fed through the combine program in key order whenever it outgrows its
  * buffer (the map program waits meanwhile), as Hadoop combines each sorted spill.
  */
 class Combining {
-  private groups = new Map<string, string[]>();
+  private groups = new Map<string, Group>();
   private held = 0;
   emitted = 0;
 
@@ -107,19 +134,25 @@ class Combining {
   ) {}
 
   take = (bytes: Buffer, start: number, end: number): void | Promise<void> => {
-    forEachPair(bytes.toString('utf8', start, end - 1), (key, value) => {
-      const values = this.groups.get(key);
-      if (values === undefined) {
-        this.groups.set(key, [value]);
-        this.held += 2 * (key.length + value.length) + 4 * PER_VALUE_OVERHEAD;
-      } else {
-        values.push(value);
-        this.held += 2 * value.length + PER_VALUE_OVERHEAD;
-      }
-      this.emitted++;
-    });
+    forEachPair(bytes.toString('utf8', start, end - 1), this.add);
     if (this.held >= this.bufferBytes) return this.combine();
     return undefined;
+  };
+
+  private readonly add = (key: string, value: string): void => {
+    this.emitted++;
+    const group = this.groups.get(key);
+    if (group === undefined) {
+      this.groups.set(key, { value, repeats: 1 });
+      this.held += PER_GROUP_OVERHEAD + 2 * (key.length + value.length);
+    } else if (group.value === value) {
+      group.repeats++;
+    } else {
+      (group.earlier ??= []).push([group.value, group.repeats]);
+      group.value = value;
+      group.repeats = 1;
+      this.held += PER_RUN_OVERHEAD + 2 * value.length;
+    }
   };
 
   /** Runs the combiner on what is held, in key order; its output goes to the partitions. */
@@ -133,12 +166,13 @@ class Combining {
     try {
       let batch = '';
       for (const key of keys) {
-        for (const value of groups.get(key)!) {
-          batch += `${key}\t${value}\n`;
-          if (batch.length >= FEED_BYTES) {
-            await program.write(batch);
-            batch = '';
-          }
+        const group = groups.get(key)!;
+        const prefix = `${key}\t`;
+        for (const [value, repeats] of group.earlier ?? []) batch += `${prefix}${value}\n`.repeat(repeats);
+        batch += `${prefix}${group.value}\n`.repeat(group.repeats);
+        if (batch.length >= FEED_BYTES) {
+          await program.write(batch);
+          batch = '';
         }
       }
       if (batch) await program.write(batch);

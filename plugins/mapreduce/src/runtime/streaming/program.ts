@@ -159,13 +159,13 @@ export class StreamingProgram {
     const { maxLineBytes } = this.spec;
     let buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
     const lastNl = buf.lastIndexOf(NL);
-    // Every line must fit the limit: check the gaps between newlines (memchr-fast), and the unfinished tail.
-    let from = 0;
-    for (let nl = lastNl < 0 ? -1 : buf.indexOf(NL); nl >= 0 && nl <= lastNl; nl = buf.indexOf(NL, from)) {
-      if (nl - from > maxLineBytes) return this.tooLong();
+    // Every line must fit the limit: each window of maxLineBytes + 1 bytes holds a newline. Searching back from
+    // the window's end jumps a whole line-length at a time, not one call per line.
+    for (let from = 0; buf.length - from > maxLineBytes;) {
+      const nl = buf.lastIndexOf(NL, from + maxLineBytes);
+      if (nl < from) return this.tooLong();
       from = nl + 1;
     }
-    if (buf.length - (lastNl + 1) > maxLineBytes) return this.tooLong();
     if (lastNl < 0) {
       this.carry = buf;
       return;
