@@ -48,7 +48,11 @@ const streamingSchema = {
      * An image already assembled (by CI) for the job, pinned by digest: `<account>.dkr.ecr.<region>.amazonaws.com/
      * <repo>@sha256:<digest>`; used as it is by both functions, nothing is assembled at package time.
      */
-    uri: { type: 'string', pattern: '^[^\\s@]+@sha256:[0-9a-f]{64}$' },
+    uri: {
+      type: 'string',
+      pattern:
+        '^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$',
+    },
     /**
      * Where the assembled image is pushed, `<registry host>/<repository>`; default the deploying account's ECR,
      * repository `<service>-<stage>-mapreduce` (which must exist).
