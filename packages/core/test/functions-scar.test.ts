@@ -166,7 +166,6 @@ describe('SCAR FDL import', () => {
     const error = importError(() => importScarFdlFile(fdl('fdl-example.yaml'), { configPath: FDL }));
     const message = error.message;
     for (const fragment of [
-      'functions.aws[0].lambda.layers: not supported: Lambda functions packaged as container images cannot use layers',
       'functions.aws[0].lambda.container.timeout_threshold": not supported',
       'functions.aws[0].lambda.input[0].storage_provider: minio.my_minio is not supported on AWS',
       'storage_providers.s3.my_s3.access_key, storage_providers.s3.my_s3.secret_key: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account)',
@@ -207,7 +206,8 @@ describe('SCAR FDL import', () => {
       ],
     );
     assert.deepEqual(notices, [
-      'functions.aws[0].lambda.deployment: ignored (the framework uploads the function to its own deployment bucket)',
+      'functions.aws[0].lambda.deployment.bucket: ignored (SCAR uploads its zip there; an image function has no zip, and the framework keeps its files in its own deployment bucket, provider.deploymentBucket)',
+      "functions.aws[0].lambda.deployment.max_payload_size: ignored (a limit on SCAR's zip; an image function has none, its image may be up to 10 GB)",
       'functions.aws[0].lambda.preheat: ignored (SCAR invoked the function once after deploying it: sls invoke does that)',
       "functions.aws[1].lambda.runtime: ignored (SCAR's python3.9 zip carries its supervisor; here the function is its container image, with the plugin's supervisor)",
     ]);

@@ -31,7 +31,17 @@ export const awsStorageBindingSchema = {
 
 export const inputSchema = { type: 'array', items: awsStorageBindingSchema, minItems: 1 } as const;
 export const outputSchema = { type: 'array', items: awsStorageBindingSchema, minItems: 1 } as const;
-export const apiSchema = { type: 'boolean' } as const;
+/** `true` (any method) or `{ method }`: an HTTP endpoint at `/<function>`. */
+export const apiSchema = {
+  anyOf: [
+    { type: 'boolean' },
+    {
+      type: 'object',
+      properties: { method: { enum: ['ANY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] } },
+      additionalProperties: false,
+    },
+  ],
+} as const;
 export { batchSchema, containerSchema, executionSchema };
 
 /** The properties this plugin adds to `functions.<name>` (registered with defineFunctionProperties). */
@@ -64,6 +74,11 @@ export const customSchema = {
     },
     /** Defaults for every function's `batch` (like SCAR's scar.cfg): usually subnets and securityGroupIds. */
     batch: batchSchema,
+    /**
+     * Keep the service's image repository (the framework's `serverless-<service>-<stage>`) on `sls remove`
+     * (SCAR's `ecr.delete_image: false`); by default the framework deletes it with its images.
+     */
+    keepImages: { type: 'boolean' },
   },
   additionalProperties: false,
 } as const;
@@ -115,6 +130,12 @@ export interface ResolvedContainerFunction extends ResolvedFunction<SecretRefere
   execution: ExecutionMode;
   batch?: ResolvedBatch;
   api: boolean;
+  /** The API route's method (`api.method`; any when unset). */
+  apiMethod?: string;
+  /** An EFS access point the function mounts (the framework's `fileSystemConfig`). */
+  fileSystem?: { arn: string; localMountPath: string };
+  /** Tags of the function (the framework's `tags`): every resource the plugin makes for it carries them. */
+  tags?: Record<string, string>;
   deadlineMarginSeconds?: number;
   architecture: 'x86_64' | 'arm64';
 }
@@ -228,6 +249,8 @@ export function resolveContainerFunction(
       'set a shorter functions.<name>.name, or a shorter service or function name',
     );
   }
+  const mounted = fileSystem(fn.fileSystemConfig);
+  const tags = stringTags(fn.tags);
   return {
     name,
     lambdaName,
@@ -242,10 +265,28 @@ export function resolveContainerFunction(
     outputs: neutral.outputs,
     execution,
     batch,
-    api: fn.api ?? false,
+    api: fn.api !== undefined && fn.api !== false,
+    ...(typeof fn.api === 'object' && fn.api.method ? { apiMethod: fn.api.method } : {}),
+    ...(mounted ? { fileSystem: mounted } : {}),
+    ...(Object.keys(tags).length ? { tags } : {}),
     deadlineMarginSeconds: margin ?? (execution === 'lambda-batch' ? defaultMargin : undefined),
     architecture,
   };
+}
+
+/** The framework's `fileSystemConfig` when both values are plain strings (an intrinsic cannot be scoped). */
+function fileSystem(value: unknown): { arn: string; localMountPath: string } | undefined {
+  const config = value as { arn?: unknown; localMountPath?: unknown } | undefined;
+  return typeof config?.arn === 'string' && typeof config.localMountPath === 'string'
+    ? { arn: config.arn, localMountPath: config.localMountPath }
+    : undefined;
+}
+
+function stringTags(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 function isReservedVariable(name: string): boolean {
@@ -319,11 +360,16 @@ export function fdlFunctionConfig(def: FunctionDefinition): ContainerFunctionCon
   if (def.output?.length) config.output = def.output;
   if (def.execution) config.execution = def.execution;
   if (def.batch) config.batch = def.batch;
-  if (def.api) config.api = true;
+  if (def.api)
+    config.api = def.apiMethod && def.apiMethod !== 'ANY' ? { method: def.apiMethod as 'GET' } : true;
   if (def.functionEnvironment) config.environment = def.functionEnvironment;
   if (def.logRetentionInDays !== undefined) config.logRetentionInDays = def.logRetentionInDays;
   // The framework's own function settings: it compiles the VpcConfig (the VPC policy follows) and the tags.
   if (def.vpc) config.vpc = def.vpc;
   if (def.tags) config.tags = def.tags;
+  if (def.description !== undefined) config.description = def.description;
+  if (def.fileSystem) config.fileSystemConfig = { ...def.fileSystem };
+  // An ARN of the user's: the framework uses it as the function's role, and the plugin makes none.
+  if (def.role) config.role = def.role;
   return config;
 }

@@ -7,6 +7,7 @@ import {
   compiledTemplate,
   defineCustomProperty,
   defineFunctionProperties,
+  keepEcrRepositoryOnRemove,
   lazyCommandHooks,
   mergeResources,
   pluginUtils,
@@ -25,6 +26,7 @@ import { ConfigError } from '@serverless-continuum/core/errors';
 import {
   checkPublishedTriggers,
   importScarFdlFile,
+  type FunctionDefinition,
   oscarOnlyKeys,
   oscarOnlyKeysSchema,
   publishTriggerUnits,
@@ -44,7 +46,14 @@ import {
   type ContainerSpec,
   type ResolvedContainerFunction,
 } from './config';
-import { compileOptions, compileService, imageFunctions, infoLines, triggerUnits } from './compile';
+import {
+  compileOptions,
+  compileService,
+  frameworkResourceChanges,
+  imageFunctions,
+  infoLines,
+  triggerUnits,
+} from './compile';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/command-context';
 
@@ -58,6 +67,8 @@ class ContainerLambdaPlugin {
   private managedRoles = new Set<string>();
   /** FDL-imported function -> `file functions.aws[i].lambda`, for messages. */
   private importedFrom = new Map<string, string>();
+  /** FDL files that asked to keep the image repository (SCAR's `ecr.delete_image: false`), for the notice. */
+  private keepImagesFrom: string[] = [];
   /** Type errors seen before the framework's validator coerced the values (see nonStringProperties). */
   private readonly typeErrors: ConfigError[];
 
@@ -87,6 +98,7 @@ class ContainerLambdaPlugin {
       'before:package:compileFunctions': () => this.writeBuildContexts(),
       'before:deploy:function:packageFunction': () => this.writeBuildContexts(),
       'after:package:compileEvents': () => this.compileResources(),
+      'before:remove:remove': () => this.keepImages(),
       'after:package:finalize': () =>
         reportPackagedResources(serverless, this.utils, PLUGIN, [...this.resolved.keys()]),
       'aws:info:displayServiceInfo': () =>
@@ -208,6 +220,8 @@ class ContainerLambdaPlugin {
     for (const notice of imported.notices) this.utils.log.notice(`${fdl}: ${notice}`);
     const service = this.serverless.service;
     service.functions ??= {};
+    if (imported.functions.some((def) => def.keepImage)) this.keepImagesFrom.push(fdl);
+    this.nameApi(imported.functions, fdl);
     for (const def of imported.functions) {
       if (service.functions[def.name]) {
         throw new ConfigError(`functions.${def.name}`, `also defined in ${fdl}`, 'rename one of them');
@@ -220,6 +234,42 @@ class ContainerLambdaPlugin {
       (this.serverless.processedInput?.options as CliOptions | undefined) ?? this.options,
     );
     this.utils.log.verbose(`Imported ${imported.functions.length} function(s) from ${fdl}`);
+  }
+
+  /**
+   * SCAR's `api_gateway.name` names the REST API. The service has one API for all its functions: the name is
+   * taken when the service sets none and the file's functions agree on it.
+   */
+  private nameApi(functions: FunctionDefinition[], fdl: string): void {
+    const names = [...new Set(functions.flatMap((def) => (def.apiName ? [def.apiName] : [])))];
+    if (!names.length) return;
+    const provider = this.serverless.service.provider as { apiName?: unknown };
+    if (provider.apiName === undefined && names.length === 1) provider.apiName = names[0];
+    else {
+      this.utils.log.notice(
+        `${fdl}: api_gateway.name ${names.join(', ')} not used: the service has one REST API for all its functions${provider.apiName === undefined ? '' : `, named by provider.apiName`}`,
+      );
+    }
+  }
+
+  /** `custom.containerLambda.keepImages` or an FDL file's `ecr.delete_image: false`: the repository stays. */
+  private keepImages(): void {
+    if (!this.custom.keepImages && !this.keepImagesFrom.length) return;
+    const why = this.custom.keepImages
+      ? 'custom.containerLambda.keepImages'
+      : `ecr.delete_image: false in ${this.keepImagesFrom.join(', ')}`;
+    if (keepEcrRepositoryOnRemove(this.serverless)) {
+      // The framework's own name for it (its naming.getEcrRepositoryName).
+      const { stage } = regionAndStage(this.serverless, this.options);
+      const repository = `serverless-${String(this.serverless.service.service)}-${stage}`;
+      this.utils.log.notice(
+        `The image repository ${repository} is kept (${why}); delete it with: aws ecr delete-repository --force --repository-name ${repository}`,
+      );
+    } else {
+      this.utils.log.warning(
+        `${why}: this framework's remove step was not found; its image repository may be removed`,
+      );
+    }
   }
 
   /** After the framework cleaned `.serverless`: stop if an image must be built and Docker is not there; write the contexts. */
@@ -237,6 +287,7 @@ class ContainerLambdaPlugin {
     const template = compiledTemplate(this.serverless);
     const options = compileOptions(functions, template, this.serverless.service.provider, this.managedRoles);
     mergeResources(this.serverless, PLUGIN, compileService(functions, options).resources);
+    Object.assign(template.Resources, frameworkResourceChanges(functions, template));
   }
 }
 

@@ -28,8 +28,20 @@ export interface FunctionDefinition {
   logRetentionInDays?: number;
   /** The function's VPC (SCAR's `lambda.vpc`, passed to Lambda as its VpcConfig). */
   vpc?: { subnetIds: string[]; securityGroupIds: string[] };
-  /** Tags of the function (SCAR's `lambda.tags`). */
+  /** Tags of the function and of every resource it brings (SCAR's `lambda.tags`). */
   tags?: Record<string, string>;
+  /** An EFS access point mounted in the function (SCAR's `lambda.file_system`; Lambda takes one). */
+  fileSystem?: { arn: string; localMountPath: string };
+  /** An existing IAM role ARN the function runs with instead of a generated one (SCAR's `iam.role`). */
+  role?: string;
+  /** The function's description (SCAR's `lambda.description`). */
+  description?: string;
+  /** The HTTP method of the API route (SCAR's `api_gateway.http_method`; any by default). */
+  apiMethod?: string;
+  /** The REST API's name asked for (SCAR's `api_gateway.name`). */
+  apiName?: string;
+  /** Keep the image repository on remove (SCAR's `ecr.delete_image: false`). */
+  keepImage?: boolean;
   /** Where an imported function came from, for messages: `scar.yaml functions.aws[0].lambda`. */
   source?: string;
 }

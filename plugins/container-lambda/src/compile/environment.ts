@@ -40,6 +40,8 @@ export function runtimeEnvironment(
   const secrets = secretsVariable(fn);
   if (secrets) env[ENV.secrets] = secrets;
   if (options.mode && options.mode !== 'lambda') env[ENV.mode] = options.mode;
+  // The API method maps the header onto Lambda's Invoke (compile/framework-resources.ts).
+  if (fn.api && (options.mode ?? 'lambda') === 'lambda') env[ENV.apiAsync] = 'gateway';
   if (fn.deadlineMarginSeconds !== undefined)
     env[ENV.deadlineMarginMs] = String(fn.deadlineMarginSeconds * 1000);
   if (fn.batch && options.batch) {

@@ -20,7 +20,7 @@ export function functionPatch(
 ): FunctionPatch {
   const events: Array<Record<string, unknown>> = [...existingBucketEvents(fn, options.existingBuckets)];
   // The framework's REST API with a Lambda proxy: the body reaches the supervisor as sent (base64 when binary).
-  if (fn.api) events.push({ http: { path: fn.name, method: 'any' } });
+  if (fn.api) events.push({ http: { path: fn.name, method: (fn.apiMethod ?? 'ANY').toLowerCase() } });
   const role = options.manageRole ? resourceIds(fn.name).role : undefined;
   if (fn.imageUri) return { image: fn.imageUri, role, events };
   const name = ecrImageName(fn.name);

@@ -2,6 +2,7 @@
 // submit to its own Batch queue, write its own logs. Every resource is an ARN built from a configured name.
 import {
   arn,
+  efsAccessPointStatements,
   mergeStatements,
   s3DeleteStatements,
   s3ReadStatements,
@@ -57,6 +58,7 @@ export function functionStatements(
     // A function with execution: batch hands every event on: only its Batch job reads the secrets.
     ...(fn.execution === 'batch' ? [] : secretStatements(fn, 'ssm:GetParameter')),
     ...selfInvokeStatements(fn),
+    ...(fn.fileSystem ? efsAccessPointStatements(fn.fileSystem.arn) : []),
     ...(batch
       ? [
           {

@@ -39,6 +39,11 @@ export const ENV = {
    * values. Lambda mode reads the values; in Batch the job definition's `Secrets` has set them already.
    */
   secrets: 'CONTINUUM_SECRETS',
+  /**
+   * `gateway`: the function's API passes `X-Amz-Invocation-Type` to Lambda, so a call marked `Event` arrives
+   * as an asynchronous invocation already: run it, do not hand it on to another one.
+   */
+  apiAsync: 'CONTINUUM_API_ASYNC',
   /** Optional S3-compatible endpoint for tests and MinIO (path-style). */
   s3Endpoint: 'CONTINUUM_S3_ENDPOINT',
   /** Optional: seconds the script may run in Batch mode (Batch's own job timeout still applies). */

@@ -195,7 +195,12 @@ class Supervisor {
   private async processHttpCall(event: unknown, call: HttpCall): Promise<HttpResult> {
     if (this.mayDelegate && this.settings.execution === 'batch')
       return this.delegateHttp(event, 'execution-batch');
-    if (call.async && this.deps.invokeAsync && this.settings.mode === 'lambda') {
+    if (
+      call.async &&
+      this.deps.invokeAsync &&
+      this.settings.mode === 'lambda' &&
+      !this.settings.asyncByGateway
+    ) {
       // A Runtime API response ends the invocation, so the work continues in a new asynchronous invocation.
       try {
         await this.deps.invokeAsync(withoutAsyncMarker(event));

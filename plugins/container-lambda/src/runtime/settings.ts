@@ -34,6 +34,8 @@ export interface SupervisorSettings {
   /** `container.secrets`: where each value lives (never the value; see secrets.ts). */
   secrets?: SecretsByService;
   s3Endpoint?: string;
+  /** An HTTP call marked asynchronous is an asynchronous invocation already (ENV.apiAsync). */
+  asyncByGateway?: boolean;
 }
 
 /** Lambda-batch default: leave this much time to kill the script and submit the job. */
@@ -150,6 +152,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SupervisorSettings {
     fallbackInputBytes: parseNumber(ENV.fallbackInputBytes, env[ENV.fallbackInputBytes]),
     timeoutSeconds: parseNumber(ENV.timeoutSeconds, env[ENV.timeoutSeconds]),
     s3Endpoint: env[ENV.s3Endpoint] || undefined,
+    ...(env[ENV.apiAsync] === 'gateway' ? { asyncByGateway: true } : {}),
     secrets: parseSecrets(ENV.secrets, env[ENV.secrets]),
   };
   for (const [key, value] of Object.entries(optional)) {

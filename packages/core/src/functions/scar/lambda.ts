@@ -8,11 +8,26 @@ import { importBatch } from './batch';
 import { checkAwsStorage } from './storage';
 import type { ScarImportOptions } from './index';
 
-// SCAR client settings that have no meaning inside a Serverless service: accepted and reported.
+/** What SCAR's `boto_profile` (under any section) becomes: the framework's own choice of credentials. */
+export const BOTO_PROFILE_NOTICE =
+  "ignored (the framework's --aws-profile or provider.profile picks the credentials)";
+
+// SCAR settings that have no meaning inside a Serverless service: accepted and reported, with the reason.
 const CLIENT_ONLY = {
-  boto_profile: 'ignored (the framework picks credentials: --aws-profile or provider.profile)',
+  boto_profile: BOTO_PROFILE_NOTICE,
   log_level: 'ignored (the supervisor logs to CloudWatch at one level)',
+  invocation_type:
+    'ignored (how SCAR invoked the function; sls invoke and the HTTP endpoint choose per call)',
+  asynchronous: 'ignored (how SCAR invoked the function; sls invoke and the HTTP endpoint choose per call)',
+  log_type: 'ignored (how SCAR invoked the function: sls invoke --log shows the log)',
 } as const;
+
+/** Lambda's FileSystemConfig: an EFS access point ARN and a folder under /mnt. */
+const ACCESS_POINT_ARN =
+  /^arn:aws[a-zA-Z-]*:elasticfilesystem:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d:\d{12}:access-point\/fsap-[a-f0-9]{17}$/;
+const MOUNT_PATH = /^\/mnt\/[a-zA-Z0-9-_.]+$/;
+const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const HTTP_METHODS = ['ANY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
 
 export function importAwsEntry(
   entry: unknown,
@@ -27,7 +42,7 @@ export function importAwsEntry(
     return undefined;
   }
   for (const key of Object.keys(entry)) {
-    if (!['lambda', 'iam', 'api_gateway', 'cloudwatch', 'batch'].includes(key)) {
+    if (!['lambda', 'iam', 'api_gateway', 'cloudwatch', 'batch', 'ecr'].includes(key)) {
       problems.add(`${path}.${key}`, 'not a SCAR FDL key');
     }
   }
@@ -101,13 +116,17 @@ export function importAwsEntry(
               cat,
               'not supported: load the image into a registry Lambda can pull from (docker load, docker push) and name it in container.image',
             );
+          } else if (ckey === 'alpine') {
+            // SCAR picks its musl supervisor build; the plugin brings the musl Node.js for the supervisor.
+            const alpine = flag(cvalue, cat, problems);
+            if (alpine !== undefined) fn.container.alpine = alpine;
           } else if (ckey === 'timeout_threshold') {
             if (typeof cvalue === 'number' && cvalue >= 1) containerTimeoutThreshold = Math.round(cvalue);
             else problems.add(cat, 'must be seconds');
           } else {
             problems.add(
               cat,
-              'not supported (container takes image, environment, timeout_threshold, create_image, and our secrets)',
+              'not supported (container takes image, environment, alpine, timeout_threshold, create_image, and our secrets)',
             );
           }
         }
@@ -134,8 +153,19 @@ export function importAwsEntry(
           );
         }
         break;
-      case 'supervisor':
-        notices.push(`${at}: ignored (the plugin bundles its own supervisor into the image)`);
+      case 'supervisor': {
+        const version = isDict(value) && typeof value.version === 'string' ? ` ${value.version}` : '';
+        notices.push(
+          `${at}: ignored (SCAR downloads faas-supervisor${version}; the plugin bundles its own supervisor, of the plugin's version, into the image)`,
+        );
+        break;
+      }
+      case 'description':
+        if (typeof value === 'string') fn.description = value;
+        else problems.add(at, 'must be a string');
+        break;
+      case 'file_system':
+        importFileSystem(value, at, fn, problems);
         break;
       case 'runtime':
         // SCAR's container-image mode is how every function runs here.
@@ -175,7 +205,21 @@ export function importAwsEntry(
         } else problems.add(at, 'must be { name: value } with string values');
         break;
       case 'deployment':
-        notices.push(`${at}: ignored (the framework uploads the function to its own deployment bucket)`);
+        if (!isDict(value)) {
+          problems.add(at, 'must be an object');
+          break;
+        }
+        for (const dkey of Object.keys(value)) {
+          if (dkey === 'bucket')
+            notices.push(
+              `${at}.bucket: ignored (SCAR uploads its zip there; an image function has no zip, and the framework keeps its files in its own deployment bucket, provider.deploymentBucket)`,
+            );
+          else if (dkey === 'max_payload_size' || dkey === 'max_s3_payload_size')
+            notices.push(
+              `${at}.${dkey}: ignored (a limit on SCAR's zip; an image function has none, its image may be up to 10 GB)`,
+            );
+          else problems.add(`${at}.${dkey}`, 'not supported (deployment takes bucket, max_payload_size)');
+        }
         break;
       case 'preheat':
         notices.push(
@@ -189,7 +233,10 @@ export function importAwsEntry(
         );
         break;
       case 'layers':
-        problems.add(at, 'not supported: Lambda functions packaged as container images cannot use layers');
+        if (Array.isArray(value) && !value.length) break;
+        notices.push(
+          `${at}: ignored (Lambda attaches no layers to a container-image function, and SCAR's image runtime drops them too; put what they carry into the image)`,
+        );
         break;
       default:
         if (key in CLIENT_ONLY) notices.push(`${at}: ${CLIENT_ONLY[key as keyof typeof CLIENT_ONLY]}`);
@@ -207,7 +254,14 @@ export function importAwsEntry(
 
   importApiGateway(entry.api_gateway, `${path}.api_gateway`, fn, problems, notices);
   importCloudwatch(entry.cloudwatch, `${path}.cloudwatch`, fn, problems, notices);
-  importIam(entry.iam, `${path}.iam`, problems, notices);
+  importIam(entry.iam, `${path}.iam`, fn, problems, notices);
+  importEcr(entry.ecr, `${path}.ecr`, fn, problems);
+  if (fn.fileSystem && !fn.vpc) {
+    problems.add(
+      `${lp}.file_system`,
+      'EFS is reached through a VPC: add lambda.vpc { SubnetIds, SecurityGroupIds } (subnets with a mount target of the file system)',
+    );
+  }
   const batch = importBatch(entry.batch, `${path}.batch`, problems, notices);
   if (batch) fn.batch = batch;
   if (containerTimeoutThreshold !== undefined) {
@@ -267,13 +321,30 @@ function importApiGateway(
     return;
   }
   fn.api = true;
-  for (const key of Object.keys(value)) {
-    if (key === 'name')
+  for (const [key, v] of Object.entries(value)) {
+    const at = `${path}.${key}`;
+    if (key === 'name') {
+      if (typeof v === 'string' && v) {
+        fn.apiName = v;
+        notices.push(
+          `${at}: the endpoint is the service's REST API, route /${fn.name}; "${v}" names that API unless the service names it (provider.apiName)`,
+        );
+      } else problems.add(at, 'must be the name of the REST API');
+    } else if (key === 'http_method') {
+      const method = typeof v === 'string' ? v.toUpperCase() : '';
+      if (HTTP_METHODS.includes(method)) fn.apiMethod = method;
+      else problems.add(at, `must be one of ${HTTP_METHODS.join(', ')}`);
+    } else if (key === 'stage_name' || key === 'stage') {
       notices.push(
-        `${path}.name: the endpoint is the service's REST API, route /${fn.name} (the name is not used)`,
+        `${at}: ${JSON.stringify(v)} ignored (the REST API's stage is the service's stage: deploy with --stage ${typeof v === 'string' ? v : '<stage>'} for the same path)`,
       );
-    else if (key === 'boto_profile' || key === 'region') notices.push(`${path}.${key}: ignored`);
-    else problems.add(`${path}.${key}`, 'not supported (api_gateway takes name)');
+    } else if (key === 'boto_profile') notices.push(`${at}: ${BOTO_PROFILE_NOTICE}`);
+    else if (key === 'region') notices.push(`${at}: ignored (the API lives in the service's region)`);
+    else if (SCAR_API_INTERNALS.includes(key)) {
+      notices.push(
+        `${at}: ignored (SCAR's own wiring of its API; here a Lambda proxy route /${fn.name} that passes X-Amz-Invocation-Type through, as SCAR's does)`,
+      );
+    } else problems.add(at, 'not supported (api_gateway takes name, http_method, stage_name)');
   }
 }
 
@@ -297,25 +368,107 @@ function importCloudwatch(
           `${path}.${key}`,
           `${JSON.stringify(v)} is not a retention CloudWatch offers (${LOG_RETENTION_DAYS.join(', ')} days)`,
         );
-    } else if (key === 'boto_profile' || key === 'region') notices.push(`${path}.${key}: ignored`);
+    } else if (key === 'boto_profile') notices.push(`${path}.${key}: ${BOTO_PROFILE_NOTICE}`);
+    else if (key === 'region')
+      notices.push(`${path}.${key}: ignored (the logs live in the service's region)`);
     else problems.add(`${path}.${key}`, 'not supported (cloudwatch takes log_retention_policy_in_days)');
   }
 }
 
-function importIam(value: unknown, path: string, problems: Problems, notices: string[]): void {
+function importIam(
+  value: unknown,
+  path: string,
+  fn: FunctionDefinition,
+  problems: Problems,
+  notices: string[],
+): void {
   if (value === undefined) return;
   if (!isDict(value)) {
     problems.add(path, 'must be an object');
     return;
   }
   for (const [key, v] of Object.entries(value)) {
+    // SCAR's default configuration has `role: ""`: no role given, the plugin makes one.
     if (key === 'role' && (v === '' || v === null)) continue;
-    if (key === 'boto_profile') notices.push(`${path}.${key}: ignored`);
+    if (key === 'boto_profile') notices.push(`${path}.${key}: ${BOTO_PROFILE_NOTICE}`);
     else if (key === 'role') {
-      problems.add(
-        `${path}.role`,
-        'not supported: the plugin creates a least-privilege role for each function (remove iam.role)',
-      );
-    } else problems.add(`${path}.${key}`, 'not supported');
+      if (typeof v === 'string' && ROLE_ARN.test(v)) {
+        fn.role = v;
+        notices.push(
+          `${path}.role: ${fn.name} runs with this existing role instead of the least-privilege one the plugin makes: reading its inputs, writing its outputs and its logs, and submitting to Batch are then yours to grant`,
+        );
+      } else problems.add(`${path}.role`, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+    } else problems.add(`${path}.${key}`, 'not supported (iam takes role, boto_profile)');
   }
 }
+
+function importEcr(value: unknown, path: string, fn: FunctionDefinition, problems: Problems): void {
+  if (value === undefined) return;
+  if (!isDict(value)) {
+    problems.add(path, 'must be an object');
+    return;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'delete_image') {
+      const remove = flag(v, `${path}.${key}`, problems);
+      if (remove === false) fn.keepImage = true;
+    } else problems.add(`${path}.${key}`, 'not supported (ecr takes delete_image)');
+  }
+}
+
+function importFileSystem(value: unknown, path: string, fn: FunctionDefinition, problems: Problems): void {
+  const list = isDict(value) ? [value] : value;
+  if (!Array.isArray(list) || list.length !== 1) {
+    problems.add(
+      path,
+      'must be a list of one { Arn, LocalMountPath } (Lambda mounts one EFS access point per function)',
+    );
+    return;
+  }
+  const [entry] = list as unknown[];
+  const at = `${path}[0]`;
+  if (!isDict(entry)) {
+    problems.add(at, 'must be { Arn, LocalMountPath }');
+    return;
+  }
+  for (const key of Object.keys(entry)) {
+    if (key !== 'Arn' && key !== 'LocalMountPath')
+      problems.add(`${at}.${key}`, 'not supported (a file system takes Arn, LocalMountPath)');
+  }
+  const arn = entry.Arn;
+  const mount = entry.LocalMountPath;
+  if (typeof arn !== 'string' || !ACCESS_POINT_ARN.test(arn))
+    problems.add(
+      `${at}.Arn`,
+      'must be an EFS access point ARN (arn:aws:elasticfilesystem:<region>:<account>:access-point/fsap-...)',
+    );
+  if (typeof mount !== 'string' || !MOUNT_PATH.test(mount))
+    problems.add(`${at}.LocalMountPath`, 'must be a folder right under /mnt (/mnt/<name>)');
+  if (
+    typeof arn === 'string' &&
+    typeof mount === 'string' &&
+    ACCESS_POINT_ARN.test(arn) &&
+    MOUNT_PATH.test(mount)
+  )
+    fn.fileSystem = { arn, localMountPath: mount };
+}
+
+/** SCAR writes booleans as YAML booleans or as the strings True/False (its Python defaults). */
+function flag(value: unknown, path: string, problems: Problems): boolean | undefined {
+  if (value === true || value === 'True' || value === 'true') return true;
+  if (value === false || value === 'False' || value === 'false') return false;
+  problems.add(path, 'must be true or false');
+  return undefined;
+}
+
+/** The keys of SCAR's scar.cfg `api_gateway` block that only wire SCAR's own API calls. */
+const SCAR_API_INTERNALS = [
+  'endpoint',
+  'request_parameters',
+  'method',
+  'integration',
+  'path_part',
+  'service_id',
+  'source_arn_testing',
+  'source_arn_invocation',
+];
