@@ -141,29 +141,148 @@ describe('SCAR FDL files that cannot be honoured', () => {
   });
 });
 
+const ACCESS_POINT = 'arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0';
+
+/** A resource's tags as `{ Key: Value }`, whichever shape its type takes them in. */
+function tagsOf(template: CfnTemplate, id: string): Record<string, string> {
+  const tags = props(template, id).Tags;
+  if (Array.isArray(tags)) return Object.fromEntries(tags.map((tag: Json) => [tag.Key, tag.Value]));
+  return tags ?? {};
+}
+
 for (const framework of ['serverless', 'osls'] as Framework[]) {
-  test(`SCAR keys its documentation does not list import and package (${framework}): vpc, tags, runtime image, create_image false`, async () => {
-    const result = await packageService(join(__dirname, 'fixtures', 'container-lambda-fdl-keys'), framework);
-    const output = result.stdout + result.stderr;
-    validateTemplate(result.template);
-    const fn = props(result.template, 'ScarDashinDashvpcLambdaFunction');
-    assert.deepEqual(fn.VpcConfig.SubnetIds, ['subnet-0123abcd', 'subnet-4567efab']);
-    assert.deepEqual(fn.VpcConfig.SecurityGroupIds, ['sg-0123abcd']);
-    assert.deepEqual(
-      [...fn.Tags].sort((a: Json, b: Json) => String(a.Key).localeCompare(String(b.Key))),
-      [
+  describe(`SCAR keys SCAR's code reads, imported by ${framework}`, () => {
+    let template: CfnTemplate;
+    let output: string;
+    before(async () => {
+      const result = await packageService(
+        join(__dirname, 'fixtures', 'container-lambda-fdl-keys'),
+        framework,
+      );
+      template = result.template;
+      output = result.stdout + result.stderr;
+    });
+
+    test('the template matches the AWS resource specification', () => {
+      validateTemplate(template);
+    });
+
+    test('vpc becomes the VpcConfig, with the VPC access policy on the function role', () => {
+      const fn = props(template, 'ScarDashinDashvpcLambdaFunction');
+      assert.deepEqual(fn.VpcConfig.SubnetIds, ['subnet-0123abcd', 'subnet-4567efab']);
+      assert.deepEqual(fn.VpcConfig.SecurityGroupIds, ['sg-0123abcd']);
+      assert.ok(
+        JSON.stringify(props(template, 'ScarDashinDashvpcContainerRole').ManagedPolicyArns).includes(
+          'AWSLambdaVPCAccessExecutionRole',
+        ),
+      );
+    });
+
+    test('memory, timeout, description, both environments, timeout_threshold and execution_mode map', () => {
+      const fn = props(template, 'ScarDashinDashvpcLambdaFunction');
+      assert.equal(fn.MemorySize, 1024);
+      assert.equal(fn.Timeout, 120);
+      assert.equal(fn.Description, 'classifies plant photos');
+      const variables = fn.Environment.Variables;
+      assert.equal(variables.MODEL_DIR, '/mnt/models');
+      assert.equal(variables.QUALITY, '90');
+      assert.equal(variables.CONTINUUM_USER_ENV, 'QUALITY');
+      assert.equal(variables.CONTINUUM_DEADLINE_MARGIN_MS, '20000');
+      assert.equal(variables.CONTINUUM_EXECUTION, 'lambda-batch');
+      assert.equal(variables.CONTINUUM_SCRIPT, '/opt/continuum/script.sh');
+    });
+
+    test('file_system mounts the EFS access point, and the role may mount that access point only', () => {
+      const fn = props(template, 'ScarDashinDashvpcLambdaFunction');
+      assert.deepEqual(fn.FileSystemConfigs, [{ Arn: ACCESS_POINT, LocalMountPath: '/mnt/models' }]);
+      const statements = props(template, 'ScarDashinDashvpcContainerRole').Policies[0].PolicyDocument
+        .Statement;
+      assert.deepEqual(
+        statements.filter((s: Json) => s.Action.some((a: string) => a.startsWith('elasticfilesystem:'))),
+        [
+          {
+            Effect: 'Allow',
+            Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+            Resource: ['arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/*'],
+            Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': ACCESS_POINT } },
+          },
+        ],
+      );
+    });
+
+    test('tags go on every resource the function brings: function, role, log group, Batch, its buckets', () => {
+      const expected = { owner: 'lab', project: 'plants' };
+      for (const id of [
+        'ScarDashinDashvpcLambdaFunction',
+        'ScarDashinDashvpcContainerRole',
+        'ScarDashinDashvpcLogGroup',
+        'ScarDashinDashvpcBatchComputeEnvironment',
+        'ScarDashinDashvpcBatchJobQueue',
+        'ScarDashinDashvpcBatchJobDefinition',
+        'ScarDashinDashvpcBatchJobRole',
+        'ScarDashinDashvpcBatchInstanceRole',
+        'S3BucketScarDashkeysDashplants',
+      ]) {
+        assert.deepEqual(tagsOf(template, id), expected, id);
+      }
+      // The Batch maps are maps, the rest lists: the shapes the specification gives each type.
+      assert.deepEqual(props(template, 'ScarDashinDashvpcBatchJobQueue').Tags, expected);
+      assert.deepEqual(props(template, 'ScarDashinDashvpcLogGroup').Tags, [
         { Key: 'owner', Value: 'lab' },
         { Key: 'project', Value: 'plants' },
-      ],
-    );
-    // In a VPC, the function's own role gets the VPC access policy (the framework's rule, the plugin's role).
-    const role = Object.values(result.template.Resources).find(
-      (r: Json) =>
-        r.Type === 'AWS::IAM::Role' &&
-        JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes('AWSLambdaVPCAccessExecutionRole'),
-    );
-    assert.ok(role, 'a role with the VPC access policy');
-    assert.match(output, /lambda\.deployment: ignored \(the framework uploads the function/);
-    assert.match(output, /lambda\.preheat: ignored/);
+      ]);
+    });
+
+    test('cloudwatch.log_retention_policy_in_days sets the log group retention', () => {
+      assert.equal(props(template, 'ScarDashinDashvpcLogGroup').RetentionInDays, 14);
+    });
+
+    test('iam.role: the function runs with that role, and the plugin makes none for it', () => {
+      assert.equal(
+        props(template, 'ScarDashapiLambdaFunction').Role,
+        'arn:aws:iam::123456789012:role/scar-lab',
+      );
+      assert.equal(template.Resources.ScarDashapiContainerRole, undefined);
+      assert.match(
+        output,
+        /iam\.role: scar-api runs with this existing role instead of the least-privilege one/,
+      );
+    });
+
+    test('api_gateway: the REST API has its name, the route its method, and X-Amz-Invocation-Type reaches Lambda', () => {
+      assert.equal(props(template, 'ApiGatewayRestApi').Name, 'scar-keys-api');
+      const method = props(template, 'ApiGatewayMethodScarDashapiPost');
+      assert.equal(method.HttpMethod, 'POST');
+      assert.deepEqual(method.RequestParameters, { 'method.request.header.X-Amz-Invocation-Type': false });
+      assert.equal(method.Integration.Type, 'AWS_PROXY');
+      assert.deepEqual(method.Integration.RequestParameters, {
+        'integration.request.header.X-Amz-Invocation-Type': 'method.request.header.X-Amz-Invocation-Type',
+      });
+      // The call marked Event arrives as an asynchronous invocation already: the supervisor runs it.
+      assert.equal(
+        props(template, 'ScarDashapiLambdaFunction').Environment.Variables.CONTINUUM_API_ASYNC,
+        'gateway',
+      );
+      assert.match(
+        output,
+        /api_gateway\.stage_name: "scar" ignored \(the REST API's stage is the service's stage/,
+      );
+    });
+
+    test('what has no meaning here is said, each with its reason', () => {
+      for (const notice of [
+        /lambda\.deployment\.bucket: ignored \(SCAR uploads its zip there/,
+        /lambda\.deployment\.max_payload_size: ignored/,
+        /lambda\.preheat: ignored/,
+        /lambda\.layers: ignored \(Lambda attaches no layers to a container-image function/,
+        /lambda\.supervisor: ignored \(SCAR downloads faas-supervisor 1\.5\.7/,
+        /lambda\.log_level: ignored/,
+        /lambda\.boto_profile: ignored \(the framework's --aws-profile or provider\.profile picks the credentials\)/,
+        /iam\.boto_profile: ignored/,
+        /cloudwatch\.boto_profile: ignored/,
+      ]) {
+        assert.match(output, notice);
+      }
+    });
   });
 }

@@ -25,17 +25,6 @@ export function storageStatements(fn: ResolvedContainerFunction): PolicyStatemen
   ];
 }
 
-/**
- * An asynchronous HTTP call is answered 202 at once and re-invoked as an `Event` invocation of the same
- * function. The ARN is built from the name: a `GetAtt` on the function from its own role would be a cycle.
- */
-export function selfInvokeStatements(fn: ResolvedContainerFunction): PolicyStatement[] {
-  if (!fn.api) return [];
-  return [
-    { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [arn.lambdaByName(fn.lambdaName)] },
-  ];
-}
-
 /** The log statements the framework gives its own role, for this function's log group only. */
 export function logStatements(lambdaName: string): PolicyStatement[] {
   return [
@@ -57,7 +46,6 @@ export function functionStatements(
     ...storageStatements(fn),
     // A function with execution: batch hands every event on: only its Batch job reads the secrets.
     ...(fn.execution === 'batch' ? [] : secretStatements(fn, 'ssm:GetParameter')),
-    ...selfInvokeStatements(fn),
     ...(fn.fileSystem ? efsAccessPointStatements(fn.fileSystem.arn) : []),
     ...(batch
       ? [

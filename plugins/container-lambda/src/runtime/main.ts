@@ -70,7 +70,9 @@ async function runLambda(env: NodeJS.ProcessEnv): Promise<number> {
     settings = readSettings(env);
     deps = commonDeps(settings, env);
     if (settings.execution !== 'lambda') deps.batch = createBatchSubmitter(env.AWS_REGION);
-    invoke = createAsyncInvoker(env.AWS_REGION);
+    // Behind an API that passes X-Amz-Invocation-Type on, an asynchronous call is never handed on (and the
+    // function's role may not invoke it).
+    if (!settings.asyncByGateway) invoke = createAsyncInvoker(env.AWS_REGION);
   } catch (error) {
     await client.initError(errorBody(error));
     return 1;
