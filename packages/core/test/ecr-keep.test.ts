@@ -14,7 +14,6 @@ interface RemoveStep {
 
 /** The framework's own AwsRemove plugin, its AWS calls recorded instead of sent. */
 function removeStep(framework: 'serverless' | 'osls', calls: string[]): RemoveStep {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const AwsRemove = require(join(ROOT, framework, 'lib', 'plugins', 'aws', 'remove', 'index.js')) as new (
     serverless: unknown,
     options: unknown,
