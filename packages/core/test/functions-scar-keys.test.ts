@@ -223,6 +223,19 @@ describe('SCAR keys beside lambda', () => {
     assert.equal(remove.fn.keepImage, undefined);
   });
 
+  test("scar.cfg's s3 block and the stray quote of SCAR's own example are said to be ignored, as SCAR ignores them", () => {
+    const { notices } = importEntry({
+      lambda: { name: 'f', container: { image: 'alpine', 'timeout_threshold"': 10 } },
+      s3: { boto_profile: 'default', region: 'us-east-1', event: { Records: [] } },
+    });
+    assert.deepEqual(notices, [
+      'functions.aws[0].lambda.container.timeout_threshold": ignored, as SCAR ignores it (a stray quote: timeout_threshold is the key)',
+      "functions.aws[0].s3.boto_profile: ignored (the framework's --aws-profile or provider.profile picks the credentials)",
+      'functions.aws[0].s3.region: ignored (buckets the service creates live in its region)',
+      "functions.aws[0].s3.event: ignored (the event shape SCAR's scar run sent; sls container run uploads the file and S3 sends the event)",
+    ]);
+  });
+
   test('cloudwatch.log_retention_policy_in_days maps; its boto_profile and region are said to be ignored', () => {
     const { fn, notices } = importEntry({
       lambda: { name: 'f', container: { image: 'alpine' } },

@@ -166,7 +166,6 @@ describe('SCAR FDL import', () => {
     const error = importError(() => importScarFdlFile(fdl('fdl-example.yaml'), { configPath: FDL }));
     const message = error.message;
     for (const fragment of [
-      'functions.aws[0].lambda.container.timeout_threshold": not supported',
       'functions.aws[0].lambda.input[0].storage_provider: minio.my_minio is not supported on AWS',
       'storage_providers.s3.my_s3.access_key, storage_providers.s3.my_s3.secret_key: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account)',
       'functions.aws[0].batch.service_role: not supported',

@@ -42,7 +42,7 @@ export function importAwsEntry(
     return undefined;
   }
   for (const key of Object.keys(entry)) {
-    if (!['lambda', 'iam', 'api_gateway', 'cloudwatch', 'batch', 'ecr'].includes(key)) {
+    if (!['lambda', 'iam', 'api_gateway', 'cloudwatch', 'batch', 'ecr', 's3'].includes(key)) {
       problems.add(`${path}.${key}`, 'not a SCAR FDL key');
     }
   }
@@ -120,6 +120,9 @@ export function importAwsEntry(
             // SCAR picks its musl supervisor build; the plugin brings the musl Node.js for the supervisor.
             const alpine = flag(cvalue, cat, problems);
             if (alpine !== undefined) fn.container.alpine = alpine;
+          } else if (ckey === 'timeout_threshold"') {
+            // SCAR's fdl-example.yaml has this stray quote; SCAR reads no such key and keeps its default.
+            notices.push(`${cat}: ignored, as SCAR ignores it (a stray quote: timeout_threshold is the key)`);
           } else if (ckey === 'timeout_threshold') {
             if (typeof cvalue === 'number' && cvalue >= 1) containerTimeoutThreshold = Math.round(cvalue);
             else problems.add(cat, 'must be seconds');
@@ -256,6 +259,7 @@ export function importAwsEntry(
   importCloudwatch(entry.cloudwatch, `${path}.cloudwatch`, fn, problems, notices);
   importIam(entry.iam, `${path}.iam`, fn, problems, notices);
   importEcr(entry.ecr, `${path}.ecr`, fn, problems);
+  importS3(entry.s3, `${path}.s3`, problems, notices);
   if (fn.fileSystem && !fn.vpc) {
     problems.add(
       `${lp}.file_system`,
@@ -413,6 +417,25 @@ function importEcr(value: unknown, path: string, fn: FunctionDefinition, problem
       const remove = flag(v, `${path}.${key}`, problems);
       if (remove === false) fn.keepImage = true;
     } else problems.add(`${path}.${key}`, 'not supported (ecr takes delete_image)');
+  }
+}
+
+/** scar.cfg's `s3` block: the client SCAR's commands used, and the event `scar run` sent. */
+function importS3(value: unknown, path: string, problems: Problems, notices: string[]): void {
+  if (value === undefined) return;
+  if (!isDict(value)) {
+    problems.add(path, 'must be an object');
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === 'boto_profile') notices.push(`${path}.${key}: ${BOTO_PROFILE_NOTICE}`);
+    else if (key === 'region')
+      notices.push(`${path}.${key}: ignored (buckets the service creates live in its region)`);
+    else if (key === 'event')
+      notices.push(
+        `${path}.${key}: ignored (the event shape SCAR's scar run sent; sls container run uploads the file and S3 sends the event)`,
+      );
+    else problems.add(`${path}.${key}`, 'not supported (s3 takes boto_profile, region, event)');
   }
 }
 
