@@ -44,6 +44,11 @@ export const ENV = {
    * as an asynchronous invocation already: run it, do not hand it on to another one.
    */
   apiAsync: 'CONTINUUM_API_ASYNC',
+  /**
+   * JSON `StorageAccounts`: the MinIO (S3-compatible) servers the outputs name, without credentials; those are
+   * `container.secrets` named by `storageSecretName`.
+   */
+  storageProviders: 'CONTINUUM_STORAGE_PROVIDERS',
   /** Optional S3-compatible endpoint for tests and MinIO (path-style). */
   s3Endpoint: 'CONTINUUM_S3_ENDPOINT',
   /** Optional: seconds the script may run in Batch mode (Batch's own job timeout still applies). */
@@ -118,3 +123,28 @@ export interface HttpResult {
   body: string;
   isBase64Encoded: boolean;
 }
+
+/** A MinIO (or any S3-compatible) server an output names as `minio.<id>`: SCAR's `storage_providers.minio.<id>`. */
+export interface MinioAccount {
+  /** `https://host[:port]` (or `http://` on loopback, for tests). */
+  endpoint: string;
+  region?: string;
+  /** Verify the server's TLS certificate (default true, as faas-supervisor). */
+  verify?: boolean;
+}
+
+/** The storage accounts the outputs use, by type and id (`minio.lab` -> `{ minio: { lab: ... } }`). */
+export interface StorageAccounts {
+  minio?: Record<string, MinioAccount>;
+}
+
+/**
+ * The `container.secrets` variable holding one credential of an account: `minio.my_minio`'s `access_key` is
+ * `MINIO_MY_MINIO_ACCESS_KEY`. One fixed name, so the FDL refusal of inline keys can say exactly what to write.
+ */
+export function storageSecretName(type: string, id: string, key: string): string {
+  return [type, id, key].map((part) => part.toUpperCase().replace(/[^A-Z0-9]/g, '_')).join('_');
+}
+
+/** The credentials each account type takes from `container.secrets` (SCAR's key names). */
+export const ACCOUNT_SECRET_KEYS = { minio: ['access_key', 'secret_key'] } as const;

@@ -22,11 +22,14 @@ import {
 } from './events';
 import type { PlannedUpload, ScriptResult, ScriptSweep } from '@serverless-continuum/core/local';
 import { runInWorkspace } from './workspace';
+import type { StorageFor } from './stores';
 import type { SupervisorSettings } from './settings';
 
 export interface ProcessDeps {
   settings: SupervisorSettings;
   storage: Storage;
+  /** The store of an output binding (`minio.<id>`); `storage` when absent or for S3 (stores.ts). */
+  storageFor?: StorageFor;
   /** Present where the supervisor may hand work to Batch (Lambda mode). */
   batch?: BatchSubmitter;
   /** Lambda mode: starts a new, asynchronous invocation of this function with `event`. */

@@ -4,7 +4,9 @@ import {
   ENV,
   SCRIPT_PATH,
   SUPERVISOR_DIR,
+  type MinioAccount,
   type SecretsByService,
+  type StorageAccounts,
   type StorageBindingRuntime,
 } from './contract';
 
@@ -34,6 +36,8 @@ export interface SupervisorSettings {
   /** `container.secrets`: where each value lives (never the value; see secrets.ts). */
   secrets?: SecretsByService;
   s3Endpoint?: string;
+  /** MinIO servers the outputs name (ENV.storageProviders). */
+  storageAccounts?: StorageAccounts;
   /** An HTTP call marked asynchronous is an asynchronous invocation already (ENV.apiAsync). */
   asyncByGateway?: boolean;
 }
@@ -70,6 +74,30 @@ function parseBindings(name: string, raw: string | undefined): StorageBindingRun
     }
     return binding;
   });
+}
+
+function parseStorageAccounts(name: string, raw: string): StorageAccounts {
+  const problem = 'must be JSON { minio: { <id>: { endpoint, region?, verify? } } }';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid(name, problem);
+  }
+  const minio = (parsed as { minio?: unknown } | null)?.minio ?? {};
+  if (typeof minio !== 'object' || minio === null) throw invalid(name, problem);
+  const accounts: Record<string, MinioAccount> = {};
+  for (const [id, account] of Object.entries(minio)) {
+    const a = account as Partial<MinioAccount> | null;
+    if (!a || typeof a.endpoint !== 'string' || !/^https?:\/\//.test(a.endpoint))
+      throw invalid(name, `minio.${id}.endpoint: must be an http(s) URL`);
+    accounts[id] = {
+      endpoint: a.endpoint,
+      ...(typeof a.region === 'string' ? { region: a.region } : {}),
+      ...(a.verify === false ? { verify: false } : {}),
+    };
+  }
+  return { minio: accounts };
 }
 
 function parseSecrets(name: string, raw: string | undefined): SecretsByService | undefined {
@@ -153,6 +181,9 @@ export function readSettings(env: NodeJS.ProcessEnv): SupervisorSettings {
     timeoutSeconds: parseNumber(ENV.timeoutSeconds, env[ENV.timeoutSeconds]),
     s3Endpoint: env[ENV.s3Endpoint] || undefined,
     ...(env[ENV.apiAsync] === 'gateway' ? { asyncByGateway: true } : {}),
+    ...(env[ENV.storageProviders]
+      ? { storageAccounts: parseStorageAccounts(ENV.storageProviders, env[ENV.storageProviders] ?? '') }
+      : {}),
     secrets: parseSecrets(ENV.secrets, env[ENV.secrets]),
   };
   for (const [key, value] of Object.entries(optional)) {
