@@ -269,6 +269,24 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       );
     });
 
+    test('storage_providers.minio: the output goes to that server with the keys of its secrets, and no bucket or grant is made for it', () => {
+      const variables = props(template, 'ScarDashtoDashminioLambdaFunction').Environment.Variables;
+      assert.deepEqual(JSON.parse(variables.CONTINUUM_STORAGE_PROVIDERS), {
+        minio: { lab: { endpoint: 'https://minio.lab.example:9000', region: 'us-east-1' } },
+      });
+      assert.deepEqual(JSON.parse(variables.CONTINUUM_OUTPUTS), [
+        { storage: 'minio.lab', bucket: 'lab-results', prefix: 'gray', suffix: [] },
+      ]);
+      assert.deepEqual(Object.keys(JSON.parse(variables.CONTINUUM_SECRETS).ssm).sort(), [
+        'MINIO_LAB_ACCESS_KEY',
+        'MINIO_LAB_SECRET_KEY',
+      ]);
+      assert.equal(template.Resources.S3BucketLabDashresults, undefined);
+      const policy = JSON.stringify(props(template, 'ScarDashtoDashminioContainerRole').Policies);
+      assert.doesNotMatch(policy, /lab-results/);
+      assert.match(policy, /scar-keys\/minio\/access-key/);
+    });
+
     test('what has no meaning here is said, each with its reason', () => {
       for (const notice of [
         /lambda\.deployment\.bucket: ignored \(SCAR uploads its zip there/,

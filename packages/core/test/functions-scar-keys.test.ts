@@ -248,3 +248,92 @@ describe('SCAR keys beside lambda', () => {
     ]);
   });
 });
+
+describe('SCAR storage_providers on AWS', () => {
+  const withStorage = (output: unknown, providers: unknown, input?: unknown) => ({
+    functions: {
+      aws: [
+        {
+          lambda: {
+            name: 'f',
+            container: { image: 'alpine' },
+            ...(input ? { input } : {}),
+            output,
+          },
+        },
+      ],
+    },
+    storage_providers: providers,
+  });
+
+  test('an output to minio.<id> keeps that server (endpoint, region, verify), never its keys', () => {
+    const imported = importScarFdl(
+      withStorage([{ storage_provider: 'minio.lab', path: 'results/gray' }], {
+        minio: { lab: { endpoint: 'https://minio.lab.example', region: 'eu-west-1', verify: 'False' } },
+      }),
+      { file: 's.yaml', configPath: FDL },
+    );
+    assert.deepEqual(imported.storageProviders, {
+      minio: { lab: { endpoint: 'https://minio.lab.example', region: 'eu-west-1', verify: false } },
+    });
+    assert.deepEqual(imported.functions[0]?.output, [{ storage: 'minio.lab', path: 'results/gray' }]);
+  });
+
+  test("a MinIO server's keys in the file are refused, saying which secrets to name instead", () => {
+    const message = (() => {
+      try {
+        importScarFdl(
+          withStorage([{ storage_provider: 'minio.my_minio', path: 'results' }], {
+            minio: {
+              my_minio: { endpoint: 'http://minio:9000', access_key: 'muser', secret_key: 'mpass' },
+            },
+          }),
+          { file: 's.yaml', configPath: FDL },
+        );
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    assert.ok(
+      message.includes(
+        'storage_providers.minio.my_minio.access_key, storage_providers.minio.my_minio.secret_key: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account): store them in SSM Parameter Store or Secrets Manager and name them in lambda.container.secrets as MINIO_MY_MINIO_ACCESS_KEY and MINIO_MY_MINIO_SECRET_KEY',
+      ),
+      message,
+    );
+    assert.match(message, /storage_providers\.minio\.my_minio\.endpoint: must be an https:\/\/ URL/);
+    assert.doesNotMatch(message, /muser|mpass/);
+  });
+
+  test('MinIO or Onedata inputs, and Onedata or WebDAV outputs, are refused with what to do instead', () => {
+    const message = problems(
+      withStorage(
+        [
+          { storage_provider: 'onedata.space', path: 'results' },
+          { storage_provider: 'webdav.dcache', path: 'results' },
+        ],
+        {},
+        [{ storage_provider: 'minio.lab', path: 'incoming' }],
+      ).functions.aws[0]!,
+    );
+    assert.match(
+      message,
+      /lambda\.input\[0\]\.storage_provider: minio\.lab is not supported on AWS as an input: only S3 notifies a Lambda function/,
+    );
+    assert.match(
+      message,
+      /lambda\.output\[0\]\.storage_provider: onedata\.space: outputs to Onedata are not written by this plugin's supervisor yet \(S3 and MinIO are\); write them from the script, or deploy the function to OSCAR/,
+    );
+    assert.match(
+      message,
+      /lambda\.output\[1\]\.storage_provider: webdav\.dcache: outputs to WebDAV are not written/,
+    );
+  });
+
+  test('an output to a MinIO server the file does not describe is refused, naming where to describe it', () => {
+    assert.match(
+      problems(withStorage([{ storage_provider: 'minio.lab', path: 'results' }], {}).functions.aws[0]!),
+      /lambda\.output\[0\]\.storage_provider: minio\.lab names no MinIO server: describe it in storage_providers\.minio\.lab \{ endpoint: https:\/\/\.\.\. \}/,
+    );
+  });
+});

@@ -13,14 +13,23 @@ import {
   resolveFunction,
   SECRET_REFERENCE_FORMS,
   storageBindingSchema,
+  storageType,
   type ExecutionMode,
   type FunctionDefinition,
+  type ResolvedBinding,
   type ResolvedFunction,
   type SecretReference,
 } from '@serverless-continuum/core/functions';
-import { ENV, SCRIPT_ENV } from './runtime/contract';
+import {
+  MINIO_SECRET_KEYS,
+  ENV,
+  SCRIPT_ENV,
+  storageSecretName,
+  type MinioAccount,
+  type StorageAccounts,
+} from './runtime/contract';
 
-/** On AWS a function reads and writes S3 (`s3` or `s3.<id>`), as in SCAR. */
+/** On AWS a function is triggered by S3 (`s3` or `s3.<id>`), as in SCAR. */
 export const awsStorageBindingSchema = {
   ...storageBindingSchema,
   properties: {
@@ -29,8 +38,41 @@ export const awsStorageBindingSchema = {
   },
 } as const;
 
+/** Outputs go to S3, or to a MinIO (S3-compatible) server of `custom.containerLambda.storageProviders`. */
+export const awsOutputBindingSchema = {
+  ...storageBindingSchema,
+  properties: {
+    ...storageBindingSchema.properties,
+    storage: { type: 'string', pattern: '^(s3|minio)(\\.[A-Za-z0-9_-]+)?$' },
+  },
+} as const;
+
 export const inputSchema = { type: 'array', items: awsStorageBindingSchema, minItems: 1 } as const;
-export const outputSchema = { type: 'array', items: awsStorageBindingSchema, minItems: 1 } as const;
+export const outputSchema = { type: 'array', items: awsOutputBindingSchema, minItems: 1 } as const;
+
+/** `custom.containerLambda.storageProviders`: the MinIO servers outputs name, without credentials. */
+export const storageProvidersSchema = {
+  type: 'object',
+  properties: {
+    minio: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z0-9_-]+$' },
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          /** `https://host[:port]`: the keys cross the network. */
+          endpoint: { type: 'string', pattern: '^https://[^\\s/]+(/.*)?$' },
+          region: { type: 'string', minLength: 1 },
+          /** Verify the server's TLS certificate (default true). */
+          verify: { type: 'boolean' },
+        },
+        required: ['endpoint'],
+        additionalProperties: false,
+      },
+    },
+  },
+  additionalProperties: false,
+} as const;
 /** `true` (any method) or `{ method }`: an HTTP endpoint at `/<function>`. */
 export const apiSchema = {
   anyOf: [
@@ -79,6 +121,11 @@ export const customSchema = {
      * (SCAR's `ecr.delete_image: false`); by default the framework deletes it with its images.
      */
     keepImages: { type: 'boolean' },
+    /**
+     * MinIO (S3-compatible) servers outputs may name as `minio.<id>` (SCAR's `storage_providers.minio`). Their
+     * keys are the function's `container.secrets` `MINIO_<ID>_ACCESS_KEY` and `MINIO_<ID>_SECRET_KEY`.
+     */
+    storageProviders: storageProvidersSchema,
   },
   additionalProperties: false,
 } as const;
@@ -87,6 +134,7 @@ export type ContainerFunctionProperties = FromSchema<typeof functionPropertiesSc
 export type ContainerSpec = FromSchema<typeof containerSchema>;
 export type BatchConfig = FromSchema<typeof batchSchema>;
 export type ContainerLambdaCustom = FromSchema<typeof customSchema>;
+export type StorageProvidersConfig = FromSchema<typeof storageProvidersSchema>;
 
 /** A `functions.<name>` entry as this plugin reads it: the framework's own keys plus ours. */
 export type ContainerFunctionConfig = ContainerFunctionProperties & {
@@ -134,6 +182,8 @@ export interface ResolvedContainerFunction extends ResolvedFunction<SecretRefere
   apiMethod?: string;
   /** An EFS access point the function mounts (the framework's `fileSystemConfig`). */
   fileSystem?: { arn: string; localMountPath: string };
+  /** The MinIO servers its outputs name (`minio.<id>`), by id. */
+  storageAccounts?: StorageAccounts;
   /** Tags of the function (the framework's `tags`): every resource the plugin makes for it carries them. */
   tags?: Record<string, string>;
   deadlineMarginSeconds?: number;
@@ -170,6 +220,8 @@ export interface ResolveOptions {
   prebuiltImage?: string;
   /** `provider.timeout` (seconds), the default of every function's. */
   providerTimeout?: number;
+  /** `custom.containerLambda.storageProviders`. */
+  storageProviders?: StorageProvidersConfig;
 }
 
 // Core's neutral rules, exported where the plugin and its tests have always found them.
@@ -249,6 +301,7 @@ export function resolveContainerFunction(
       'set a shorter functions.<name>.name, or a shorter service or function name',
     );
   }
+  const storageAccounts = outputAccounts(at, neutral.outputs, neutral.secrets, options.storageProviders);
   const mounted = fileSystem(fn.fileSystemConfig);
   const tags = stringTags(fn.tags);
   return {
@@ -268,10 +321,57 @@ export function resolveContainerFunction(
     api: fn.api !== undefined && fn.api !== false,
     ...(typeof fn.api === 'object' && fn.api.method ? { apiMethod: fn.api.method } : {}),
     ...(mounted ? { fileSystem: mounted } : {}),
+    ...(storageAccounts ? { storageAccounts } : {}),
     ...(Object.keys(tags).length ? { tags } : {}),
     deadlineMarginSeconds: margin ?? (execution === 'lambda-batch' ? defaultMargin : undefined),
     architecture,
   };
+}
+
+/** Whether a binding is S3 (`s3`, `s3.<id>`): the role reaches it, and only S3 has buckets and triggers here. */
+export function inS3(binding: { storage: string }): boolean {
+  return storageType(binding.storage) === 's3';
+}
+
+/**
+ * The MinIO servers the outputs name, each an account of `custom.containerLambda.storageProviders` whose keys
+ * are among the function's secrets (so they reach the supervisor, never the template).
+ */
+function outputAccounts(
+  at: string,
+  outputs: ResolvedBinding[],
+  secrets: Record<string, unknown>,
+  providers: StorageProvidersConfig | undefined,
+): StorageAccounts | undefined {
+  const minio: Record<string, MinioAccount> = {};
+  outputs.forEach((output, index) => {
+    if (inS3(output)) return;
+    const dot = output.storage.indexOf('.');
+    const id = dot === -1 ? 'default' : output.storage.slice(dot + 1);
+    const account = providers?.minio?.[id];
+    if (!account) {
+      throw new ConfigError(
+        `${at}.output[${index}].storage`,
+        `${output.storage} names no MinIO server`,
+        `describe it in custom.containerLambda.storageProviders.minio.${id}: { endpoint: https://... }`,
+      );
+    }
+    const names = MINIO_SECRET_KEYS.map((key) => storageSecretName('minio', id, key));
+    const missing = names.filter((name) => !(name in secrets));
+    if (missing.length) {
+      throw new ConfigError(
+        `${at}.container.secrets`,
+        `${missing.join(' and ')} required: output[${index}] writes to ${output.storage} with those keys`,
+        'store them in SSM Parameter Store or Secrets Manager and name them here, never their values',
+      );
+    }
+    minio[id] = {
+      endpoint: account.endpoint,
+      ...(account.region ? { region: account.region } : {}),
+      ...(account.verify === false ? { verify: false } : {}),
+    };
+  });
+  return Object.keys(minio).length ? { minio } : undefined;
 }
 
 /** The framework's `fileSystemConfig` when both values are plain strings (an intrinsic cannot be scoped). */

@@ -26,6 +26,7 @@ import { ConfigError } from '@serverless-continuum/core/errors';
 import {
   checkPublishedTriggers,
   importScarFdlFile,
+  type FdlImport,
   type FunctionDefinition,
   oscarOnlyKeys,
   oscarOnlyKeysSchema,
@@ -45,6 +46,7 @@ import {
   type ContainerLambdaCustom,
   type ContainerSpec,
   type ResolvedContainerFunction,
+  type StorageProvidersConfig,
 } from './config';
 import {
   compileOptions,
@@ -67,6 +69,8 @@ class ContainerLambdaPlugin {
   private managedRoles = new Set<string>();
   /** FDL-imported function -> `file functions.aws[i].lambda`, for messages. */
   private importedFrom = new Map<string, string>();
+  /** `custom.containerLambda.storageProviders`, with the MinIO servers FDL files describe. */
+  private storageProviders: StorageProvidersConfig | undefined;
   /** FDL files that asked to keep the image repository (SCAR's `ecr.delete_image: false`), for the notice. */
   private keepImagesFrom: string[] = [];
   /** Type errors seen before the framework's validator coerced the values (see nonStringProperties). */
@@ -169,6 +173,7 @@ class ContainerLambdaPlugin {
             prebuiltImage: this.custom.images?.[name],
             providerTimeout:
               typeof service.provider.timeout === 'number' ? service.provider.timeout : undefined,
+            storageProviders: this.storageProviders,
           }),
         );
       } catch (error) {
@@ -208,6 +213,7 @@ class ContainerLambdaPlugin {
   }
 
   private importFdl(): void {
+    this.storageProviders = this.custom.storageProviders;
     const files = this.custom.fdl;
     if (!files) return;
     for (const fdl of [files].flat()) this.importFdlFile(fdl);
@@ -221,6 +227,7 @@ class ContainerLambdaPlugin {
     const service = this.serverless.service;
     service.functions ??= {};
     if (imported.functions.some((def) => def.keepImage)) this.keepImagesFrom.push(fdl);
+    this.addStorageProviders(imported.storageProviders, fdl);
     this.nameApi(imported.functions, fdl);
     for (const def of imported.functions) {
       if (service.functions[def.name]) {
@@ -234,6 +241,21 @@ class ContainerLambdaPlugin {
       (this.serverless.processedInput?.options as CliOptions | undefined) ?? this.options,
     );
     this.utils.log.verbose(`Imported ${imported.functions.length} function(s) from ${fdl}`);
+  }
+
+  /** An FDL file's MinIO servers join the service's; one the service describes already is the service's. */
+  private addStorageProviders(imported: FdlImport['storageProviders'], fdl: string): void {
+    for (const [id, account] of Object.entries(imported?.minio ?? {})) {
+      const minio = { ...(this.storageProviders?.minio ?? {}) };
+      if (minio[id]) {
+        this.utils.log.notice(
+          `${fdl}: storage_providers.minio.${id}: custom.containerLambda.storageProviders.minio.${id} is used instead`,
+        );
+        continue;
+      }
+      minio[id] = account;
+      this.storageProviders = { ...this.storageProviders, minio };
+    }
   }
 
   /**

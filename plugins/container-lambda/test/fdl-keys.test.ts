@@ -56,3 +56,46 @@ describe('SCAR keys in the plugin', () => {
     assert.deepEqual(fn.fileSystem, { arn: ACCESS_POINT, localMountPath: '/mnt/data' });
   });
 });
+
+describe('outputs to a MinIO server', () => {
+  const minioOutput = {
+    container: {
+      image: 'alpine',
+      script: 'run.sh',
+      secrets: { MINIO_LAB_ACCESS_KEY: '/lab/access', MINIO_LAB_SECRET_KEY: '/lab/secret' },
+    },
+    output: [{ storage: 'minio.lab', path: 'results/gray' }],
+  };
+  const servers = { minio: { lab: { endpoint: 'https://minio.lab.example' } } };
+
+  test('take the server of custom.containerLambda.storageProviders, its keys from the secrets', () => {
+    const fn = resolveContainerFunction('f', minioOutput, { serviceDir: dir, storageProviders: servers });
+    assert.deepEqual(fn.storageAccounts, { minio: { lab: { endpoint: 'https://minio.lab.example' } } });
+  });
+
+  test('without the server, or without its two secrets, fail naming the path and the fix', () => {
+    assert.throws(() => resolveContainerFunction('f', minioOutput, { serviceDir: dir }), {
+      message:
+        'functions.f.output[0].storage: minio.lab names no MinIO server (describe it in custom.containerLambda.storageProviders.minio.lab: { endpoint: https://... })',
+    });
+    assert.throws(
+      () =>
+        resolveContainerFunction(
+          'f',
+          {
+            ...minioOutput,
+            container: {
+              image: 'alpine',
+              script: 'run.sh',
+              secrets: { MINIO_LAB_ACCESS_KEY: '/lab/access' },
+            },
+          },
+          { serviceDir: dir, storageProviders: servers },
+        ),
+      {
+        message:
+          'functions.f.container.secrets: MINIO_LAB_SECRET_KEY required: output[0] writes to minio.lab with those keys (store them in SSM Parameter Store or Secrets Manager and name them here, never their values)',
+      },
+    );
+  });
+});

@@ -79,11 +79,19 @@ export function keyPrefix(binding: Pick<ResolvedBinding, 'prefix'>): string {
   return binding.prefix ? `${binding.prefix}/` : '';
 }
 
+/** The kind of store of a provider id: `s3.lab` -> `s3`, `minio` -> `minio`. */
+export function storageType(storage: string): string {
+  const dot = storage.indexOf('.');
+  return dot === -1 ? storage : storage.slice(0, dot);
+}
+
 /**
  * Whether an object written under `output` could match the `input` trigger: same bucket, the output
  * lies under the input prefix, and some key can end with both suffix lists.
  */
 export function outputCanTriggerInput(input: ResolvedBinding, output: ResolvedBinding): boolean {
+  // A write to one kind of store (a MinIO server) never notifies another (S3), whatever the bucket names.
+  if (storageType(input.storage) !== storageType(output.storage)) return false;
   if (input.bucket !== output.bucket) return false;
   const inputPrefix = keyPrefix(input);
   const outputPrefix = keyPrefix(output);

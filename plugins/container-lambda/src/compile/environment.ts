@@ -37,6 +37,8 @@ export function runtimeEnvironment(
     [ENV.execution]: fn.execution,
     [ENV.userEnvironment]: Object.keys(fn.environment).sort().join(','),
   };
+  // Where the MinIO outputs go; their keys are among the secrets below.
+  if (fn.storageAccounts) env[ENV.storageProviders] = JSON.stringify(fn.storageAccounts);
   const secrets = secretsVariable(fn);
   if (secrets) env[ENV.secrets] = secrets;
   if (options.mode && options.mode !== 'lambda') env[ENV.mode] = options.mode;

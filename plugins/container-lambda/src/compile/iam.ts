@@ -10,7 +10,7 @@ import {
   type CfnValue,
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 import { secretStatements } from './secrets';
 
 // Delete on the outputs lets the supervisor take back what one run already wrote when a later upload fails
@@ -18,7 +18,8 @@ import { secretStatements } from './secrets';
 export function storageStatements(fn: ResolvedContainerFunction): PolicyStatement[] {
   return [
     ...fn.inputs.flatMap((b) => s3ReadStatements(b.bucket, b.prefix)),
-    ...fn.outputs.flatMap((b) => [
+    // A MinIO output is reached with its own keys, not the role.
+    ...fn.outputs.filter(inS3).flatMap((b) => [
       ...s3WriteStatements(b.bucket, b.prefix),
       ...s3DeleteStatements(b.bucket, b.prefix),
     ]),

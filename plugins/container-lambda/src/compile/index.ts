@@ -8,7 +8,7 @@ import {
   type CfnValue,
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 import { batchResources, batchTargets } from './batch';
 import { runtimeEnvironment } from './environment';
 import { functionStatements } from './iam';
@@ -104,7 +104,7 @@ function functionResourceIds(name: string): string[] {
 function tagBuckets(resources: Record<string, CfnResource>, functions: ResolvedContainerFunction[]): void {
   const byBucket = new Map<string, Record<string, string | null>>();
   for (const fn of functions) {
-    for (const binding of [...fn.inputs, ...fn.outputs]) {
+    for (const binding of [...fn.inputs, ...fn.outputs].filter(inS3)) {
       const tags = byBucket.get(binding.bucket) ?? {};
       for (const [key, value] of Object.entries(fn.tags ?? {})) {
         tags[key] = key in tags && tags[key] !== value ? null : value;

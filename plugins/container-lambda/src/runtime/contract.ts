@@ -138,13 +138,5 @@ export interface StorageAccounts {
   minio?: Record<string, MinioAccount>;
 }
 
-/**
- * The `container.secrets` variable holding one credential of an account: `minio.my_minio`'s `access_key` is
- * `MINIO_MY_MINIO_ACCESS_KEY`. One fixed name, so the FDL refusal of inline keys can say exactly what to write.
- */
-export function storageSecretName(type: string, id: string, key: string): string {
-  return [type, id, key].map((part) => part.toUpperCase().replace(/[^A-Z0-9]/g, '_')).join('_');
-}
-
-/** The credentials each account type takes from `container.secrets` (SCAR's key names). */
-export const ACCOUNT_SECRET_KEYS = { minio: ['access_key', 'secret_key'] } as const;
+/** The `container.secrets` variables of an account's credentials: core's one naming rule. */
+export { MINIO_SECRET_KEYS, storageSecretName } from '@serverless-continuum/core/storage';

@@ -5,7 +5,7 @@ import { LOG_RETENTION_DAYS } from '../../cfn/logs';
 import type { ExecutionMode, FunctionDefinition } from '../model';
 import { isDict, storageBindings, type Problems } from '../fdl';
 import { importBatch } from './batch';
-import { checkAwsStorage } from './storage';
+import { checkAwsStorage, SCAR_STORAGE_IDS } from './storage';
 import type { ScarImportOptions } from './index';
 
 /** What SCAR's `boto_profile` (under any section) becomes: the framework's own choice of credentials. */
@@ -142,8 +142,12 @@ export function importAwsEntry(
       }
       case 'input':
       case 'output': {
-        const bindings = storageBindings(value, at, problems, (storage, where) =>
-          checkAwsStorage(storage, where, options.storageProviders, problems),
+        const bindings = storageBindings(
+          value,
+          at,
+          problems,
+          (storage, where) => checkAwsStorage(storage, where, key, options.storageProviders, problems),
+          SCAR_STORAGE_IDS,
         );
         if (bindings) fn[key] = bindings;
         break;

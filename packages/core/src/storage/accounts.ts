@@ -1,0 +1,13 @@
+// Where a storage account's credentials live when they may not be written down: one variable of the function's
+// secrets per credential, named after the account, so an importer's refusal and the runtime agree on the name.
+
+/**
+ * `minio.my_minio`'s `access_key` is `MINIO_MY_MINIO_ACCESS_KEY`: type, id and key upper-cased, any other
+ * character an underscore.
+ */
+export function storageSecretName(type: string, id: string, key: string): string {
+  return [type, id, key].map((part) => part.toUpperCase().replace(/[^A-Z0-9]/g, '_')).join('_');
+}
+
+/** The credentials an S3-compatible server (MinIO) takes, in SCAR's words. */
+export const MINIO_SECRET_KEYS = ['access_key', 'secret_key'] as const;
