@@ -120,6 +120,27 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
 }
 
 describe('SCAR FDL files that cannot be honoured', () => {
+  test("SCAR's catalogue of keys (fdl-example.yaml) stops only on its inline keys and its MinIO input, under osls", async () => {
+    const run = await packageServiceFails(FIXTURE, 'osls', { env: { FDL_SET: 'example' } });
+    const text = run.stdout + run.stderr;
+    assert.match(text, /fdl-example\.yaml cannot be imported as is/);
+    assert.match(
+      text,
+      /storage_providers\.s3\.my_s3\.access_key, storage_providers\.s3\.my_s3\.secret_key: storage credentials are not taken from an FDL file/,
+    );
+    assert.match(
+      text,
+      /functions\.aws\[0\]\.lambda\.input\[0\]\.storage_provider: minio\.my_minio is not supported on AWS as an input/,
+    );
+    // Every other lambda, iam, api_gateway and cloudwatch key of the catalogue imports or is said to be ignored.
+    assert.doesNotMatch(
+      text,
+      /\.lambda\.(layers|supervisor|log_level|boto_profile|region|container|environment|init_script|output)[^\n]*: not supported/,
+    );
+    assert.doesNotMatch(text, /\.(iam|api_gateway|cloudwatch)\.[a-z_]+: not supported/);
+    assert.doesNotMatch(text, /awskey|mpass|mytoken/);
+  });
+
   test('multi-node parallel Batch (mpi__batch.yaml) fails naming the key, under serverless', async () => {
     const run = await packageServiceFails(FIXTURE, 'serverless', { env: { FDL_SET: 'mpi' } });
     const text = run.stdout + run.stderr;
