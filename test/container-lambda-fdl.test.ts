@@ -290,17 +290,22 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
       );
     });
 
-    test('storage_providers.minio: the output goes to that server with the keys of its secrets, and no bucket or grant is made for it', () => {
+    test('storage_providers minio, webdav, onedata: outputs go to those accounts with the credentials of its secrets, and no bucket or grant is made for them', () => {
       const variables = props(template, 'ScarDashtoDashminioLambdaFunction').Environment.Variables;
       assert.deepEqual(JSON.parse(variables.CONTINUUM_STORAGE_PROVIDERS), {
         minio: { lab: { endpoint: 'https://minio.lab.example:9000', region: 'us-east-1' } },
+        webdav: { dcache: { url: 'https://dcache.lab.example:2880', login: 'lab' } },
+        onedata: { plants: { url: 'https://oneprovider.lab.example', space: 'plants' } },
       });
-      assert.deepEqual(JSON.parse(variables.CONTINUUM_OUTPUTS), [
-        { storage: 'minio.lab', bucket: 'lab-results', prefix: 'gray', suffix: [] },
-      ]);
+      assert.deepEqual(
+        JSON.parse(variables.CONTINUUM_OUTPUTS).map((o: Json) => o.storage),
+        ['minio.lab', 'webdav.dcache', 'onedata.plants'],
+      );
       assert.deepEqual(Object.keys(JSON.parse(variables.CONTINUUM_SECRETS).ssm).sort(), [
         'MINIO_LAB_ACCESS_KEY',
         'MINIO_LAB_SECRET_KEY',
+        'ONEDATA_PLANTS_TOKEN',
+        'WEBDAV_DCACHE_PASSWORD',
       ]);
       assert.equal(template.Resources.S3BucketLabDashresults, undefined);
       const policy = JSON.stringify(props(template, 'ScarDashtoDashminioContainerRole').Policies);

@@ -305,35 +305,59 @@ describe('SCAR storage_providers on AWS', () => {
     assert.doesNotMatch(message, /muser|mpass/);
   });
 
-  test('MinIO or Onedata inputs, and Onedata or WebDAV outputs, are refused with what to do instead', () => {
-    const message = problems(
-      withStorage(
-        [
-          { storage_provider: 'onedata.space', path: 'results' },
-          { storage_provider: 'webdav.dcache', path: 'results' },
-        ],
-        {},
-        [{ storage_provider: 'minio.lab', path: 'incoming' }],
-      ).functions.aws[0]!,
-    );
+  test('a MinIO or Onedata input is refused: only S3 triggers a Lambda function', () => {
     assert.match(
-      message,
-      /lambda\.input\[0\]\.storage_provider: minio\.lab is not supported on AWS as an input: only S3 notifies a Lambda function/,
+      problems(
+        withStorage([{ storage_provider: 's3', path: 'results' }], {}, [
+          { storage_provider: 'minio.lab', path: 'incoming' },
+        ]).functions.aws[0]!,
+      ),
+      /lambda\.input\[0\]\.storage_provider: minio\.lab is not supported on AWS as an input: only S3 notifies a Lambda function \(SCAR sets no trigger for it either\)/,
     );
-    assert.match(
-      message,
-      /lambda\.output\[0\]\.storage_provider: onedata\.space: outputs to Onedata are not written by this plugin's supervisor yet \(S3 and MinIO are\); write them from the script, or deploy the function to OSCAR/,
+  });
+
+  test('WebDAV and Onedata outputs keep their accounts; a password or token in the file is refused, naming its secret', () => {
+    const outputs = [
+      { storage_provider: 'webdav.dcache', path: 'results/gray' },
+      { storage_provider: 'onedata.lab', path: 'results/gray' },
+    ];
+    const imported = importScarFdl(
+      withStorage(outputs, {
+        webdav: { dcache: { hostname: 'dcache.example:2880', login: 'lab' } },
+        onedata: { lab: { oneprovider_host: 'op.example', space: 'plants' } },
+      }),
+      { file: 's.yaml', configPath: FDL },
     );
-    assert.match(
+    assert.deepEqual(imported.storageProviders, {
+      webdav: { dcache: { hostname: 'dcache.example:2880', login: 'lab' } },
+      onedata: { lab: { oneproviderHost: 'op.example', space: 'plants' } },
+    });
+    let message = '';
+    try {
+      importScarFdl(
+        withStorage(outputs, {
+          webdav: { dcache: { hostname: 'dcache.example', login: 'lab', password: 'dav-pass' } },
+          onedata: { lab: { oneprovider_host: 'op.example', space: 'plants', token: 'od-token' } },
+        }),
+        { file: 's.yaml', configPath: FDL },
+      );
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    assert.ok(
+      message.includes(
+        'storage_providers.webdav.dcache.password: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account): store it in SSM Parameter Store or Secrets Manager and name it in lambda.container.secrets as WEBDAV_DCACHE_PASSWORD',
+      ),
       message,
-      /lambda\.output\[1\]\.storage_provider: webdav\.dcache: outputs to WebDAV are not written/,
     );
+    assert.match(message, /storage_providers\.onedata\.lab\.token: .* as ONEDATA_LAB_TOKEN/);
+    assert.doesNotMatch(message, /dav-pass|od-token/);
   });
 
   test('an output to a MinIO server the file does not describe is refused, naming where to describe it', () => {
     assert.match(
       problems(withStorage([{ storage_provider: 'minio.lab', path: 'results' }], {}).functions.aws[0]!),
-      /lambda\.output\[0\]\.storage_provider: minio\.lab names no MinIO server: describe it in storage_providers\.minio\.lab \{ endpoint: https:\/\/\.\.\. \}/,
+      /lambda\.output\[0\]\.storage_provider: minio\.lab names no minio account: describe it in storage_providers\.minio\.lab \{ endpoint \}/,
     );
   });
 });

@@ -2,6 +2,7 @@
 // `custom.containerLambda`, the types derived from them, and the cross-field rules checked once, here.
 import type { FromSchema } from 'json-schema-to-ts';
 import { ConfigError } from '@serverless-continuum/core/errors';
+import type { AccountType } from '@serverless-continuum/core/storage';
 import {
   batchSchema,
   checkFunctionEntry,
@@ -21,11 +22,10 @@ import {
   type SecretReference,
 } from '@serverless-continuum/core/functions';
 import {
-  MINIO_SECRET_KEYS,
+  ACCOUNT_SECRET_KEYS,
   ENV,
   SCRIPT_ENV,
   storageSecretName,
-  type MinioAccount,
   type StorageAccounts,
 } from './runtime/contract';
 
@@ -43,20 +43,26 @@ export const awsOutputBindingSchema = {
   ...storageBindingSchema,
   properties: {
     ...storageBindingSchema.properties,
-    storage: { type: 'string', pattern: '^(s3|minio)(\\.[A-Za-z0-9_-]+)?$' },
+    storage: { type: 'string', pattern: '^(s3|minio|webdav|onedata)(\\.[A-Za-z0-9_-]+)?$' },
   },
 } as const;
 
 export const inputSchema = { type: 'array', items: awsStorageBindingSchema, minItems: 1 } as const;
 export const outputSchema = { type: 'array', items: awsOutputBindingSchema, minItems: 1 } as const;
 
-/** `custom.containerLambda.storageProviders`: the MinIO servers outputs name, without credentials. */
+const accountId = { pattern: '^[A-Za-z0-9_-]+$' } as const;
+const hostName = { type: 'string', pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s]*)?$' } as const;
+
+/**
+ * `custom.containerLambda.storageProviders`: the MinIO, WebDAV and Onedata accounts outputs name, without
+ * credentials (those are `container.secrets`, see storageSecretName).
+ */
 export const storageProvidersSchema = {
   type: 'object',
   properties: {
     minio: {
       type: 'object',
-      propertyNames: { pattern: '^[A-Za-z0-9_-]+$' },
+      propertyNames: accountId,
       additionalProperties: {
         type: 'object',
         properties: {
@@ -67,6 +73,36 @@ export const storageProvidersSchema = {
           verify: { type: 'boolean' },
         },
         required: ['endpoint'],
+        additionalProperties: false,
+      },
+    },
+    webdav: {
+      type: 'object',
+      propertyNames: accountId,
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          /** `host[:port][/path]`, reached over https (as faas-supervisor). */
+          hostname: hostName,
+          login: { type: 'string', minLength: 1 },
+          verify: { type: 'boolean' },
+        },
+        required: ['hostname', 'login'],
+        additionalProperties: false,
+      },
+    },
+    onedata: {
+      type: 'object',
+      propertyNames: accountId,
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          /** The Oneprovider's host, reached over https. */
+          oneproviderHost: hostName,
+          space: { type: 'string', minLength: 1 },
+          verify: { type: 'boolean' },
+        },
+        required: ['oneproviderHost', 'space'],
         additionalProperties: false,
       },
     },
@@ -334,8 +370,8 @@ export function inS3(binding: { storage: string }): boolean {
 }
 
 /**
- * The MinIO servers the outputs name, each an account of `custom.containerLambda.storageProviders` whose keys
- * are among the function's secrets (so they reach the supervisor, never the template).
+ * The accounts the outputs name (MinIO, WebDAV, Onedata), each one of `custom.containerLambda.storageProviders`
+ * whose credentials are among the function's secrets (so they reach the supervisor, never the template).
  */
 function outputAccounts(
   at: string,
@@ -343,35 +379,59 @@ function outputAccounts(
   secrets: Record<string, unknown>,
   providers: StorageProvidersConfig | undefined,
 ): StorageAccounts | undefined {
-  const minio: Record<string, MinioAccount> = {};
+  const accounts: StorageAccounts = {};
   outputs.forEach((output, index) => {
     if (inS3(output)) return;
+    const type = storageType(output.storage) as AccountType;
     const dot = output.storage.indexOf('.');
     const id = dot === -1 ? 'default' : output.storage.slice(dot + 1);
-    const account = providers?.minio?.[id];
+    const verify = (account: { verify?: boolean }) => (account.verify === false ? { verify: false } : {});
+    const account = providers?.[type]?.[id];
     if (!account) {
+      const example = {
+        minio: '{ endpoint: https://... }',
+        webdav: '{ hostname, login }',
+        onedata: '{ oneproviderHost, space }',
+      }[type];
       throw new ConfigError(
         `${at}.output[${index}].storage`,
-        `${output.storage} names no MinIO server`,
-        `describe it in custom.containerLambda.storageProviders.minio.${id}: { endpoint: https://... }`,
+        `${output.storage} names no ${type} account`,
+        `describe it in custom.containerLambda.storageProviders.${type}.${id}: ${example}`,
       );
     }
-    const names = MINIO_SECRET_KEYS.map((key) => storageSecretName('minio', id, key));
+    const names = ACCOUNT_SECRET_KEYS[type].map((key) => storageSecretName(type, id, key));
     const missing = names.filter((name) => !(name in secrets));
     if (missing.length) {
       throw new ConfigError(
         `${at}.container.secrets`,
-        `${missing.join(' and ')} required: output[${index}] writes to ${output.storage} with those keys`,
+        `${missing.join(' and ')} required: output[${index}] writes to ${output.storage}, whose credentials ${missing.length === 1 ? 'it holds' : 'they hold'}`,
         'store them in SSM Parameter Store or Secrets Manager and name them here, never their values',
       );
     }
-    minio[id] = {
-      endpoint: account.endpoint,
-      ...(account.region ? { region: account.region } : {}),
-      ...(account.verify === false ? { verify: false } : {}),
-    };
+    if (type === 'minio') {
+      const minio = providers!.minio![id]!;
+      (accounts.minio ??= {})[id] = {
+        endpoint: minio.endpoint,
+        ...(minio.region ? { region: minio.region } : {}),
+        ...verify(minio),
+      };
+    } else if (type === 'webdav') {
+      const webdav = providers!.webdav![id]!;
+      (accounts.webdav ??= {})[id] = {
+        url: `https://${webdav.hostname}`,
+        login: webdav.login,
+        ...verify(webdav),
+      };
+    } else {
+      const onedata = providers!.onedata![id]!;
+      (accounts.onedata ??= {})[id] = {
+        url: `https://${onedata.oneproviderHost}`,
+        space: onedata.space,
+        ...verify(onedata),
+      };
+    }
   });
-  return Object.keys(minio).length ? { minio } : undefined;
+  return Object.keys(accounts).length ? accounts : undefined;
 }
 
 /** The framework's `fileSystemConfig` when both values are plain strings (an intrinsic cannot be scoped). */

@@ -243,18 +243,20 @@ class ContainerLambdaPlugin {
     this.utils.log.verbose(`Imported ${imported.functions.length} function(s) from ${fdl}`);
   }
 
-  /** An FDL file's MinIO servers join the service's; one the service describes already is the service's. */
+  /** An FDL file's storage accounts join the service's; one the service describes already is the service's. */
   private addStorageProviders(imported: FdlImport['storageProviders'], fdl: string): void {
-    for (const [id, account] of Object.entries(imported?.minio ?? {})) {
-      const minio = { ...(this.storageProviders?.minio ?? {}) };
-      if (minio[id]) {
-        this.utils.log.notice(
-          `${fdl}: storage_providers.minio.${id}: custom.containerLambda.storageProviders.minio.${id} is used instead`,
-        );
-        continue;
+    for (const type of ['minio', 'webdav', 'onedata'] as const) {
+      for (const [id, account] of Object.entries(imported?.[type] ?? {})) {
+        const accounts: Record<string, unknown> = { ...(this.storageProviders?.[type] ?? {}) };
+        if (accounts[id]) {
+          this.utils.log.notice(
+            `${fdl}: storage_providers.${type}.${id}: custom.containerLambda.storageProviders.${type}.${id} is used instead`,
+          );
+          continue;
+        }
+        accounts[id] = account;
+        this.storageProviders = { ...this.storageProviders, [type]: accounts } as StorageProvidersConfig;
       }
-      minio[id] = account;
-      this.storageProviders = { ...this.storageProviders, minio };
     }
   }
 

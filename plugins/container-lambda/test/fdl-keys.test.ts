@@ -76,7 +76,7 @@ describe('outputs to a MinIO server', () => {
   test('without the server, or without its two secrets, fail naming the path and the fix', () => {
     assert.throws(() => resolveContainerFunction('f', minioOutput, { serviceDir: dir }), {
       message:
-        'functions.f.output[0].storage: minio.lab names no MinIO server (describe it in custom.containerLambda.storageProviders.minio.lab: { endpoint: https://... })',
+        'functions.f.output[0].storage: minio.lab names no minio account (describe it in custom.containerLambda.storageProviders.minio.lab: { endpoint: https://... })',
     });
     assert.throws(
       () =>
@@ -94,7 +94,7 @@ describe('outputs to a MinIO server', () => {
         ),
       {
         message:
-          'functions.f.container.secrets: MINIO_LAB_SECRET_KEY required: output[0] writes to minio.lab with those keys (store them in SSM Parameter Store or Secrets Manager and name them here, never their values)',
+          'functions.f.container.secrets: MINIO_LAB_SECRET_KEY required: output[0] writes to minio.lab, whose credentials it holds (store them in SSM Parameter Store or Secrets Manager and name them here, never their values)',
       },
     );
   });

@@ -9,5 +9,11 @@ export function storageSecretName(type: string, id: string, key: string): string
   return [type, id, key].map((part) => part.toUpperCase().replace(/[^A-Z0-9]/g, '_')).join('_');
 }
 
-/** The credentials an S3-compatible server (MinIO) takes, in SCAR's words. */
-export const MINIO_SECRET_KEYS = ['access_key', 'secret_key'] as const;
+/** The credentials each kind of account takes, in faas-supervisor's words. */
+export const ACCOUNT_SECRET_KEYS = {
+  minio: ['access_key', 'secret_key'],
+  webdav: ['password'],
+  onedata: ['token'],
+} as const;
+
+export type AccountType = keyof typeof ACCOUNT_SECRET_KEYS;

@@ -19,10 +19,9 @@ export function storageStatements(fn: ResolvedContainerFunction): PolicyStatemen
   return [
     ...fn.inputs.flatMap((b) => s3ReadStatements(b.bucket, b.prefix)),
     // A MinIO output is reached with its own keys, not the role.
-    ...fn.outputs.filter(inS3).flatMap((b) => [
-      ...s3WriteStatements(b.bucket, b.prefix),
-      ...s3DeleteStatements(b.bucket, b.prefix),
-    ]),
+    ...fn.outputs
+      .filter(inS3)
+      .flatMap((b) => [...s3WriteStatements(b.bucket, b.prefix), ...s3DeleteStatements(b.bucket, b.prefix)]),
   ];
 }
 

@@ -133,10 +133,28 @@ export interface MinioAccount {
   verify?: boolean;
 }
 
+/** A WebDAV server an output names as `webdav.<id>` (faas-supervisor's `hostname`, `login`). */
+export interface WebdavAccount {
+  /** `https://<hostname>`. */
+  url: string;
+  login: string;
+  verify?: boolean;
+}
+
+/** A Oneprovider an output names as `onedata.<id>` (faas-supervisor's `oneprovider_host`, `space`). */
+export interface OnedataAccount {
+  /** `https://<oneprovider_host>`. */
+  url: string;
+  space: string;
+  verify?: boolean;
+}
+
 /** The storage accounts the outputs use, by type and id (`minio.lab` -> `{ minio: { lab: ... } }`). */
 export interface StorageAccounts {
   minio?: Record<string, MinioAccount>;
+  webdav?: Record<string, WebdavAccount>;
+  onedata?: Record<string, OnedataAccount>;
 }
 
 /** The `container.secrets` variables of an account's credentials: core's one naming rule. */
-export { MINIO_SECRET_KEYS, storageSecretName } from '@serverless-continuum/core/storage';
+export { ACCOUNT_SECRET_KEYS, storageSecretName } from '@serverless-continuum/core/storage';

@@ -4,7 +4,6 @@ import {
   ENV,
   SCRIPT_PATH,
   SUPERVISOR_DIR,
-  type MinioAccount,
   type SecretsByService,
   type StorageAccounts,
   type StorageBindingRuntime,
@@ -77,27 +76,46 @@ function parseBindings(name: string, raw: string | undefined): StorageBindingRun
 }
 
 function parseStorageAccounts(name: string, raw: string): StorageAccounts {
-  const problem = 'must be JSON { minio: { <id>: { endpoint, region?, verify? } } }';
+  const problem = 'must be JSON { minio?, webdav?, onedata?: { <id>: { ... } } }';
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
     throw invalid(name, problem);
   }
-  const minio = (parsed as { minio?: unknown } | null)?.minio ?? {};
-  if (typeof minio !== 'object' || minio === null) throw invalid(name, problem);
-  const accounts: Record<string, MinioAccount> = {};
-  for (const [id, account] of Object.entries(minio)) {
-    const a = account as Partial<MinioAccount> | null;
-    if (!a || typeof a.endpoint !== 'string' || !/^https?:\/\//.test(a.endpoint))
-      throw invalid(name, `minio.${id}.endpoint: must be an http(s) URL`);
-    accounts[id] = {
-      endpoint: a.endpoint,
+  if (typeof parsed !== 'object' || parsed === null) throw invalid(name, problem);
+  const text = (at: string, value: unknown, url = false): string => {
+    if (typeof value === 'string' && value && (!url || /^https?:\/\//.test(value))) return value;
+    throw invalid(name, `${at}: must be ${url ? 'an http(s) URL' : 'a string'}`);
+  };
+  const verify = (value: unknown) => (value === false ? { verify: false } : {});
+  const each = <T>(type: string, read: (at: string, account: Record<string, unknown>) => T) => {
+    const group = (parsed as Record<string, unknown>)[type] ?? {};
+    if (typeof group !== 'object' || group === null) throw invalid(name, problem);
+    return Object.fromEntries(
+      Object.entries(group).map(([id, account]) => [
+        id,
+        read(`${type}.${id}`, (account ?? {}) as Record<string, unknown>),
+      ]),
+    );
+  };
+  return {
+    minio: each('minio', (at, a) => ({
+      endpoint: text(`${at}.endpoint`, a.endpoint, true),
       ...(typeof a.region === 'string' ? { region: a.region } : {}),
-      ...(a.verify === false ? { verify: false } : {}),
-    };
-  }
-  return { minio: accounts };
+      ...verify(a.verify),
+    })),
+    webdav: each('webdav', (at, a) => ({
+      url: text(`${at}.url`, a.url, true),
+      login: text(`${at}.login`, a.login),
+      ...verify(a.verify),
+    })),
+    onedata: each('onedata', (at, a) => ({
+      url: text(`${at}.url`, a.url, true),
+      space: text(`${at}.space`, a.space),
+      ...verify(a.verify),
+    })),
+  };
 }
 
 function parseSecrets(name: string, raw: string | undefined): SecretsByService | undefined {

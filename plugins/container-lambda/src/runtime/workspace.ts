@@ -3,9 +3,9 @@
 import { writeFile } from 'node:fs/promises';
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import { runScriptInFolder, type PlannedUpload, type ScriptResult } from '@serverless-continuum/core/local';
-import { downloadToFile, uploadFile, type Storage } from '@serverless-continuum/core/storage';
+import { downloadToFile, uploadFile } from '@serverless-continuum/core/storage';
 import type { InvocationContext, ProcessDeps } from './process';
-import { uploadLocation } from './stores';
+import { uploadLocation, type OutputStore } from './stores';
 
 export interface Workspace {
   input?: { name: string; object?: { bucket: string; key: string }; body?: Buffer };
@@ -80,7 +80,7 @@ export async function runInWorkspace(
 
 /** Uploads every planned file; when one fails, removes the ones already written, so it is all or nothing. */
 async function publish(deps: ProcessDeps, plan: PlannedUpload[], subject: string): Promise<void> {
-  const done: Array<PlannedUpload & { store: Storage }> = [];
+  const done: Array<PlannedUpload & { store: OutputStore }> = [];
   try {
     for (const upload of plan) {
       const store = deps.storageFor ? await deps.storageFor(upload.storage) : deps.storage;

@@ -5,14 +5,14 @@ import { ConfigError } from '../../errors';
 import type { FunctionDefinition } from '../model';
 import { isDict, Problems, readFdlFile } from '../fdl';
 import { importAwsEntry } from './lambda';
-import { checkStorageProviders, minioServers, type MinioServer } from './storage';
+import { checkStorageProviders, outputAccounts, type StorageAccountsConfig } from './storage';
 
 export interface FdlImport {
   functions: FunctionDefinition[];
   /** Things that were ignored on purpose (the OSCAR part, SCAR's client settings): print them. */
   notices: string[];
-  /** The MinIO servers the outputs write to (`storage_providers.minio.<id>`, without credentials). */
-  storageProviders?: { minio?: Record<string, MinioServer> };
+  /** The MinIO, WebDAV and Onedata accounts the outputs write to (without credentials). */
+  storageProviders?: StorageAccountsConfig;
 }
 
 export interface ScarImportOptions {
@@ -73,7 +73,7 @@ export function importScarFdl(document: unknown, options: ScarImportOptions): Fd
     }
   }
   checkStorageProviders(document.storage_providers, functions, notices);
-  const minio = minioServers(document.storage_providers, functions, problems);
+  const accounts = outputAccounts(document.storage_providers, functions, problems);
   const seen = new Set<string>();
   functions.forEach((fn, index) => {
     if (seen.has(fn.name))
@@ -87,7 +87,7 @@ export function importScarFdl(document: unknown, options: ScarImportOptions): Fd
       `${options.file} cannot be imported as is:\n  - ${problems.list.join('\n  - ')}`,
     );
   }
-  return { functions, notices, ...(Object.keys(minio).length ? { storageProviders: { minio } } : {}) };
+  return { functions, notices, ...(Object.keys(accounts).length ? { storageProviders: accounts } : {}) };
 }
 
 /** Reads a SCAR FDL file and imports its AWS part. */

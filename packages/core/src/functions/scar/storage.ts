@@ -1,7 +1,7 @@
 // SCAR FDL on AWS: what becomes of `storage_providers`. An S3 binding reaches S3 through the function's own role,
-// so an account's settings are not read; an output may go to a MinIO server, whose keys are the function's
-// secrets. Credentials written in the file are refused rather than deployed.
-import { MINIO_SECRET_KEYS, storageSecretName } from '../../storage/accounts';
+// so an account's settings are not read; an output may go to a MinIO, WebDAV or Onedata account, whose
+// credentials are the function's secrets. Credentials written in the file are refused rather than deployed.
+import { ACCOUNT_SECRET_KEYS, storageSecretName, type AccountType } from '../../storage/accounts';
 import type { FunctionDefinition } from '../model';
 import { isDict, storageProviderEntry, type Problems } from '../fdl';
 
@@ -14,12 +14,33 @@ export const SCAR_STORAGE_IDS = {
   names: 's3, minio, onedata or webdav',
 };
 
-/** A MinIO server an output names, as the plugin describes it (no credentials). */
-export interface MinioServer {
-  endpoint: string;
-  region?: string;
-  verify?: boolean;
+/** The accounts outputs name, as the plugin's `storageProviders` describes them (no credentials). */
+export interface StorageAccountsConfig {
+  minio?: Record<string, { endpoint: string; region?: string; verify?: boolean }>;
+  webdav?: Record<string, { hostname: string; login: string; verify?: boolean }>;
+  onedata?: Record<string, { oneproviderHost: string; space: string; verify?: boolean }>;
 }
+
+const ACCOUNT_TYPES: AccountType[] = ['minio', 'webdav', 'onedata'];
+
+/** faas-supervisor's keys of each account type, the plugin's name for each, and which are required. */
+const ACCOUNT_KEYS: Record<AccountType, Record<string, { name: string; required?: true }>> = {
+  minio: {
+    endpoint: { name: 'endpoint', required: true },
+    region: { name: 'region' },
+    verify: { name: 'verify' },
+  },
+  webdav: {
+    hostname: { name: 'hostname', required: true },
+    login: { name: 'login', required: true },
+    verify: { name: 'verify' },
+  },
+  onedata: {
+    oneprovider_host: { name: 'oneproviderHost', required: true },
+    space: { name: 'space', required: true },
+    verify: { name: 'verify' },
+  },
+};
 
 /**
  * On AWS an input is S3 (the only store that triggers a Lambda function, as in SCAR); an output is S3, through the
@@ -40,18 +61,14 @@ export function checkAwsStorage(
     );
     return;
   }
-  if (type === 'onedata' || type === 'webdav') {
-    problems.add(
-      path,
-      `${storage}: outputs to ${type === 'onedata' ? 'Onedata' : 'WebDAV'} are not written by this plugin's supervisor yet (S3 and MinIO are); write them from the script, or deploy the function to OSCAR, whose faas-supervisor does`,
-    );
-    return;
-  }
   const accounts = isDict(providers) && isDict(providers[type]) ? providers[type] : undefined;
   const account = accounts?.[id];
   const at = `storage_providers.${type}.${id}`;
-  if (type === 'minio' && !isDict(account)) {
-    problems.add(path, `${storage} names no MinIO server: describe it in ${at} { endpoint: https://... }`);
+  if (type !== 's3' && !isDict(account)) {
+    const keys = Object.entries(ACCOUNT_KEYS[type as AccountType])
+      .filter(([, key]) => key.required)
+      .map(([name]) => name);
+    problems.add(path, `${storage} names no ${type} account: describe it in ${at} { ${keys.join(', ')} }`);
     return;
   }
   if (!isDict(account)) return;
@@ -59,8 +76,8 @@ export function checkAwsStorage(
   // Said once per account, however many bindings use it; the values are never repeated.
   if (!credentials.length || problems.list.some((line) => line.startsWith(`${at}.`))) return;
   const where =
-    type === 'minio'
-      ? `store them in SSM Parameter Store or Secrets Manager and name them in lambda.container.secrets as ${MINIO_SECRET_KEYS.map((key) => storageSecretName(type, id, key)).join(' and ')}`
+    type !== 's3'
+      ? `store ${type === 'minio' ? 'them' : 'it'} in SSM Parameter Store or Secrets Manager and name ${type === 'minio' ? 'them' : 'it'} in lambda.container.secrets as ${ACCOUNT_SECRET_KEYS[type as AccountType].map((key) => storageSecretName(type, id, key)).join(' and ')}`
       : 'the function reads and writes S3 with its own IAM role; credentials the script itself needs belong in SSM Parameter Store or Secrets Manager, named in container.secrets';
   problems.add(
     credentials.map((key) => `${at}.${key}`).join(', '),
@@ -69,53 +86,57 @@ export function checkAwsStorage(
 }
 
 /**
- * The MinIO servers the functions' outputs use, as the plugin's `storageProviders.minio`: endpoint (https),
- * region, verify. Problems name the FDL path.
+ * The MinIO, WebDAV and Onedata accounts the functions' outputs use, in the plugin's `storageProviders` words
+ * (https only: the credentials cross the network). Problems name the FDL path.
  */
-export function minioServers(
+export function outputAccounts(
   value: unknown,
   functions: FunctionDefinition[],
   problems: Problems,
-): Record<string, MinioServer> {
-  const servers: Record<string, MinioServer> = {};
-  const minio = isDict(value) && isDict(value.minio) ? value.minio : undefined;
-  if (!minio) return servers;
-  const used = new Set(
-    functions.flatMap((fn) =>
-      (fn.output ?? [])
-        .map((binding) => storageProviderEntry(binding.storage))
-        .filter((entry) => entry.type === 'minio')
-        .map((entry) => entry.id),
-    ),
-  );
-  for (const id of used) {
-    const account = minio[id];
-    const at = `storage_providers.minio.${id}`;
-    if (!isDict(account)) continue;
-    const server: Partial<MinioServer> = {};
-    for (const [key, v] of Object.entries(account)) {
-      if (key === 'endpoint') {
-        if (typeof v === 'string' && /^https:\/\/[^\s/]+(\/.*)?$/.test(v)) server.endpoint = v;
-        else
-          problems.add(
-            `${at}.endpoint`,
-            'must be an https:// URL (the keys cross the network: http would send them in clear)',
-          );
-      } else if (key === 'region') {
-        if (typeof v === 'string' && v) server.region = v;
-        else problems.add(`${at}.region`, 'must be a region name');
-      } else if (key === 'verify') {
-        if (v === false || v === 'False' || v === 'false') server.verify = false;
-        else if (!(v === true || v === 'True' || v === 'true'))
-          problems.add(`${at}.verify`, 'must be true or false');
-      } else if (!CREDENTIAL_KEY.test(key))
-        problems.add(`${at}.${key}`, 'not supported (endpoint, region, verify)');
+): StorageAccountsConfig {
+  const out: Record<string, Record<string, Record<string, unknown>>> = {};
+  for (const type of ACCOUNT_TYPES) {
+    const accounts = isDict(value) && isDict(value[type]) ? value[type] : undefined;
+    if (!accounts) continue;
+    const used = new Set(
+      functions.flatMap((fn) =>
+        (fn.output ?? [])
+          .map((binding) => storageProviderEntry(binding.storage))
+          .filter((entry) => entry.type === type)
+          .map((entry) => entry.id),
+      ),
+    );
+    for (const id of used) {
+      const account = accounts[id];
+      const at = `storage_providers.${type}.${id}`;
+      if (!isDict(account)) continue;
+      const converted: Record<string, unknown> = {};
+      for (const [key, v] of Object.entries(account)) {
+        const known = ACCOUNT_KEYS[type][key];
+        if (CREDENTIAL_KEY.test(key)) continue; // refused in checkAwsStorage, never read
+        if (!known) {
+          problems.add(`${at}.${key}`, `not supported (${Object.keys(ACCOUNT_KEYS[type]).join(', ')})`);
+        } else if (key === 'verify') {
+          if (v === false || v === 'False' || v === 'false') converted.verify = false;
+          else if (!(v === true || v === 'True' || v === 'true'))
+            problems.add(`${at}.verify`, 'must be true or false');
+        } else if (key === 'endpoint') {
+          if (typeof v === 'string' && /^https:\/\/[^\s/]+(\/.*)?$/.test(v)) converted.endpoint = v;
+          else
+            problems.add(
+              `${at}.endpoint`,
+              'must be an https:// URL (the keys cross the network: http would send them in clear)',
+            );
+        } else if (typeof v === 'string' && v) converted[known.name] = v;
+        else problems.add(`${at}.${key}`, 'must be a string');
+      }
+      for (const [key, { required }] of Object.entries(ACCOUNT_KEYS[type])) {
+        if (required && account[key] === undefined) problems.add(`${at}.${key}`, 'required');
+      }
+      (out[type] ??= {})[id] = converted;
     }
-    if (account.endpoint === undefined)
-      problems.add(`${at}.endpoint`, 'required: the https:// URL of the server');
-    if (server.endpoint) servers[id] = server as MinioServer;
   }
-  return servers;
+  return out as StorageAccountsConfig;
 }
 
 /**
@@ -147,9 +168,9 @@ export function checkStorageProviders(
     for (const [entry, id, settings] of entries) {
       const names = users(type, id);
       if (!names.length) unused.push(`storage_providers.${entry}`);
-      else if (type === 'minio') {
+      else if (type !== 's3') {
         notices.push(
-          `storage_providers.${entry}: the MinIO server ${names.join(' and ')} write${names.length === 1 ? 's' : ''} to (custom.containerLambda.storageProviders.${entry}), with the keys of the function's secrets`,
+          `storage_providers.${entry}: the ${type} account ${names.join(' and ')} write${names.length === 1 ? 's' : ''} to, with the credentials of the function's secrets`,
         );
       } else if (
         settings !== null &&
