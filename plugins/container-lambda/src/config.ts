@@ -102,6 +102,8 @@ export const customSchema = {
 } as const;
 
 export type ContainerFunctionProperties = FromSchema<typeof functionPropertiesSchema>;
+/** `api: { method }`'s methods (the importer has checked SCAR's `http_method` against the same list). */
+type ApiMethod = NonNullable<Exclude<ContainerFunctionProperties['api'], boolean | undefined>['method']>;
 export type ContainerSpec = FromSchema<typeof containerSchema>;
 export type BatchConfig = FromSchema<typeof batchSchema>;
 export type ContainerLambdaCustom = FromSchema<typeof customSchema>;
@@ -385,7 +387,7 @@ export function fdlFunctionConfig(def: FunctionDefinition): ContainerFunctionCon
   if (def.execution) config.execution = def.execution;
   if (def.batch) config.batch = def.batch;
   if (def.api)
-    config.api = def.apiMethod && def.apiMethod !== 'ANY' ? { method: def.apiMethod as 'GET' } : true;
+    config.api = def.apiMethod && def.apiMethod !== 'ANY' ? { method: def.apiMethod as ApiMethod } : true;
   if (def.functionEnvironment) config.environment = def.functionEnvironment;
   if (def.logRetentionInDays !== undefined) config.logRetentionInDays = def.logRetentionInDays;
   // The framework's own function settings: it compiles the VpcConfig (the VPC policy follows) and the tags.
