@@ -2,7 +2,13 @@
 // fresh temp folder, outputs published (all of them, or none), or the event handed to Batch.
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import type { Storage } from '@serverless-continuum/core/storage';
-import type { BatchHandoff, HttpResult, RecordOutcome, StorageEventResult } from './contract';
+import {
+  handoffLogLine,
+  type BatchHandoff,
+  type HttpResult,
+  type RecordOutcome,
+  type StorageEventResult,
+} from './contract';
 import { asContinuumError, assertScriptSucceeded, deadlineError, describeFailure } from './failures';
 import {
   eventForScript,
@@ -295,8 +301,9 @@ class Supervisor {
       event,
     });
     const job = await this.deps.batch.submitJob(request);
-    this.deps.log(`handed to AWS Batch (${reason}): job ${job.jobName} (${job.jobId})`);
-    return { delegatedTo: 'batch', jobId: job.jobId, jobName: job.jobName, reason };
+    const handoff: BatchHandoff = { delegatedTo: 'batch', jobId: job.jobId, jobName: job.jobName, reason };
+    this.deps.log(handoffLogLine(handoff));
+    return handoff;
   }
 
   /** The deadline for the script: Lambda's minus a margin, or the Batch/local timeout. */
