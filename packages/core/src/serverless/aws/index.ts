@@ -3,3 +3,4 @@ export * from './template';
 export * from './sdk-config';
 export * from './iam';
 export * from './buckets';
+export * from './stack';
