@@ -97,6 +97,10 @@ class ContainerLambdaPlugin {
         'container:context:write': () =>
           (require('./commands/context') as typeof import('./commands/context')).contextCommand,
         'container:run:run': () => (require('./commands/run') as typeof import('./commands/run')).runCommand,
+        'container:invoke:invoke': () =>
+          (require('./commands/invoke') as typeof import('./commands/invoke')).invokeCommand,
+        'container:logs:logs': () =>
+          (require('./commands/logs') as typeof import('./commands/logs')).logsCommand,
         'container:put:put': () =>
           (require('./commands/storage') as typeof import('./commands/storage')).putCommand,
         'container:get:get': () =>
