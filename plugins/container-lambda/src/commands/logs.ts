@@ -84,16 +84,16 @@ async function readRequest(
   logGroupName: string,
   requestId: string,
 ): Promise<RequestLog | undefined> {
+  const mark = (line: LogLine, kind: string) => {
+    const platform = platformLine(line.message);
+    return platform?.kind === kind && platform.requestId === requestId;
+  };
   const marks = await filterAll(
     client,
     { logGroupName, filterPattern: requestFilterPattern(requestId) },
-    (lines) => lines.some((l) => platformLine(l.message)?.kind === 'REPORT'),
+    (lines) => lines.some((l) => mark(l, 'REPORT')),
   );
-  const of = (kind: string) =>
-    marks.find((l) => {
-      const platform = platformLine(l.message);
-      return platform?.kind === kind && platform.requestId === requestId;
-    });
+  const of = (kind: string) => marks.find((l) => mark(l, kind));
   const start = of('START');
   if (!start?.logStreamName) return undefined;
   const report = of('REPORT');
