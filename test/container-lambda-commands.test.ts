@@ -124,6 +124,17 @@ describe('sls container run --existing (S3 listing, Lambda Invoke at the wire)',
     );
     assert.match(run.stderr + run.stdout, /grayify: 1 object\(s\) sent to the function/);
   });
+
+  test('--existing with --local or --file is refused before anything is listed or sent', async () => {
+    lambda.requests.length = 0;
+    const run = await runSls('osls', ['container', 'run', '-f', 'grayify', '--existing', '--local'], {
+      cwd,
+      env: env(),
+    });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr + run.stdout, /--local: does not go with --existing/);
+    assert.deepEqual(lambda.requests, []);
+  });
 });
 
 describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire)', () => {
@@ -285,10 +296,14 @@ describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire
   });
 
   test('a request that is not in the log is an error naming the log group; a function that never ran has no logs yet', async () => {
-    const missing = await runSls('osls', ['container', 'logs', '-f', 'render', '--request-id', 'req-9'], {
-      cwd,
-      env: env(),
-    });
+    const missing = await runSls(
+      'serverless',
+      ['container', 'logs', '-f', 'render', '--request-id', 'req-9'],
+      {
+        cwd,
+        env: env(),
+      },
+    );
     assert.equal(missing.code, 1, missing.stderr + missing.stdout);
     assert.match(missing.stderr + missing.stdout, new RegExp(`${LAMBDA_GROUP} has no request req-9`));
     const never = await runSls('osls', ['container', 'logs', '-f', 'grayify'], { cwd, env: env() });

@@ -8,7 +8,7 @@ import type { ObjectInfo, Storage } from '@serverless-continuum/core/storage';
 import type { ResolvedContainerFunction } from '../config';
 import { storageEvent } from '../runtime/events';
 import { commandFunction, type CommandContext } from './command-context';
-import { cloudStorage, firstInput } from './storage';
+import { commandStorage, firstInput } from './storage';
 
 /** Invocations in flight at once: enough to list and send thousands of objects in minutes, without throttling. */
 export const EXISTING_CONCURRENCY = 8;
@@ -128,12 +128,17 @@ export function existingSummary(
 export async function runExistingCommand(ctx: CommandContext): Promise<void> {
   const fn = commandFunction(ctx);
   const { utils, options } = ctx;
-  if (typeof options.file === 'string') {
-    throw new ConfigError('--existing', 'processes the objects already in the input; it takes no --file');
+  for (const other of ['file', 'local', 'out', 'wait']) {
+    if (options[other] !== undefined) {
+      throw new ConfigError(
+        `--${other}`,
+        'does not go with --existing, which sends the objects already in the input to the deployed function',
+      );
+    }
   }
   const subPrefix = typeof options.prefix === 'string' ? options.prefix : undefined;
   const config = await awsClientConfig(ctx.serverless, options);
-  const { objects, skipped } = await existingObjects(await cloudStorage(ctx), fn, subPrefix);
+  const { objects, skipped } = await existingObjects(commandStorage(config), fn, subPrefix);
   if (!objects.length) {
     utils.log.notice(
       `${fn.name}: nothing to process under ${fn.inputs.map((b) => `s3://${b.bucket}/${listingPrefix(b, subPrefix)}`).join(', ')}${skipped ? ` (${skipped} object(s) the filters do not match)` : ''}`,
