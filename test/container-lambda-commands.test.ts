@@ -143,7 +143,9 @@ describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire
   const STREAM_B = '2024/05/01/[$LATEST]bbbbbbbbbbbbbbbb';
   const JOB = '4c0f9a2e-1b7d-4d4e-9f3a-0123456789ab';
   const JOB_STREAM = 'render-job/default/0f1e2d3c4b5a';
-  const HANDOFF = `{"message":"handed to AWS Batch","reason":"input-size","jobName":"render-req-1","jobId":"${JOB}"}\n`;
+  const handoffLine = (jobName: string, jobId: string) =>
+    `{"message":"handed to AWS Batch","reason":"input-size","jobName":"${jobName}","jobId":"${jobId}"}\n`;
+  const HANDOFF = handoffLine('render-req-1', JOB);
   const lambdaEvents: Array<[number, string, string]> = [
     [0, STREAM_A, 'INIT_START Runtime Version: provided:al2023.v1\n'],
     [10, STREAM_A, 'START RequestId: req-1 Version: $LATEST\n'],
@@ -156,6 +158,11 @@ describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire
     [41, STREAM_B, 'REPORT RequestId: req-2\tDuration: 29.00 ms\n'],
     [50, STREAM_A, 'START RequestId: req-3 Version: $LATEST\n'],
     [60, STREAM_A, 'REPORT RequestId: req-3\tDuration: 10.00 ms\n'],
+    // Two records of one S3 event, each handed to its own job: one still queued, one multi-node (MPI).
+    [70, STREAM_B, 'START RequestId: req-4 Version: $LATEST\n'],
+    [71, STREAM_B, handoffLine('render-req-4', 'job-queued')],
+    [72, STREAM_B, handoffLine('render-req-4', 'job-mpi')],
+    [80, STREAM_B, 'REPORT RequestId: req-4\tDuration: 10.00 ms\n'],
   ];
   const groups: Record<string, CannedGroup> = {
     [LAMBDA_GROUP]: {
@@ -171,6 +178,12 @@ describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire
       events: [
         { eventId: 'j1', timestamp: T0 + 5000, logStreamName: JOB_STREAM, message: 'rendering in/big.mp4' },
         { eventId: 'j2', timestamp: T0 + 9000, logStreamName: JOB_STREAM, message: 'done' },
+        {
+          eventId: 'n1',
+          timestamp: T0 + 9500,
+          logStreamName: 'mpi-job/default/main',
+          message: 'mpirun -np 4',
+        },
       ],
     },
   };
@@ -189,6 +202,9 @@ describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire
         status: 'SUCCEEDED',
         container: { logStreamName: JOB_STREAM },
       },
+      'job-queued': { jobName: 'render-req-4', status: 'RUNNABLE' },
+      'job-mpi': { jobName: 'render-req-4', status: 'RUNNING', nodeProperties: { mainNode: 0, numNodes: 2 } },
+      'job-mpi#0': { status: 'RUNNING', container: { logStreamName: 'mpi-job/default/main' } },
     });
   });
   after(async () => {
@@ -273,8 +289,13 @@ describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire
         `== AWS Batch job render-req-1 (${JOB}): SUCCEEDED, /aws/batch/job ${JOB_STREAM}`,
         `== request req-2 (${STREAM_B})`,
         `== request req-3 (${STREAM_A})`,
+        `== request req-4 (${STREAM_B})`,
+        '== AWS Batch job render-req-4 (job-queued): RUNNABLE; no log yet (a job logs once its container starts)',
+        '== AWS Batch job render-req-4 (job-mpi): RUNNING, multi-node: its main node 0',
+        '== AWS Batch job job-mpi#0: RUNNING, /aws/batch/job mpi-job/default/main',
       ],
     );
+    assert.match(run.stdout, /main\n\S+ {2}mpirun -np 4$/m);
     assert.doesNotMatch(run.stdout, /INIT_START/);
     assert.deepEqual(
       logs.requests.slice(0, 3).map((r) => [r.target, r.body]),
@@ -285,11 +306,11 @@ describe('sls container logs (CloudWatch Logs and Batch DescribeJobs at the wire
         ],
         [
           'Logs_20140328.GetLogEvents',
-          { logGroupName: LAMBDA_GROUP, logStreamName: STREAM_A, startFromHead: false },
+          { logGroupName: LAMBDA_GROUP, logStreamName: STREAM_B, startFromHead: false },
         ],
         [
           'Logs_20140328.GetLogEvents',
-          { logGroupName: LAMBDA_GROUP, logStreamName: STREAM_B, startFromHead: false },
+          { logGroupName: LAMBDA_GROUP, logStreamName: STREAM_A, startFromHead: false },
         ],
       ],
     );
