@@ -28,6 +28,8 @@ export interface FunctionDefinition {
   logRetentionInDays?: number;
   /** The function's VPC (SCAR's `lambda.vpc`, passed to Lambda as its VpcConfig). */
   vpc?: { subnetIds: string[]; securityGroupIds: string[] };
+  /** The processor the function (and its Batch jobs) runs on (SCAR's `lambda.architectures`). */
+  architecture?: 'x86_64' | 'arm64';
   /** Tags of the function (SCAR's `lambda.tags`). */
   tags?: Record<string, string>;
   /** Where an imported function came from, for messages: `scar.yaml functions.aws[0].lambda`. */
