@@ -208,7 +208,11 @@ class ContainerLambdaPlugin {
   private importFdlFile(fdl: string): void {
     const file = isAbsolute(fdl) ? fdl : resolve(this.dir, fdl);
     const { region } = regionAndStage(this.serverless, this.options);
-    const imported = importScarFdlFile(file, { region, configPath: 'custom.containerLambda.fdl' });
+    const imported = importScarFdlFile(file, {
+      region,
+      configPath: 'custom.containerLambda.fdl',
+      prebuilt: new Set(Object.keys(this.custom.images ?? {})),
+    });
     for (const notice of imported.notices) this.utils.log.notice(`${fdl}: ${notice}`);
     const service = this.serverless.service;
     service.functions ??= {};

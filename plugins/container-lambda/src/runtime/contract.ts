@@ -27,6 +27,8 @@ export const ENV = {
   requestId: 'CONTINUUM_REQUEST_ID',
   batchJobQueue: 'CONTINUUM_BATCH_JOB_QUEUE',
   batchJobDefinition: 'CONTINUUM_BATCH_JOB_DEFINITION',
+  /** The job definition is multi-node parallel with this many nodes: the event goes to every node. */
+  batchNodes: 'CONTINUUM_BATCH_NODES',
   /** lambda-batch: inputs larger than this many bytes go to Batch before running. */
   fallbackInputBytes: 'CONTINUUM_FALLBACK_INPUT_BYTES',
   /** lambda-batch: number of GPUs requested (> 0 sends every event to Batch). */
@@ -82,6 +84,17 @@ export const SCRIPT_ENV = [
   'EVENT_TIME',
   'REQUEST_ID',
 ] as const;
+
+/**
+ * What AWS Batch sets in each container of a multi-node parallel job; the supervisor passes them to the script
+ * as they are (the main node's address only reaches the other nodes: Batch sets it there alone).
+ */
+export const BATCH_NODE_ENV = {
+  nodeIndex: 'AWS_BATCH_JOB_NODE_INDEX',
+  mainNodeIndex: 'AWS_BATCH_JOB_MAIN_NODE_INDEX',
+  numNodes: 'AWS_BATCH_JOB_NUM_NODES',
+  mainNodeAddress: 'AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS',
+} as const;
 
 /** What the supervisor answers when it hands an event to Batch. */
 export interface BatchHandoff {
