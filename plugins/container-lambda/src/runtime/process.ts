@@ -95,6 +95,8 @@ class Supervisor {
   }
 
   async process(event: unknown): Promise<ProcessResult> {
+    const node = this.settings.node;
+    if (node && node.index !== node.mainIndex) return this.processOnOtherNode(event, node);
     const classified = classifyEvent(event);
     if (classified.kind === 's3') return this.processStorageEvent(event, classified.records);
     if (classified.kind === 'http') return this.processHttpCall(event, classified.call);
@@ -283,6 +285,34 @@ class Supervisor {
     return run.script.stdout.toString('utf8');
   }
 
+  // ---- multi-node parallel jobs -----------------------------------------------------------------------------
+
+  /**
+   * A node of a multi-node parallel job other than the main one: its script runs too (an MPI worker starts its
+   * sshd and waits for the main node), with the event and AWS Batch's node variables, but no input file, and
+   * nothing it writes is published: the main node alone takes the input and publishes the outputs.
+   */
+  private async processOnOtherNode(
+    event: unknown,
+    node: NonNullable<SupervisorSettings['node']>,
+  ): Promise<string> {
+    const subject = `node ${node.index} of the multi-node job (main node ${node.mainIndex})`;
+    this.deps.log(`${subject}: running the script; the main node takes the input and publishes the outputs`);
+    const run = await runInWorkspace(
+      { ...this.deps, settings: { ...this.settings, outputs: [] } },
+      this.context,
+      this.deadlineAt(),
+      {
+        event: eventForScript(event),
+        eventTime: new Date(this.deps.now()).toISOString(),
+        subject,
+      },
+    );
+    if (run.script.timedOut) throw deadlineError(subject);
+    assertScriptSucceeded(run.script, subject);
+    return run.script.stdout.toString('utf8');
+  }
+
   // ---- shared -----------------------------------------------------------------------------------------------
 
   private async delegate(event: unknown, reason: HandoffReason): Promise<BatchHandoff> {
@@ -299,6 +329,7 @@ class Supervisor {
       jobQueue: batchJobQueue,
       jobDefinition: batchJobDefinition,
       event,
+      multiNode: this.settings.batchNodes !== undefined,
     });
     const job = await this.deps.batch.submitJob(request);
     const handoff: BatchHandoff = { delegatedTo: 'batch', jobId: job.jobId, jobName: job.jobName, reason };
