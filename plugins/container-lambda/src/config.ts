@@ -318,12 +318,21 @@ function resolveBatch(
   }
   const gpu = config.gpu ?? 0;
   const vcpus = config.vcpus ?? BATCH_DEFAULTS.vcpus;
-  const maxVcpus = config.maxVcpus ?? Math.max(BATCH_DEFAULTS.maxVcpus, vcpus);
+  // A multi-node job needs all its nodes at once, each on an instance of its own.
+  const nodes = config.multiNodeParallel?.nodes ?? 1;
+  const maxVcpus = config.maxVcpus ?? Math.max(BATCH_DEFAULTS.maxVcpus, vcpus * nodes);
   if (maxVcpus < vcpus) {
     throw new ConfigError(
       `${where}.maxVcpus`,
       `${maxVcpus} is less than vcpus (${vcpus})`,
       'a job could never be placed',
+    );
+  }
+  if (maxVcpus < vcpus * nodes) {
+    throw new ConfigError(
+      `${where}.maxVcpus`,
+      `${maxVcpus} is less than ${nodes} nodes of ${vcpus} vCPUs`,
+      'the multi-node job could never start: raise maxVcpus (or lower vcpus or the nodes)',
     );
   }
   if (config.minVcpus !== undefined && config.minVcpus > maxVcpus) {

@@ -162,9 +162,10 @@ describe('multi-node parallel jobs', () => {
     assert.equal(environment.mpi!.CONTINUUM_BATCH_NODES, '3');
   });
 
-  test('the main node may be another one', () => {
-    const { resources } = compile({ multiNodeParallel: { nodes: 4, mainNode: 2 } });
+  test('the main node may be another one; the compute environment holds all nodes by default', () => {
+    const { resources } = compile({ multiNodeParallel: { nodes: 4, mainNode: 2 }, vcpus: 8 });
     assert.equal(props(resources, 'MpiBatchJobDefinition').NodeProperties.MainNode, 2);
+    assert.equal(props(resources, 'MpiBatchComputeEnvironment').ComputeResources.MaxvCpus, 32);
   });
 
   test('refuses what AWS Batch cannot run, naming the setting', () => {
@@ -185,6 +186,10 @@ describe('multi-node parallel jobs', () => {
         message: /^functions\.mpi\.batch\.securityGroupIds: a multi-node compute environment takes at most 5/,
       },
     );
+    assert.throws(() => resolve({ multiNodeParallel: { nodes: 4 }, vcpus: 8, maxVcpus: 16 }), {
+      message:
+        /^functions\.mpi\.batch\.maxVcpus: 16 is less than 4 nodes of 8 vCPUs \(the multi-node job could never start/,
+    });
     assert.throws(() => resolve({ multiNodeParallel: { nodes: 2 } }, { execution: 'lambda' }), {
       message: /^functions\.mpi\.batch\.multiNodeParallel: needs execution: batch or lambda-batch/,
     });
