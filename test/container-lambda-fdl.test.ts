@@ -119,6 +119,57 @@ for (const framework of ['serverless', 'osls'] as Framework[]) {
   });
 }
 
+// Issue 15 turned the refusal of mpi__batch.yaml ("multi-node parallel Batch jobs (MPI) are not supported") around:
+// it now packages as an AWS Batch multi-node parallel job.
+for (const framework of ['serverless', 'osls'] as Framework[]) {
+  describe(`SCAR's MPI example (mpi__batch.yaml) packaged by ${framework}`, () => {
+    let template: CfnTemplate;
+    let output: string;
+    before(async () => {
+      const result = await packageService(FIXTURE, framework, { env: { FDL_SET: 'mpi' } });
+      template = result.template;
+      output = result.stdout + result.stderr;
+    });
+
+    test('the template matches the AWS resource specification', () => {
+      validateTemplate(template);
+    });
+
+    test('a three-node multi-node parallel job on EC2, running the image the service gives', () => {
+      const job = props(template, 'ScarDashmpiBatchJobDefinition');
+      assert.equal(job.Type, 'multinode');
+      assert.deepEqual(job.PlatformCapabilities, ['EC2']);
+      assert.equal(job.ContainerProperties, undefined);
+      assert.equal(job.NodeProperties.NumNodes, 3);
+      assert.equal(job.NodeProperties.MainNode, 0);
+      assert.equal(job.NodeProperties.NodeRangeProperties.length, 1);
+      const range = job.NodeProperties.NodeRangeProperties[0];
+      assert.equal(range.TargetNodes, '0:');
+      assert.equal(
+        range.Container.Image,
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com/scar-mpi@sha256:9090909090909090909090909090909090909090909090909090909090909090',
+      );
+      const environment = Object.fromEntries(range.Container.Environment.map((e: Json) => [e.Name, e.Value]));
+      assert.equal(environment.EXEC_TYPE, 'batch');
+      assert.equal(environment.PYTHONIOENCODING, 'utf8');
+      assert.equal(environment.CONTINUUM_MODE, 'batch');
+      const compute = props(template, 'ScarDashmpiBatchComputeEnvironment').ComputeResources;
+      assert.equal(compute.Type, 'EC2');
+      assert.deepEqual(compute.Subnets, ['subnet-0123abcd', 'subnet-4567efab']);
+    });
+
+    test('the function hands every upload to all the nodes, and says what it did with the FDL script', () => {
+      const variables = props(template, 'ScarDashmpiLambdaFunction').Environment.Variables;
+      assert.equal(variables.CONTINUUM_EXECUTION, 'batch');
+      assert.equal(variables.CONTINUUM_BATCH_NODES, '3');
+      assert.match(
+        output,
+        /functions\.aws\[0\]\.lambda\.init_script: \/tmp\/run_batch\.sh is not here; the prebuilt image of scar-mpi carries its script/,
+      );
+    });
+  });
+}
+
 describe('SCAR FDL files that cannot be honoured', () => {
   test("SCAR's catalogue of keys (fdl-example.yaml) stops only on its inline keys and its MinIO input, under osls", async () => {
     const run = await packageServiceFails(FIXTURE, 'osls', { env: { FDL_SET: 'example' } });
@@ -139,16 +190,6 @@ describe('SCAR FDL files that cannot be honoured', () => {
     );
     assert.doesNotMatch(text, /\.(iam|api_gateway|cloudwatch)\.[a-z_]+: not supported/);
     assert.doesNotMatch(text, /awskey|mpass|mytoken/);
-  });
-
-  test('multi-node parallel Batch (mpi__batch.yaml) fails naming the key, under serverless', async () => {
-    const run = await packageServiceFails(FIXTURE, 'serverless', { env: { FDL_SET: 'mpi' } });
-    const text = run.stdout + run.stderr;
-    assert.match(text, /custom\.containerLambda\.fdl: .*mpi__batch\.yaml cannot be imported as is/);
-    assert.match(
-      text,
-      /functions\.aws\[0\]\.batch\.multi_node_parallel: not supported: multi-node parallel Batch jobs \(MPI\) are not supported/,
-    );
   });
 
   test('a function triggered by its own output (video-process.yaml) fails naming the input, under osls', async () => {

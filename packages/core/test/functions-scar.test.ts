@@ -149,13 +149,12 @@ describe('SCAR FDL import', () => {
     });
   });
 
-  test('refuses multi-node parallel (MPI) Batch jobs and a placeholder image, naming the paths', () => {
+  test('takes multi-node parallel (MPI) Batch jobs; refuses the placeholder image unless the image is given prebuilt', () => {
+    // Issue 15 turned this around: mpi__batch.yaml was refused for its multi_node_parallel; now only its
+    // placeholder image is, and a prebuilt image given by the service replaces it (see functions-scar-batch).
     const error = importError(() => importScarFdlFile(fdl('mpi__batch.yaml'), { configPath: FDL }));
     assert.equal(error.path, 'custom.containerLambda.fdl');
-    assert.match(
-      error.message,
-      /functions\.aws\[0\]\.batch\.multi_node_parallel: not supported: multi-node parallel Batch jobs \(MPI\)/,
-    );
+    assert.doesNotMatch(error.message, /multi_node_parallel/);
     assert.match(
       error.message,
       /functions\.aws\[0\]\.lambda\.container\.image: "<DockerHub repo\/image>" is not an image name/,
@@ -168,12 +167,14 @@ describe('SCAR FDL import', () => {
     for (const fragment of [
       'functions.aws[0].lambda.input[0].storage_provider: minio.my_minio is not supported on AWS',
       'storage_providers.s3.my_s3.access_key, storage_providers.s3.my_s3.secret_key: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account)',
-      'functions.aws[0].batch.service_role: not supported',
-      'functions.aws[0].batch.compute_resources.instance_role: not supported',
-      'functions.aws[0].batch.environment: not supported',
+      // The example's `arn:...` placeholders: an existing role or instance profile must be named.
+      'functions.aws[0].batch.service_role: must be the ARN of an existing IAM role (arn:aws:iam::<account>:role/<name>)',
+      'functions.aws[0].batch.compute_resources.instance_role: must be the ARN of an existing IAM instance-profile or role (arn:aws:iam::<account>:instance-profile/<name> or arn:aws:iam::<account>:role/<name>)',
     ]) {
       assert.ok(message.includes(fragment), `missing "${fragment}" in:\n${message}`);
     }
+    // Batch's own variables are taken now (issue 15).
+    assert.doesNotMatch(message, /batch\.environment/);
     assert.doesNotMatch(message, /awskey|mpass|mytoken/);
   });
 

@@ -133,6 +133,15 @@ export interface ResolvedBatch {
   subnets: string[];
   securityGroupIds: string[];
   fallbackInputBytes?: number;
+  /** An existing role for AWS Batch itself (else its service-linked role). */
+  serviceRole?: string;
+  /** An existing instance profile or role for the instances (else the generated one). */
+  instanceRole?: string;
+  launchTemplateName?: string;
+  /** Plain variables of the Batch job only. */
+  environment?: Record<string, string>;
+  /** One job over several instances (AWS Batch multi-node parallel). */
+  multiNodeParallel?: { nodes: number; mainNode: number };
 }
 
 /**
@@ -238,6 +247,7 @@ export function resolveContainerFunction(
   });
 
   const execution: ExecutionMode = fn.execution ?? 'lambda';
+  const architecture = (fn.architecture ?? options.architecture ?? 'x86_64') === 'arm64' ? 'arm64' : 'x86_64';
   const batchConfig: BatchConfig = { ...(options.batchDefaults ?? {}), ...(fn.batch ?? {}) };
   let batch: ResolvedBatch | undefined;
   if (execution === 'lambda') {
@@ -248,11 +258,27 @@ export function resolveContainerFunction(
         'Lambda has no GPUs',
       );
     }
+    if (fn.batch?.multiNodeParallel) {
+      throw new ConfigError(
+        `${at}.batch.multiNodeParallel`,
+        'needs execution: batch or lambda-batch',
+        'a multi-node job runs on AWS Batch',
+      );
+    }
   } else {
-    batch = resolveBatch(at, batchConfig, fn.batch !== undefined);
+    batch = resolveBatch(at, batchConfig, fn.batch !== undefined, architecture);
+    for (const name of Object.keys(batch.environment ?? {})) {
+      if (isReservedVariable(name) || neutral.secrets[name] !== undefined) {
+        throw new ConfigError(
+          `${at}.batch.environment.${name}`,
+          neutral.secrets[name] !== undefined
+            ? 'would replace the secret of the same name in container.secrets'
+            : 'reserved name (the supervisor and AWS use it)',
+        );
+      }
+    }
   }
 
-  const architecture = (fn.architecture ?? options.architecture ?? 'x86_64') === 'arm64' ? 'arm64' : 'x86_64';
   // The framework's default timeout is 6 s: the margin must leave the script some of it.
   const timeout = fn.timeout ?? options.providerTimeout ?? 6;
   const margin =
@@ -333,7 +359,18 @@ function secretReference(value: string, path: string): SecretReference {
   return reference;
 }
 
-function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBatch {
+/** AWS Graviton (arm64) instance types and families: a1, and a `g` right after the generation (m6g, c7gn.large). */
+const GRAVITON = /^(a1|[a-z]+\d+g[a-z]*)(\.|$)/;
+
+/** Instance families AWS Batch picks from for arm64 (its `optimal` is x86_64 only). */
+export const ARM64_INSTANCE_TYPES = ['m6g', 'c6g', 'r6g'] as const;
+
+function resolveBatch(
+  at: string,
+  config: BatchConfig,
+  own: boolean,
+  architecture: 'x86_64' | 'arm64',
+): ResolvedBatch {
   const where = own ? `${at}.batch` : 'custom.containerLambda.batch';
   for (const key of ['subnets', 'securityGroupIds'] as const) {
     if (!config[key]?.length) {
@@ -348,7 +385,9 @@ function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBa
   }
   const gpu = config.gpu ?? 0;
   const vcpus = config.vcpus ?? BATCH_DEFAULTS.vcpus;
-  const maxVcpus = config.maxVcpus ?? Math.max(BATCH_DEFAULTS.maxVcpus, vcpus);
+  // A multi-node job needs all its nodes at once, each on an instance of its own.
+  const nodes = config.multiNodeParallel?.nodes ?? 1;
+  const maxVcpus = config.maxVcpus ?? Math.max(BATCH_DEFAULTS.maxVcpus, vcpus * nodes);
   if (maxVcpus < vcpus) {
     throw new ConfigError(
       `${where}.maxVcpus`,
@@ -356,17 +395,72 @@ function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBa
       'a job could never be placed',
     );
   }
+  if (maxVcpus < vcpus * nodes) {
+    throw new ConfigError(
+      `${where}.maxVcpus`,
+      `${maxVcpus} is less than ${nodes} nodes of ${vcpus} vCPUs`,
+      'the multi-node job could never start: raise maxVcpus (or lower vcpus or the nodes)',
+    );
+  }
   if (config.minVcpus !== undefined && config.minVcpus > maxVcpus) {
     throw new ConfigError(`${where}.minVcpus`, `must not exceed maxVcpus (${maxVcpus})`);
+  }
+  const arm64 = architecture === 'arm64';
+  if (arm64 && gpu > 0) {
+    throw new ConfigError(
+      `${where}.gpu`,
+      'not available for arm64 functions',
+      "AWS Batch's GPU image (ECS_AL2_NVIDIA) runs on x86_64 instances only: use architecture x86_64 for a GPU",
+    );
+  }
+  const instanceTypes = [
+    ...(config.instanceTypes ??
+      (gpu > 0
+        ? BATCH_DEFAULTS.gpuInstanceTypes
+        : arm64
+          ? ARM64_INSTANCE_TYPES
+          : BATCH_DEFAULTS.cpuInstanceTypes)),
+  ];
+  // The image is built for one architecture: an instance of the other could not run it.
+  const foreign = instanceTypes.filter((type) => GRAVITON.test(type) !== arm64);
+  if (foreign.length) {
+    throw new ConfigError(
+      `${where}.instanceTypes`,
+      `${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not ${arm64 ? 'an arm64 (Graviton)' : 'an x86_64'} instance type, and the function is ${architecture}`,
+      arm64
+        ? `list Graviton types or families (${ARM64_INSTANCE_TYPES.join(', ')}, c7g.xlarge, ...)`
+        : 'list x86_64 types, or set the architecture to arm64',
+    );
+  }
+  const multiNode = config.multiNodeParallel;
+  if (multiNode) {
+    const mainNode = multiNode.mainNode ?? 0;
+    if (mainNode >= multiNode.nodes) {
+      throw new ConfigError(
+        `${where}.multiNodeParallel.mainNode`,
+        `must be less than nodes (${multiNode.nodes})`,
+        'nodes are numbered from 0',
+      );
+    }
+    if (config.spot) {
+      throw new ConfigError(
+        `${where}.spot`,
+        'AWS Batch runs no multi-node parallel job on Spot instances',
+        'remove spot (or multiNodeParallel)',
+      );
+    }
+    if ((config.securityGroupIds?.length ?? 0) > 5) {
+      throw new ConfigError(
+        `${where}.securityGroupIds`,
+        'a multi-node compute environment takes at most 5 security groups (AWS Batch)',
+      );
+    }
   }
   return {
     vcpus,
     memory: config.memory ?? BATCH_DEFAULTS.memory,
     gpu,
-    instanceTypes: [
-      ...(config.instanceTypes ??
-        (gpu > 0 ? BATCH_DEFAULTS.gpuInstanceTypes : BATCH_DEFAULTS.cpuInstanceTypes)),
-    ],
+    instanceTypes,
     spot: config.spot ?? false,
     minVcpus: config.minVcpus ?? 0,
     maxVcpus,
@@ -374,6 +468,15 @@ function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBa
     subnets: [...(config.subnets ?? [])],
     securityGroupIds: [...(config.securityGroupIds ?? [])],
     fallbackInputBytes: config.fallback?.inputBytes,
+    ...(config.serviceRole ? { serviceRole: config.serviceRole } : {}),
+    ...(config.instanceRole ? { instanceRole: config.instanceRole } : {}),
+    ...(config.launchTemplateName ? { launchTemplateName: config.launchTemplateName } : {}),
+    ...(config.environment && Object.keys(config.environment).length
+      ? { environment: { ...config.environment } }
+      : {}),
+    ...(multiNode
+      ? { multiNodeParallel: { nodes: multiNode.nodes, mainNode: multiNode.mainNode ?? 0 } }
+      : {}),
   };
 }
 
@@ -397,5 +500,7 @@ export function fdlFunctionConfig(def: FunctionDefinition): ContainerFunctionCon
   if (def.fileSystem) config.fileSystemConfig = { ...def.fileSystem };
   // An ARN of the user's: the framework uses it as the function's role, and the plugin makes none.
   if (def.role) config.role = def.role;
+  // The framework's own setting: it writes the function's Architectures; the image and Batch follow it.
+  if (def.architecture) config.architecture = def.architecture;
   return config;
 }

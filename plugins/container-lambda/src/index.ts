@@ -113,6 +113,10 @@ class ContainerLambdaPlugin {
         'container:context:write': () =>
           (require('./commands/context') as typeof import('./commands/context')).contextCommand,
         'container:run:run': () => (require('./commands/run') as typeof import('./commands/run')).runCommand,
+        'container:invoke:invoke': () =>
+          (require('./commands/invoke') as typeof import('./commands/invoke')).invokeCommand,
+        'container:logs:logs': () =>
+          (require('./commands/logs') as typeof import('./commands/logs')).logsCommand,
         'container:put:put': () =>
           (require('./commands/storage') as typeof import('./commands/storage')).putCommand,
         'container:get:get': () =>
@@ -222,7 +226,11 @@ class ContainerLambdaPlugin {
   private importFdlFile(fdl: string): void {
     const file = isAbsolute(fdl) ? fdl : resolve(this.dir, fdl);
     const { region } = regionAndStage(this.serverless, this.options);
-    const imported = importScarFdlFile(file, { region, configPath: 'custom.containerLambda.fdl' });
+    const imported = importScarFdlFile(file, {
+      region,
+      configPath: 'custom.containerLambda.fdl',
+      prebuilt: new Set(Object.keys(this.custom.images ?? {})),
+    });
     for (const notice of imported.notices) this.utils.log.notice(`${fdl}: ${notice}`);
     const service = this.serverless.service;
     service.functions ??= {};

@@ -28,6 +28,8 @@ export interface FunctionDefinition {
   logRetentionInDays?: number;
   /** The function's VPC (SCAR's `lambda.vpc`, passed to Lambda as its VpcConfig). */
   vpc?: { subnetIds: string[]; securityGroupIds: string[] };
+  /** The processor the function (and its Batch jobs) runs on (SCAR's `lambda.architectures`). */
+  architecture?: 'x86_64' | 'arm64';
   /** Tags of the function and of every resource it brings (SCAR's `lambda.tags`). */
   tags?: Record<string, string>;
   /** An EFS access point mounted in the function (SCAR's `lambda.file_system`; Lambda takes one). */

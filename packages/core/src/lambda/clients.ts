@@ -1,6 +1,6 @@
 // The SDK clients a handler creates once per container. S3 goes through the storage adapter's own client
 // config, so a handler's raw client and its `Storage` talk to an S3-compatible endpoint the same way.
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../storage/s3';
 
@@ -22,7 +22,15 @@ export function createS3Client(options: HandlerS3Options = {}): S3Client {
   );
 }
 
-/** The Lambda client; the SDK honours AWS_ENDPOINT_URL_LAMBDA, which tests point at a loopback wire. */
-export function createLambdaClient(options: { region?: string } = {}): LambdaClient {
-  return new LambdaClient(options.region ? { region: options.region } : {});
+/**
+ * The Lambda client; the SDK honours AWS_ENDPOINT_URL_LAMBDA, which tests point at a loopback wire. Commands
+ * pass the framework's credentials; handlers leave them to the SDK's chain.
+ */
+export function createLambdaClient(
+  options: { region?: string; credentials?: LambdaClientConfig['credentials'] } = {},
+): LambdaClient {
+  return new LambdaClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
 }

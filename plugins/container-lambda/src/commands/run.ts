@@ -1,5 +1,6 @@
 // `sls container run -f <fn> --file <path> [--local] [--out <dir>]`: one file through the function, in the
-// cloud (upload to the input, wait for the outputs, download them) or on this machine with the supervisor.
+// cloud (upload to the input, wait for the outputs, download them) or on this machine with the supervisor;
+// with `--existing`, every object already in the input instead (run-existing.ts).
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -144,8 +145,20 @@ export async function runInCloud(
 
 /** `sls container run`: one file through the function, on this machine (`--local`) or in the cloud. */
 export async function runCommand(ctx: CommandContext): Promise<void> {
+  if (ctx.options.existing) {
+    const { runExistingCommand } = require('./run-existing') as typeof import('./run-existing');
+    return runExistingCommand(ctx);
+  }
   const fn = commandFunction(ctx);
-  const file = String(ctx.options.file);
+  if (typeof ctx.options.file !== 'string') {
+    throw new ConfigError(
+      '--file',
+      'required: the file to run through the function',
+      'or --existing, to process the objects already in its input',
+    );
+  }
+  if (ctx.options.prefix !== undefined) throw new ConfigError('--prefix', 'only goes with --existing');
+  const file = ctx.options.file;
   const outDir = outputDir(ctx, fn);
   const timeout = functionTimeout(ctx, fn);
   const { utils, options } = ctx;

@@ -14,13 +14,18 @@ export interface FunctionPatch {
   ecrImage?: { name: string; config: { path: string; platform: string } };
 }
 
+/** The function's route on the service's REST API (`api: true`); `sls container invoke` calls the same one. */
+export function apiRoute(fn: ResolvedContainerFunction): { path: string; method: string } {
+  return { path: fn.name, method: (fn.apiMethod ?? 'ANY').toLowerCase() };
+}
+
 export function functionPatch(
   fn: ResolvedContainerFunction,
   options: { existingBuckets: Set<string>; manageRole: boolean },
 ): FunctionPatch {
   const events: Array<Record<string, unknown>> = [...existingBucketEvents(fn, options.existingBuckets)];
   // The framework's REST API with a Lambda proxy: the body reaches the supervisor as sent (base64 when binary).
-  if (fn.api) events.push({ http: { path: fn.name, method: (fn.apiMethod ?? 'ANY').toLowerCase() } });
+  if (fn.api) events.push({ http: apiRoute(fn) });
   const role = options.manageRole ? resourceIds(fn.name).role : undefined;
   if (fn.imageUri) return { image: fn.imageUri, role, events };
   const name = ecrImageName(fn.name);

@@ -1,5 +1,6 @@
 // The contract between the compile step and the supervisor: the environment variables the template sets
 // on the function (and on the Batch job definition), and the shapes they carry. Nothing else reaches the runtime.
+// Also the one log line the commands read back: the Batch hand-off (`sls container logs`).
 
 /** Where the supervisor and its Node.js live inside the image. */
 export const SUPERVISOR_DIR = '/opt/continuum';
@@ -26,6 +27,8 @@ export const ENV = {
   requestId: 'CONTINUUM_REQUEST_ID',
   batchJobQueue: 'CONTINUUM_BATCH_JOB_QUEUE',
   batchJobDefinition: 'CONTINUUM_BATCH_JOB_DEFINITION',
+  /** The job definition is multi-node parallel with this many nodes: the event goes to every node. */
+  batchNodes: 'CONTINUUM_BATCH_NODES',
   /** lambda-batch: inputs larger than this many bytes go to Batch before running. */
   fallbackInputBytes: 'CONTINUUM_FALLBACK_INPUT_BYTES',
   /** lambda-batch: number of GPUs requested (> 0 sends every event to Batch). */
@@ -92,12 +95,49 @@ export const SCRIPT_ENV = [
   'REQUEST_ID',
 ] as const;
 
+/**
+ * What AWS Batch sets in each container of a multi-node parallel job; the supervisor passes them to the script
+ * as they are (the main node's address only reaches the other nodes: Batch sets it there alone).
+ */
+export const BATCH_NODE_ENV = {
+  nodeIndex: 'AWS_BATCH_JOB_NODE_INDEX',
+  mainNodeIndex: 'AWS_BATCH_JOB_MAIN_NODE_INDEX',
+  numNodes: 'AWS_BATCH_JOB_NUM_NODES',
+  mainNodeAddress: 'AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS',
+} as const;
+
 /** What the supervisor answers when it hands an event to Batch. */
 export interface BatchHandoff {
   delegatedTo: 'batch';
   jobId: string;
   jobName: string;
   reason: 'execution-batch' | 'input-size' | 'gpu' | 'deadline';
+}
+
+/** The `message` of the line the supervisor logs for each hand-off; `sls container logs` finds the job by it. */
+export const HANDOFF_MESSAGE = 'handed to AWS Batch';
+
+/** One JSON line (`message` first, as core's logJson writes): CloudWatch Logs Insights reads it field by field. */
+export function handoffLogLine(handoff: BatchHandoff): string {
+  const { reason, jobName, jobId } = handoff;
+  return JSON.stringify({ message: HANDOFF_MESSAGE, reason, jobName, jobId });
+}
+
+/** The Batch job a log line tells of, when it is a hand-off line (framed by a timestamp or not). */
+export function handoffOfLogLine(line: string): { jobId: string; jobName?: string } | undefined {
+  const at = line.indexOf(`{"message":${JSON.stringify(HANDOFF_MESSAGE)}`);
+  if (at < 0) return undefined;
+  try {
+    const fields = JSON.parse(line.slice(at).trim()) as Record<string, unknown>;
+    if (fields.message !== HANDOFF_MESSAGE || typeof fields.jobId !== 'string' || !fields.jobId)
+      return undefined;
+    return {
+      jobId: fields.jobId,
+      ...(typeof fields.jobName === 'string' ? { jobName: fields.jobName } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the supervisor did with one record of an S3 event. */

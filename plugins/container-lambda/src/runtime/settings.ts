@@ -1,6 +1,7 @@
 // Reads the supervisor's settings from the environment the compile step sets (see contract.ts), once, at start-up.
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import {
+  BATCH_NODE_ENV,
   ENV,
   SCRIPT_PATH,
   SUPERVISOR_DIR,
@@ -21,6 +22,10 @@ export interface SupervisorSettings {
   mode: Mode;
   batchJobQueue?: string;
   batchJobDefinition?: string;
+  /** The job definition is multi-node parallel with this many nodes. */
+  batchNodes?: number;
+  /** Batch mode, in a multi-node parallel job: this container's node, and the main one (AWS Batch's variables). */
+  node?: { index: number; mainIndex: number; count: number };
   /** lambda-batch: inputs larger than this go to Batch before running (undefined: no size rule). */
   fallbackInputBytes?: number;
   gpu: number;
@@ -203,11 +208,29 @@ export function readSettings(env: NodeJS.ProcessEnv): SupervisorSettings {
       ? { storageAccounts: parseStorageAccounts(ENV.storageProviders, env[ENV.storageProviders] ?? '') }
       : {}),
     secrets: parseSecrets(ENV.secrets, env[ENV.secrets]),
+    batchNodes: parseNumber(ENV.batchNodes, env[ENV.batchNodes]),
+    node: settings.mode === 'batch' ? parseNode(env) : undefined,
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
   }
   return settings;
+}
+
+/** The node of a multi-node parallel job this container is, from AWS Batch's variables (none: a plain job). */
+function parseNode(env: NodeJS.ProcessEnv): SupervisorSettings['node'] {
+  const count = env[BATCH_NODE_ENV.numNodes];
+  if (count === undefined || count === '') return undefined;
+  const whole = (name: string): number => {
+    const raw = env[name] ?? '';
+    if (!/^\d+$/.test(raw)) throw invalid(name, `must be a node index set by AWS Batch, got "${raw}"`);
+    return Number(raw);
+  };
+  return {
+    index: whole(BATCH_NODE_ENV.nodeIndex),
+    mainIndex: whole(BATCH_NODE_ENV.mainNodeIndex),
+    count: whole(BATCH_NODE_ENV.numNodes),
+  };
 }
 
 const BASE_VARIABLES = [
@@ -219,6 +242,9 @@ const BASE_VARIABLES = [
   'LD_LIBRARY_PATH',
   'AWS_REGION',
   'AWS_DEFAULT_REGION',
+  // AWS Batch's own, for scripts that coordinate the nodes of a multi-node job (MPI hosts, ranks).
+  'AWS_BATCH_JOB_ID',
+  ...Object.values(BATCH_NODE_ENV),
 ];
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

@@ -545,6 +545,11 @@ describe('supervisor: AWS Batch', () => {
     };
     assert.equal(body.records[0]?.handoff.reason, 'gpu');
     assert.deepEqual(submitted(), expectedJob(event, 'req-gpu'));
+    // The line `sls container logs` finds the job by, in the function's log.
+    assert.match(
+      supervisor!.output(),
+      /^\{"message":"handed to AWS Batch","reason":"gpu","jobName":"grayify-req-gpu","jobId":"job-15"\}$/m,
+    );
   });
 
   test('lambda-batch with a GPU: an HTTP call is answered 202 with the Batch job', async () => {

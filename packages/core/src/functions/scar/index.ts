@@ -22,6 +22,11 @@ export interface ScarImportOptions {
   configPath: string;
   /** The service's region: a function pinned to another region cannot live in this stack. */
   region?: string;
+  /**
+   * Functions whose image the service gives prebuilt (for container-lambda, `custom.containerLambda.images`):
+   * their FDL image may be a placeholder, and their init_script absent here.
+   */
+  prebuilt?: ReadonlySet<string>;
 }
 
 export function importScarFdl(document: unknown, options: ScarImportOptions): FdlImport {

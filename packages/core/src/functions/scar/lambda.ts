@@ -1,5 +1,6 @@
 // SCAR FDL's `functions.aws[]` entries: `lambda` (with the legacy `image:` layout) here, the sections beside it
 // through sections.ts and batch.ts. What has no meaning in a Serverless service is a notice or a problem.
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ExecutionMode, FunctionDefinition } from '../model';
 import { isDict, storageBindings, type Problems } from '../fdl';
@@ -208,6 +209,12 @@ export function importAwsEntry(
         if (subnetIds && securityGroupIds) fn.vpc = { subnetIds, securityGroupIds };
         break;
       }
+      case 'architectures':
+        // SCAR's list holds one architecture, as Lambda's `Architectures` does.
+        if (Array.isArray(value) && value.length === 1 && (value[0] === 'x86_64' || value[0] === 'arm64'))
+          fn.architecture = value[0];
+        else problems.add(at, 'must be [x86_64] or [arm64]');
+        break;
       case 'tags':
         if (isDict(value) && Object.values(value).every((tag) => typeof tag === 'string')) {
           fn.tags = value as Record<string, string>;
@@ -252,7 +259,18 @@ export function importAwsEntry(
         else problems.add(at, 'not supported by the container-lambda plugin');
     }
   }
-  if (!fn.container.image) {
+  const prebuilt = options.prebuilt?.has(name) ?? false;
+  if (prebuilt) {
+    // The image is given prebuilt elsewhere (digest-pinned, with its script inside): the FDL's image may be
+    // a placeholder, and its init_script a path on the machine that built that image.
+    if (fn.container.script && !existsSync(fn.container.script)) {
+      notices.push(
+        `${lp}.init_script: ${fn.container.script} is not here; the prebuilt image of ${name} carries its script`,
+      );
+      delete fn.container.script;
+    }
+    fn.container.image ||= 'prebuilt';
+  } else if (!fn.container.image) {
     problems.add(`${lp}.container.image`, 'required: the container image to run');
   } else if (/[<>\s]/.test(fn.container.image)) {
     problems.add(
@@ -283,7 +301,12 @@ export function importAwsEntry(
   return fn;
 }
 
-function variables(value: unknown, path: string, problems: Problems): Record<string, string> | undefined {
+/** `{ Variables: { NAME: value } }`, as SCAR writes every environment. */
+export function variables(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): Record<string, string> | undefined {
   if (!isDict(value) || !isDict(value.Variables) || Object.keys(value).length !== 1) {
     problems.add(path, 'must be { Variables: { NAME: value } }');
     return undefined;

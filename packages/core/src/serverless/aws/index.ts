@@ -4,3 +4,4 @@ export * from './sdk-config';
 export * from './iam';
 export * from './buckets';
 export * from './ecr';
+export * from './stack';
