@@ -33,7 +33,7 @@ describe('SCAR keys in the plugin', () => {
     });
     const fn = resolveContainerFunction('f', config, { serviceDir: dir });
     assert.equal(fn.alpine, true);
-    assert.match(dockerfile(fn), /^FROM node:20-alpine AS continuum-node$/m);
+    assert.match(dockerfile(fn), /^FROM --platform=linux\/amd64 node:20-alpine AS continuum-node$/m);
   });
 
   test('the entry uses the framework’s own keys: fileSystemConfig, role, description, api method', () => {
