@@ -9,17 +9,23 @@ export interface HandlerS3Options {
   endpoint?: string;
   /** Defaults to the SDK's resolution (Lambda sets AWS_REGION), or `us-east-1` with an endpoint and none set. */
   region?: string;
+  /**
+   * The SDK's retry strategy: `adaptive` adds client-side rate limiting to `standard`'s jittered backoff, for
+   * callers that many tasks share a request rate with (S3's SlowDown is per prefix). The SDK's default otherwise.
+   */
+  retry?: { mode: 'standard' | 'adaptive'; maxAttempts: number };
 }
 
 /** The S3 client of a handler; pass it to `createS3Storage({ client })` to share its connections. */
 export function createS3Client(options: HandlerS3Options = {}): S3Client {
   const region = options.region ?? process.env.AWS_REGION;
-  return new S3Client(
-    s3ClientConfig({
+  return new S3Client({
+    ...s3ClientConfig({
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(region ? { region } : {}),
     }),
-  );
+    ...(options.retry ? { retryMode: options.retry.mode, maxAttempts: options.retry.maxAttempts } : {}),
+  });
 }
 
 /**
