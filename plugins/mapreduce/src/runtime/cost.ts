@@ -145,7 +145,7 @@ function dynamoUsage(
   read(512, duplicates);
   // Claims of the splits past the first `launched`: a counter and a launch item each. The completions that
   // find nothing left (`launched` of them) spend one counter write; with several counters also a read of the
-  // run item's flag, and the first of them reads the other counters and sets the flag.
+  // run item's spent counters, and each counter is marked spent there once.
   const later = Math.max(0, splits - launched);
   if (later > 0) {
     write(64, later);
@@ -153,10 +153,8 @@ function dynamoUsage(
     write(64, launched);
     if (layout.claimCounters > 1) {
       read(runBytes(), launched);
-      // Near the end, completions whose own counter is spent read the others until one has splits left.
-      read(64, Math.round((launched * (layout.claimCounters - 1)) / layout.claimCounters));
-      runItem.claimedAll = true;
-      write(runBytes());
+      runItem.spentCounters = Array.from({ length: layout.claimCounters }, (_, j) => j);
+      write(runBytes(), layout.claimCounters);
     }
   }
   // The map phase's end: the transition, and one read of every split's stats (a Query per shard).

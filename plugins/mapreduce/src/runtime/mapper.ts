@@ -165,7 +165,7 @@ async function completeSplit(
   const retry = event.owner !== undefined;
   const launches = retry ? await store.reclaimLaunches(runId, owner) : [];
   if ((first || retry) && !launches.length) {
-    const next = await store.claimNextSplit(runId, owner, run);
+    const next = await store.claimNextSplit(runId, owner, { ...run, after: split.index });
     if (next !== undefined) launches.push(next);
     else if (job.stragglers && done < splits) await watchTail(rt, runId, input);
   }

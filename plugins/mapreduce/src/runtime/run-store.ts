@@ -101,12 +101,13 @@ export interface RunStore {
    * one of the run's claim counters (a run of up to ~256 later splits has one: strictly lowest first), past the
    * coordinator's first `launched`; `undefined` when every split is claimed. Claims come from counters, so
    * concurrent completions never contend for one split, and each is kept in an item of its own. `run` (the
-   * run's `splits` and `launched`) spares a read when the caller has it.
+   * run's `splits` and `launched`) spares a read when the caller has it; `after`, the split just completed,
+   * picks the counter to take from first.
    */
   claimNextSplit(
     runId: string,
     owner: string,
-    run?: { splits: number; launched: number },
+    run?: { splits: number; launched: number; after?: number },
   ): Promise<number | undefined>;
   /**
    * For a retry of `owner` (its attempt died, perhaps between claiming and launching): the splits `owner`

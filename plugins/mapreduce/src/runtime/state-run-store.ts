@@ -2,7 +2,8 @@
 // (the local engine). Idempotence comes from number sets added to only once; "exactly once" from phase changes.
 // A run's items are spread over partition keys so that no key, and no item, is written once per split
 // (DynamoDB allows ~1,000 write units a second per partition key):
-// - `run#<id>`, sort `run`: state, counters and the sets `doneLeaves`, `doneParts`, `backupSplits`; also
+// - `run#<id>`, sort `run`: state, counters and the sets `doneLeaves`, `doneParts`, `backupSplits`,
+//   `spentCounters`; also
 //   `part#NNNNNN` (partition stats) and `fail#reduce#NNNNNN`;
 // - `run#<id>#<k>` for k < `shards`: `split#NNNNNN` (stats), `launch#NNNNNN` (who claimed a split's launch),
 //   `start#NNNNNN` (a split's first start, only with stragglers) and `fail#map#NNNNNN` of the splits s with
@@ -332,12 +333,17 @@ export class StateRunStore implements RunStore {
   async claimNextSplit(
     runId: string,
     owner: string,
-    known?: { splits: number; launched: number },
+    known?: { splits: number; launched: number; after?: number },
   ): Promise<number | undefined> {
     const run = known ?? (await this.head(runId));
     const layout = runLayout(run.splits, run.launched);
     if (run.launched >= run.splits) return undefined;
-    const own = ownerSlot(owner, layout.claimCounters);
+    // A completion takes from the counter of the split it completed: each counter then serves the same number
+    // of lanes, and the counters run out at about the same time.
+    const own =
+      known?.after !== undefined
+        ? known.after % layout.claimCounters
+        : ownerSlot(owner, layout.claimCounters);
     const take = async (counter: number): Promise<number | undefined> => {
       for (;;) {
         const split = await this.takeFrom(runId, run, layout, counter);
@@ -348,18 +354,18 @@ export class StateRunStore implements RunStore {
     };
     const mine = await take(own);
     if (mine !== undefined || layout.claimCounters === 1) return mine;
-    // The owner's own counter is spent: once some caller found every counter spent, none is worth a write.
-    const flags = await this.state.get(runKey(runId), ['claimedAll']);
-    if (flags?.claimedAll === true) return undefined;
+    // The run item keeps the counters found spent, so that the rest of the tail writes to none of them.
+    const seen = members((await this.state.get(runKey(runId), ['spentCounters']))?.spentCounters);
+    const markSpent = (counter: number) =>
+      this.state.add(runKey(runId), { spentCounters: new Set([counter]) }, { ifExists: true });
+    if (!seen.has(own)) await markSpent(own);
     for (let n = 1; n < layout.claimCounters; n++) {
       const counter = (own + n) % layout.claimCounters;
-      // A read (a quarter of a write's price) before writing to a counter that may be spent.
-      const seen = await this.state.get(counterKey(runId, layout, counter), ['claims']);
-      if (num(seen?.claims) >= counterSize(run.splits, run.launched, layout, counter)) continue;
+      if (seen.has(counter)) continue;
       const split = await take(counter);
       if (split !== undefined) return split;
+      await markSpent(counter);
     }
-    await this.state.set(runKey(runId), { claimedAll: true }, { ifExists: true });
     return undefined;
   }
 
