@@ -3,7 +3,8 @@
 // (b) a hand-written single-threaded Node.js loop with the same tokenizing (bench/baseline.mjs)
 // (c) LC_ALL=C tr -cs A-Za-z '\n' | tr A-Z a-z | sort | uniq -c, as the issue writes it (the locale prefix
 //     covers the first tr only), and (c') the same with LC_ALL=C on every stage
-// Prints times, ratios, peak RSS of (a), and checks that all four agree on every count.
+// Prints times, ratios, peak RSS of (a), and checks that all four agree on every count. Then the tascaas bench
+// and the mapreduce scale bench (BENCH_ONLY=tascaas or BENCH_ONLY=scale runs one alone).
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -37,6 +38,18 @@ function benchTascaas() {
 }
 if (process.env.BENCH_ONLY === 'tascaas') {
   benchTascaas();
+  process.exit();
+}
+
+/** The mapreduce scale bench (bench/mapreduce/scale.mts) runs last, or alone with BENCH_ONLY=scale. */
+function benchScale() {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'mapreduce', 'scale.mts')], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) process.exitCode = 1;
+}
+if (process.env.BENCH_ONLY === 'scale') {
+  benchScale();
   process.exit();
 }
 const MB = Number(process.env.BENCH_MB ?? 500);
@@ -237,3 +250,4 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 benchTascaas();
+benchScale();
