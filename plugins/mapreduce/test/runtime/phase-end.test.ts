@@ -52,8 +52,8 @@ test('the totals name, per partition, the splits that wrote it, as ranges, and s
   assert.equal(totals.rangedGets, 8);
 });
 
-test('a run of 100,000 splits spreads over 32 shard keys, 1,000 leaves of 100 and 32 claim counters; a small run has one of each', () => {
-  assert.deepEqual(runLayout(100_000, 100), { shards: 32, leafSize: 100, leaves: 1_000, claimCounters: 32 });
+test('a run of 100,000 splits spreads over 32 shard keys, 1,000 leaves of 100 and 16 claim counters; a small run has one of each', () => {
+  assert.deepEqual(runLayout(100_000, 100), { shards: 32, leafSize: 100, leaves: 1_000, claimCounters: 16 });
   assert.deepEqual(runLayout(8, 2), { shards: 1, leafSize: 1, leaves: 8, claimCounters: 1 });
   assert.deepEqual(runLayout(0), { shards: 1, leafSize: 1, leaves: 0, claimCounters: 1 });
 });
