@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import type { Storage } from '@serverless-continuum/core/storage';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 import { runtimeBindings } from '../compile/environment';
 import { secretsByService } from '../compile/secrets';
 import { runLocal } from '../local/run';
@@ -106,10 +106,12 @@ export async function runInCloud(
   outDir: string,
   options: CloudRunOptions,
 ): Promise<RunReport> {
-  if (!fn.outputs.length) {
+  // Outputs on MinIO, WebDAV or Onedata are written by the supervisor but not read back from here.
+  const s3Outputs = fn.outputs.filter(inS3);
+  if (!s3Outputs.length) {
     throw new ContinuumError(
       'CONTINUUM_INVALID_CONFIG',
-      `functions.${fn.name}.output: the function has no output to wait for`,
+      `functions.${fn.name}.output: the function has no S3 output to wait for`,
     );
   }
   const progress = options.progress ?? (() => undefined);
@@ -124,7 +126,7 @@ export async function runInCloud(
   while (Date.now() < deadline) {
     await sleep(pollMs);
     const fresh: ListedObject[] = [];
-    for (const binding of fn.outputs) {
+    for (const binding of s3Outputs) {
       for (const object of await listBinding(storage, binding)) {
         // Storage timestamps have second precision: an object from the same second counts as new.
         if ((object.lastModified?.getTime() ?? 0) >= Math.floor(since / 1000) * 1000) fresh.push(object);
