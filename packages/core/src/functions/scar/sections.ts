@@ -11,6 +11,20 @@ export const BOTO_PROFILE_NOTICE =
 const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const HTTP_METHODS = ['ANY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
 
+/** A section's keys and values; undefined (with a problem when it is there but not an object) otherwise. */
+function sectionEntries(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): Array<[string, unknown]> | undefined {
+  if (value === undefined) return undefined;
+  if (!isDict(value)) {
+    problems.add(path, 'must be an object');
+    return undefined;
+  }
+  return Object.entries(value);
+}
+
 export function importApiGateway(
   value: unknown,
   path: string,
@@ -18,13 +32,10 @@ export function importApiGateway(
   problems: Problems,
   notices: string[],
 ): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
-    return;
-  }
+  const entries = sectionEntries(value, path, problems);
+  if (!entries) return;
   fn.api = true;
-  for (const [key, v] of Object.entries(value)) {
+  for (const [key, v] of entries) {
     const at = `${path}.${key}`;
     if (key === 'name') {
       if (typeof v === 'string' && v) {
@@ -58,12 +69,7 @@ export function importCloudwatch(
   problems: Problems,
   notices: string[],
 ): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
-    return;
-  }
-  for (const [key, v] of Object.entries(value)) {
+  for (const [key, v] of sectionEntries(value, path, problems) ?? []) {
     if (key === 'log_retention_policy_in_days') {
       if ((LOG_RETENTION_DAYS as readonly unknown[]).includes(v)) fn.logRetentionInDays = v as number;
       else
@@ -85,12 +91,7 @@ export function importIam(
   problems: Problems,
   notices: string[],
 ): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
-    return;
-  }
-  for (const [key, v] of Object.entries(value)) {
+  for (const [key, v] of sectionEntries(value, path, problems) ?? []) {
     // SCAR's default configuration has `role: ""`: no role given, the plugin makes one.
     if (key === 'role' && (v === '' || v === null)) continue;
     if (key === 'boto_profile') notices.push(`${path}.${key}: ${BOTO_PROFILE_NOTICE}`);
@@ -106,12 +107,7 @@ export function importIam(
 }
 
 export function importEcr(value: unknown, path: string, fn: FunctionDefinition, problems: Problems): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
-    return;
-  }
-  for (const [key, v] of Object.entries(value)) {
+  for (const [key, v] of sectionEntries(value, path, problems) ?? []) {
     if (key === 'delete_image') {
       const remove = flag(v, `${path}.${key}`, problems);
       if (remove === false) fn.keepImage = true;
@@ -121,12 +117,7 @@ export function importEcr(value: unknown, path: string, fn: FunctionDefinition, 
 
 /** scar.cfg's `s3` block: the client SCAR's commands used, and the event `scar run` sent. */
 export function importS3(value: unknown, path: string, problems: Problems, notices: string[]): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
-    return;
-  }
-  for (const key of Object.keys(value)) {
+  for (const [key] of sectionEntries(value, path, problems) ?? []) {
     if (key === 'boto_profile') notices.push(`${path}.${key}: ${BOTO_PROFILE_NOTICE}`);
     else if (key === 'region')
       notices.push(`${path}.${key}: ignored (buckets the service creates live in its region)`);
