@@ -11,8 +11,10 @@ import {
   lazyCommandHooks,
   mergeResources,
   pluginUtils,
+  awsClientConfig,
   regionAndStage,
   reportPackagedResources,
+  serviceAndStage,
   serviceDir,
   warnMisspeltCustomBlock,
   wrapHooks,
@@ -54,8 +56,11 @@ import {
   frameworkResourceChanges,
   imageFunctions,
   infoLines,
+  resourceIds,
   triggerUnits,
 } from './compile';
+import type { AssembledImage } from '@serverless-continuum/core/image';
+import { imageBuilder, imageRepository, imageUriValue, placeholderImageUri } from './image/build';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/command-context';
 
@@ -66,6 +71,8 @@ class ContainerLambdaPlugin {
   readonly commands = commands;
   private readonly utils: PluginUtils;
   private resolved = new Map<string, ResolvedContainerFunction>();
+  /** The registry builder's images of this run, by function. */
+  private images = new Map<string, AssembledImage>();
   private managedRoles = new Set<string>();
   /** FDL-imported function -> `file functions.aws[i].lambda`, for messages. */
   private importedFrom = new Map<string, string>();
@@ -98,9 +105,15 @@ class ContainerLambdaPlugin {
         this.prepareFunctions();
       },
       // The first package step: every plugin has published its triggers in `initialize` by then.
-      'before:package:cleanup': () => checkPublishedTriggers(serverless),
-      'before:package:compileFunctions': () => this.writeBuildContexts(),
-      'before:deploy:function:packageFunction': () => this.writeBuildContexts(),
+      'before:package:cleanup': () => {
+        checkPublishedTriggers(serverless);
+        this.registryBuilder()?.keepCacheAside(this.dir);
+      },
+      'after:package:cleanup': () => this.registryBuilder()?.restoreCache(this.dir),
+      'before:package:compileFunctions': () => this.buildImages(),
+      'before:deploy:function:packageFunction': () => this.buildImages({ push: true }),
+      // After the framework packaged (its own before:deploy:deploy) and before it creates or updates the stack.
+      'before:deploy:deploy': () => this.pushImages(),
       'after:package:compileEvents': () => this.compileResources(),
       'before:remove:remove': () => this.keepImages(),
       'after:package:finalize': () =>
@@ -112,6 +125,8 @@ class ContainerLambdaPlugin {
       ...lazyCommandHooks(() => this.commandContext(), {
         'container:context:write': () =>
           (require('./commands/context') as typeof import('./commands/context')).contextCommand,
+        'container:build:build': () =>
+          (require('./commands/build') as typeof import('./commands/build')).buildCommand,
         'container:run:run': () => (require('./commands/run') as typeof import('./commands/run')).runCommand,
         'container:invoke:invoke': () =>
           (require('./commands/invoke') as typeof import('./commands/invoke')).invokeCommand,
@@ -208,12 +223,114 @@ class ContainerLambdaPlugin {
   /** Image, role, events, variables, ECR build context and binary API setting, before the framework compiles. */
   private makeImageFunctions(): void {
     const { functions = {}, provider } = this.serverless.service;
-    const changes = imageFunctions([...this.resolved.values()], { functions, provider });
+    const changes = imageFunctions(
+      [...this.resolved.values()],
+      { functions, provider },
+      this.placeholderUris(),
+    );
     for (const notice of changes.notices) this.utils.log.notice(notice);
     this.managedRoles = changes.managedRoles;
     for (const [name, values] of Object.entries(changes.functions)) Object.assign(functions[name]!, values);
     if (changes.ecrImages) provider.ecr = { ...provider.ecr, images: changes.ecrImages };
     if (changes.apiGateway) provider.apiGateway = changes.apiGateway;
+  }
+
+  /** The functions whose image is built here (not prebuilt). */
+  private toBuild(): ResolvedContainerFunction[] {
+    return [...this.resolved.values()].filter((fn) => !fn.prebuilt);
+  }
+
+  /** The registry builder's module, loaded on demand, when it builds this service's images. */
+  private registryBuilder(): typeof import('./image/registry-builder') | undefined {
+    if (imageBuilder(this.custom) !== 'registry' || !this.toBuild().length) return undefined;
+    return require('./image/registry-builder') as typeof import('./image/registry-builder');
+  }
+
+  private get repository(): string {
+    const { service, stage } = serviceAndStage(this.serverless, this.options);
+    return imageRepository(this.custom, service, stage);
+  }
+
+  /** Until the images are assembled, each function is given a uri the framework accepts without building. */
+  private placeholderUris(digests: Record<string, string> = {}): Record<string, string> {
+    if (imageBuilder(this.custom) !== 'registry') return {};
+    const { region } = regionAndStage(this.serverless, this.options);
+    const zero = `sha256:${'0'.repeat(64)}`;
+    return Object.fromEntries(
+      this.toBuild().map((fn) => [
+        fn.name,
+        placeholderImageUri(region, this.repository, digests[fn.name] ?? zero),
+      ]),
+    );
+  }
+
+  /** Registry builder: assembles the images (no Docker); `docker`: writes the build contexts. */
+  private async buildImages(options: { push?: boolean } = {}): Promise<void> {
+    const builder = this.registryBuilder();
+    if (!builder) {
+      if (imageBuilder(this.custom) === 'docker') this.writeBuildContexts();
+      return;
+    }
+    const settings = await this.imageSettings();
+    const only =
+      typeof this.options.function === 'string' && options.push ? this.options.function : undefined;
+    const functions = this.toBuild().filter((fn) => !only || fn.name === only);
+    this.images = await builder.assembleFunctionImages(functions, settings);
+    const functionsConfig = this.serverless.service.functions ?? {};
+    if (options.push) {
+      const target = await this.ecrTarget();
+      for (const fn of functions) {
+        const pushed = await builder.pushFunctionImage(fn, this.images.get(fn.name)!, target, settings);
+        // `sls deploy function` hands this uri to UpdateFunctionCode as it is.
+        functionsConfig[fn.name]!.image = pushed.reference;
+      }
+      return;
+    }
+    const digests = Object.fromEntries([...this.images].map(([name, image]) => [name, image.digest]));
+    for (const [name, uri] of Object.entries(this.placeholderUris(digests)))
+      functionsConfig[name]!.image = uri;
+  }
+
+  private async imageSettings(): Promise<import('./image/registry-builder').ImageSettings> {
+    const aws = await awsClientConfig(this.serverless, this.options);
+    return {
+      serviceDir: this.dir,
+      custom: this.custom,
+      utils: this.utils,
+      ...(aws.credentials ? { awsCredentials: aws.credentials } : {}),
+    };
+  }
+
+  /** The service's ECR repository in the deploying account and region. */
+  private async ecrTarget(): Promise<{ registry: string; repository: string }> {
+    const { accountId } = require('./image/account') as typeof import('./image/account');
+    const { region } = regionAndStage(this.serverless, this.options);
+    const account = await accountId(this.serverless);
+    return { registry: `${account}.dkr.ecr.${region}.amazonaws.com`, repository: this.repository };
+  }
+
+  /** Before the stack update: pushes each image ECR does not have yet (creating the repository). */
+  private async pushImages(): Promise<void> {
+    const builder = this.registryBuilder();
+    if (!builder) return;
+    const images = this.images.size ? this.images : builder.recordedImages(this.dir);
+    if (!images) {
+      throw new ConfigError(
+        'custom.containerLambda.builder',
+        'no assembled image to push: run sls package (or sls deploy without --package) first',
+      );
+    }
+    const settings = await this.imageSettings();
+    const target = await this.ecrTarget();
+    for (const fn of this.toBuild()) {
+      const image = images.get(fn.name);
+      if (!image)
+        throw new ConfigError(
+          `functions.${fn.name}`,
+          'its image was not assembled by the last sls package: package again',
+        );
+      await builder.pushFunctionImage(fn, image, target, settings);
+    }
   }
 
   private importFdl(): void {
@@ -317,6 +434,12 @@ class ContainerLambdaPlugin {
     if (!this.resolved.size) return;
     const functions = [...this.resolved.values()];
     const template = compiledTemplate(this.serverless);
+    // The stack's own account and region in the uri: the template is written with no credentials.
+    for (const [name, image] of this.images) {
+      const lambda = template.Resources[resourceIds(name).lambda];
+      const code = (lambda?.Properties as { Code?: Record<string, unknown> } | undefined)?.Code;
+      if (code) code.ImageUri = imageUriValue(this.repository, image.digest);
+    }
     const options = compileOptions(functions, template, this.serverless.service.provider, this.managedRoles);
     mergeResources(this.serverless, PLUGIN, compileService(functions, options).resources);
     Object.assign(template.Resources, frameworkResourceChanges(functions, template));

@@ -18,6 +18,8 @@ export interface CredentialOptions {
   dockerConfig?: string;
   /** ECR's endpoint (for tests at the wire); AWS's own when omitted. */
   ecrEndpoint?: string;
+  /** AWS credentials for ECR (the framework's, with its profile); the SDK's default chain when omitted. */
+  awsCredentials?: unknown;
   onSecret?: (secret: string) => void;
 }
 
@@ -102,7 +104,11 @@ async function fromEcr(
   options: CredentialOptions,
 ): Promise<RegistryCredentials> {
   const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
-  const client = new ECRClient({ region, ...(options.ecrEndpoint ? { endpoint: options.ecrEndpoint } : {}) });
+  const client = new ECRClient({
+    region,
+    ...(options.ecrEndpoint ? { endpoint: options.ecrEndpoint } : {}),
+    ...(options.awsCredentials ? { credentials: options.awsCredentials as never } : {}),
+  });
   try {
     const answer = await client.send(new GetAuthorizationTokenCommand({}));
     const token = answer.authorizationData?.[0]?.authorizationToken;

@@ -52,6 +52,8 @@ export interface ImageConfigChanges {
   cmd?: string[];
   /** Merged over the base's `Env`. */
   env?: Record<string, string>;
+  /** Set only where the base's `Env` has no such variable (a `HOME` for a uid with no passwd entry). */
+  defaultEnv?: Record<string, string>;
   workingDir?: string;
   user?: string;
 }
@@ -84,6 +86,8 @@ export interface ImageOptions {
   dockerConfig?: string;
   /** ECR's API endpoint, for tests at the wire; AWS's own when omitted. */
   ecrEndpoint?: string;
+  /** AWS credentials for ECR's API (the framework's, with its profile); the SDK's default chain when omitted. */
+  awsCredentials?: unknown;
   /** Where `nodeRuntimeLayer` takes Node.js from; the pinned npm package of the architecture when omitted. */
   runtime?: NodeRuntimeSource;
 }
@@ -159,6 +163,7 @@ function registryOf(registry: string, options: ImageOptions, s: Session): Regist
         registryCredentials(registry, {
           ...(options.dockerConfig ? { dockerConfig: options.dockerConfig } : {}),
           ...(options.ecrEndpoint ? { ecrEndpoint: options.ecrEndpoint } : {}),
+          ...(options.awsCredentials ? { awsCredentials: options.awsCredentials } : {}),
           onSecret: (secret) => s.secrets.add(secret),
         }),
     });
@@ -283,6 +288,7 @@ async function ensureEcrRepository(target: PushTarget, options: ImageOptions): P
   const client = new ECRClient({
     region: ecr.region,
     ...(options.ecrEndpoint ? { endpoint: options.ecrEndpoint } : {}),
+    ...(options.awsCredentials ? { credentials: options.awsCredentials as never } : {}),
   });
   try {
     await client.send(

@@ -148,7 +148,10 @@ export function imageConfig(
     );
   }
   const inner = { ...(base.config ?? {}) };
-  const env = mergedEnv(inner.Env, changes.env);
+  const missing = Object.entries(changes.defaultEnv ?? {}).filter(
+    ([name]) => !(inner.Env ?? []).some((line) => line.startsWith(`${name}=`)),
+  );
+  const env = mergedEnv(inner.Env, { ...Object.fromEntries(missing), ...changes.env });
   if (env) inner.Env = env;
   inner.Entrypoint = changes.entrypoint;
   // The base's Cmd would become the supervisor's arguments.

@@ -10,7 +10,7 @@ const functionOption = {
 export const commands = {
   container: {
     usage:
-      'Container functions (SCAR): build context, run files through, invoke over HTTP, logs, put / get / ls the buckets',
+      'Container functions (SCAR): build an image or a build context, run files through, invoke over HTTP, logs, put / get / ls the buckets',
     // A bare `sls container` runs this lifecycle: it lists the subcommands.
     lifecycleEvents: ['help'],
     commands: {
@@ -21,6 +21,19 @@ export const commands = {
         options: {
           function: functionOption,
           out: { usage: 'Folder to write the context to', required: true, type: 'string' },
+        },
+      },
+      build: {
+        usage:
+          'Assemble the image of a function with no Docker (--push: push it); prints <registry/repository>@sha256:<digest> last',
+        lifecycleEvents: ['build'],
+        options: {
+          function: functionOption,
+          push: { usage: 'Push the image (what the registry does not have yet)', type: 'boolean' },
+          registry: {
+            usage: 'host[:port]/repository to push to (default: the service repository in ECR)',
+            type: 'string',
+          },
         },
       },
       run: {
