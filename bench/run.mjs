@@ -36,8 +36,20 @@ function benchTascaas() {
   });
   if (run.status !== 0) process.exitCode = 1;
 }
+/** The registry builder's bench (bench/image/build-push.mts): after the others, or alone with BENCH_ONLY=image. */
+function benchImage() {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'image', 'build-push.mts')], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) process.exitCode = 1;
+}
 if (process.env.BENCH_ONLY === 'tascaas') {
   benchTascaas();
+  benchImage();
+  process.exit();
+}
+if (process.env.BENCH_ONLY === 'image') {
+  benchImage();
   process.exit();
 }
 
@@ -251,3 +263,4 @@ try {
 }
 benchTascaas();
 benchScale();
+benchImage();

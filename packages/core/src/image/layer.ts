@@ -1,6 +1,6 @@
 // The plugin's own layers: the files of an `ImageLayer` as a reproducible gzip tar, cached by the digest of
 // its inputs so an unchanged layer is neither rebuilt nor, once the registry has it, uploaded again.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ContinuumError } from '../errors';
@@ -27,6 +27,24 @@ function fileBytes(file: ImageFile): Uint8Array {
   return typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
 }
 
+/**
+ * The digest of a file's content, remembered by its path, size, inode and modification time: hashing the
+ * 100 MB Node.js binary on every build would cost more than the rest of a warm build.
+ */
+function contentDigest(file: ImageFile, cache: BlobCache): string {
+  if (!('file' in file.source)) return sha256(fileBytes(file));
+  const path = file.source.file;
+  const stat = statSync(path, { bigint: true });
+  const key = sha256(JSON.stringify([path, String(stat.size), String(stat.ino), String(stat.mtimeNs)])).slice(
+    7,
+  );
+  const known = cache.readRecord<{ digest: string }>('files', key);
+  if (known) return known.digest;
+  const digest = sha256(readFileSync(path));
+  cache.writeRecord('files', key, { digest });
+  return digest;
+}
+
 function archivePath(path: string, layer: string): string {
   const normal = posix.normalize(path);
   if (!posix.isAbsolute(path) || normal !== path || normal === '/' || path.endsWith('/')) {
@@ -38,9 +56,13 @@ function archivePath(path: string, layer: string): string {
   return normal.slice(1);
 }
 
+interface LayerEntry extends TarEntry {
+  file?: ImageFile;
+}
+
 /** The tar entries of a layer: every parent folder (0755), then the files (0644 or 0755), sorted by path. */
-function entriesOf(layer: ImageLayer): TarEntry[] {
-  const byPath = new Map<string, TarEntry>();
+function entriesOf(layer: ImageLayer): LayerEntry[] {
+  const byPath = new Map<string, LayerEntry>();
   for (const file of layer.files) {
     const path = archivePath(file.path, layer.description);
     if (byPath.has(path))
@@ -54,7 +76,7 @@ function entriesOf(layer: ImageLayer): TarEntry[] {
       }
       byPath.set(dir, { path: dir, type: 'directory', mode: 0o755 });
     }
-    byPath.set(path, { path, type: 'file', mode: file.executable ? 0o755 : 0o644, bytes: fileBytes(file) });
+    byPath.set(path, { path, type: 'file', mode: file.executable ? 0o755 : 0o644, file });
   }
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -74,11 +96,13 @@ export function buildLayer(
   onBuild?: (bytes: number) => void,
 ): BuiltLayer {
   const entries = entriesOf(layer);
-  const inputs = entries.map((e) => [e.path, e.type, e.mode, e.bytes ? sha256(e.bytes) : '']);
+  const inputs = entries.map((e) => [e.path, e.type, e.mode, e.file ? contentDigest(e.file, cache) : '']);
   const key = sha256(JSON.stringify([LAYER_FORMAT, inputs])).slice('sha256:'.length);
   const known = cache.readRecord<Omit<BuiltLayer, 'description'>>('layers', key);
   if (known && cache.has(known.digest)) return { ...known, description: layer.description };
-  const tar = tarArchive(entries);
+  const tar = tarArchive(
+    entries.map(({ file, ...entry }) => (file ? { ...entry, bytes: fileBytes(file) } : entry)),
+  );
   onBuild?.(tar.length);
   const gzip = reproducibleGzip(tar);
   const built = {
