@@ -135,6 +135,49 @@ describe('core/image with a registry behind TLS and htpasswd Basic auth', { skip
     assert.equal(pushed.uploadedBlobs, 3);
   });
 
+  test('base layers of another registry come through the cache, checked by digest, and are uploaded', async () => {
+    const other = await startRegistry({ auth: 'htpasswd' });
+    try {
+      const both = dockerConfigWith(registry);
+      const config = JSON.parse(readFileSync(join(both, 'config.json'), 'utf8')) as {
+        auths: Record<string, unknown>;
+      };
+      config.auths[other.host] = config.auths[registry.host];
+      writeFileSync(join(both, 'config.json'), JSON.stringify(config));
+      const withBoth = { ...options, dockerConfig: both, ca: `${registry.cert}\n${other.cert}` };
+      const image = await assembleImage(build(busybox, 'echo elsewhere\n'), withBoth);
+      const phases = new Set<string>();
+      const pushed = await pushImage(
+        image,
+        { registry: other.host, repository: 'fn/elsewhere' },
+        {
+          ...withBoth,
+          onProgress: (p) => phases.add(p.phase),
+        },
+      );
+      assert.deepEqual([pushed.uploadedBlobs, pushed.mountedBlobs], [4, 0]);
+      assert.deepEqual([...phases].sort(), ['pull', 'push']);
+      const raw = JSON.parse(
+        execFileSync(
+          'skopeo',
+          [
+            'inspect',
+            '--raw',
+            '--cert-dir',
+            other.certDir,
+            '--creds',
+            skopeoCreds(),
+            `docker://${pushed.reference}`,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ) as { layers: unknown[] };
+      assert.equal(raw.layers.length, 3);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('an OCI index resolves to the function platform; the pushed image is that one manifest, in OCI format', async () => {
     const image = await assembleImage(build(glibc, 'echo glibc\n'), options);
     assert.equal(image.mediaType, 'application/vnd.oci.image.manifest.v1+json');
