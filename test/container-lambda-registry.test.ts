@@ -285,34 +285,36 @@ describe(
       assert.match(changed.output, /Image of echo pushed: 0\.0 MB in 2 blob\(s\) uploaded/);
     });
 
-    test('sls package writes ImageUri pinned by the digest of the assembled image, for the function and its Batch job', async () => {
-      const result = await runSls('osls', ['package'], { cwd: service, env, timeoutMs: 300_000 });
-      assert.equal(result.code, 0, result.stdout + result.stderr);
-      const template = JSON.parse(
-        readFileSync(join(service, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
-      ) as {
-        Resources: Record<string, { Properties: Record<string, unknown> }>;
-      };
-      const upper = (
-        template.Resources.UpperLambdaFunction!.Properties.Code as { ImageUri: { 'Fn::Sub': string } }
-      ).ImageUri;
-      assert.match(
-        upper['Fn::Sub'],
-        /^\$\{AWS::AccountId\}\.dkr\.ecr\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/serverless-continuum\/continuum-registry-dev@sha256:[a-f0-9]{64}$/,
-      );
-      const job = template.Resources.UpperBatchJobDefinition!.Properties as {
-        ContainerProperties: { Image: unknown };
-      };
-      assert.deepEqual(job.ContainerProperties.Image, upper);
-      const echo = (
-        template.Resources.EchoLambdaFunction!.Properties.Code as { ImageUri: { 'Fn::Sub': string } }
-      ).ImageUri;
-      assert.equal(
-        echo['Fn::Sub'].split('@')[1],
-        (await build('echo', 'fn/echo')).reference.split('@')[1],
-        'package and build assemble the same image',
-      );
-    });
+    for (const framework of ['osls', 'serverless'] as const) {
+      test(`sls package (${framework}) writes ImageUri pinned by the digest of the assembled image, for the function and its Batch job`, async () => {
+        const result = await runSls(framework, ['package'], { cwd: service, env, timeoutMs: 300_000 });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const template = JSON.parse(
+          readFileSync(join(service, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+        ) as {
+          Resources: Record<string, { Properties: Record<string, unknown> }>;
+        };
+        const upper = (
+          template.Resources.UpperLambdaFunction!.Properties.Code as { ImageUri: { 'Fn::Sub': string } }
+        ).ImageUri;
+        assert.match(
+          upper['Fn::Sub'],
+          /^\$\{AWS::AccountId\}\.dkr\.ecr\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/serverless-continuum\/continuum-registry-dev@sha256:[a-f0-9]{64}$/,
+        );
+        const job = template.Resources.UpperBatchJobDefinition!.Properties as {
+          ContainerProperties: { Image: unknown };
+        };
+        assert.deepEqual(job.ContainerProperties.Image, upper);
+        const echo = (
+          template.Resources.EchoLambdaFunction!.Properties.Code as { ImageUri: { 'Fn::Sub': string } }
+        ).ImageUri;
+        assert.equal(
+          echo['Fn::Sub'].split('@')[1],
+          (await build('echo', 'fn/echo')).reference.split('@')[1],
+          'package and build assemble the same image',
+        );
+      });
+    }
   },
 );
 
