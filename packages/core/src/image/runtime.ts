@@ -14,7 +14,7 @@ import {
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ContinuumError } from '../errors';
-import { readElf } from './elf';
+import { readElfFile } from './elf';
 import { readTar } from './tar';
 import type { ImageArchitecture, ImageFile, ImageLayer } from './index';
 
@@ -109,13 +109,13 @@ function npmNode(source: { npm: string; integrity: string }, cacheDir: string): 
 
 /** The loader and every library `program` needs, found in `dirs` and checked to be of `architecture`. */
 export function linkedLibraries(
-  program: Buffer,
-  name: string,
+  program: string,
   architecture: ImageArchitecture,
   dirs: string[],
   useHostLoader: boolean,
 ): { loader: string; files: Map<string, string> } {
-  const top = readElf(program, name);
+  const name = program;
+  const top = readElfFile(program);
   if (top.machine !== architecture) {
     throw new ContinuumError('CONTINUUM_IMAGE', `${name} is built for ${top.machine}, not ${architecture}`);
   }
@@ -145,7 +145,7 @@ export function linkedLibraries(
     const library = queue.shift()!;
     if (files.has(library)) continue;
     const path = find(library);
-    const linking = readElf(readFileSync(path), path);
+    const linking = readElfFile(path);
     if (linking.machine !== architecture)
       throw new ContinuumError(
         'CONTINUUM_IMAGE',
@@ -167,13 +167,7 @@ export function runtimeLayer(
   if (!existsSync(node))
     throw new ContinuumError('CONTINUUM_IMAGE', `the Node.js runtime ${node} does not exist`);
   const dirs = libraryDirs(architecture, source.libraries);
-  const { loader, files } = linkedLibraries(
-    readFileSync(node),
-    node,
-    architecture,
-    dirs,
-    !source.libraries?.length,
-  );
+  const { loader, files } = linkedLibraries(node, architecture, dirs, !source.libraries?.length);
   const layerFiles: ImageFile[] = [{ path: `${RUNTIME_DIR}/node`, source: { file: node }, executable: true }];
   for (const [name, path] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     layerFiles.push({ path: `${RUNTIME_DIR}/lib/${name}`, source: { file: path }, executable: true });
