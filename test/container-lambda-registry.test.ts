@@ -94,6 +94,11 @@ describe(
       );
       const output = result.stdout + result.stderr;
       assert.equal(result.code, 0, output);
+      const basic = Buffer.from(`${REGISTRY_USER.username}:${REGISTRY_USER.password}`).toString('base64');
+      assert.ok(
+        !output.includes(REGISTRY_USER.password) && !output.includes(basic),
+        'no credential in the output',
+      );
       const lines = result.stdout.trim().split('\n');
       return { reference: lines[lines.length - 1]!.trim(), output };
     }
