@@ -3,8 +3,9 @@
 // (b) a hand-written single-threaded Node.js loop with the same tokenizing (bench/baseline.mjs)
 // (c) LC_ALL=C tr -cs A-Za-z '\n' | tr A-Z a-z | sort | uniq -c, as the issue writes it (the locale prefix
 //     covers the first tr only), and (c') the same with LC_ALL=C on every stage
-// Prints times, ratios, peak RSS of (a), and checks that all four agree on every count. Then the streaming bench
-// (bench/streaming.mjs; alone: BENCH_ONLY=streaming) and the tascaas one (alone: BENCH_ONLY=tascaas).
+// Prints times, ratios, peak RSS of (a), and checks that all four agree on every count. Then the streaming bench,
+// the tascaas bench, the image builder's and the mapreduce scale bench (BENCH_ONLY=streaming, tascaas, image or
+// scale runs one alone).
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -36,13 +37,38 @@ function benchTascaas() {
   });
   if (run.status !== 0) process.exitCode = 1;
 }
+
 /** The streaming bench (bench/streaming.mjs) runs after the word count, or alone with BENCH_ONLY=streaming. */
 function benchStreaming() {
   const run = spawnSync(process.execPath, [join(here, 'streaming.mjs')], { stdio: 'inherit' });
   if (run.status !== 0) process.exitCode = 1;
 }
+
+/** The registry builder's bench (bench/image/build-push.mts): after the others, or alone with BENCH_ONLY=image. */
+function benchImage() {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'image', 'build-push.mts')], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) process.exitCode = 1;
+}
 if (process.env.BENCH_ONLY === 'tascaas') {
   benchTascaas();
+  process.exit();
+}
+if (process.env.BENCH_ONLY === 'image') {
+  benchImage();
+  process.exit();
+}
+
+/** The mapreduce scale bench (bench/mapreduce/scale.mts) runs last, or alone with BENCH_ONLY=scale. */
+function benchScale() {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'mapreduce', 'scale.mts')], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) process.exitCode = 1;
+}
+if (process.env.BENCH_ONLY === 'scale') {
+  benchScale();
   process.exit();
 }
 if (process.env.BENCH_ONLY === 'streaming') {
@@ -248,3 +274,5 @@ try {
 }
 benchStreaming();
 benchTascaas();
+benchScale();
+benchImage();

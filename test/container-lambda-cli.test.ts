@@ -77,7 +77,10 @@ describe('sls container context', () => {
     });
     assert.equal(run.code, 0, run.stderr + run.stdout);
     assert.deepEqual(readdirSync(out).sort(), ['.dockerignore', 'Dockerfile', 'script.sh', 'supervisor.js']);
-    assert.match(readFileSync(join(out, 'Dockerfile'), 'utf8'), /^FROM grycap\/imagemagick$/m);
+    assert.match(
+      readFileSync(join(out, 'Dockerfile'), 'utf8'),
+      /^FROM --platform=linux\/amd64 grycap\/imagemagick$/m,
+    );
     assert.equal(
       readFileSync(join(out, 'script.sh'), 'utf8'),
       readFileSync(join(FIXTURES, 'container-lambda-errors', 'scripts', 'run.sh'), 'utf8'),

@@ -77,7 +77,7 @@ for (const framework of ['serverless', 'osls'] as const) {
     const run = await runSls(framework, ['container'], { cwd: join(FIXTURES, 'container-lambda') });
     assert.equal(run.code, 0, run.stderr + run.stdout);
     const output = run.stdout + run.stderr;
-    for (const sub of ['context', 'run', 'put', 'get', 'ls']) {
+    for (const sub of ['context', 'run', 'invoke', 'logs', 'put', 'get', 'ls']) {
       assert.match(output, new RegExp(`^ {2}sls container ${sub} +\\S`, 'm'));
     }
     assert.match(output, /^ {2}sls container run +Upload a file to the input, wait for the outputs/m);

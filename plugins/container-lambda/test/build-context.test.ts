@@ -23,26 +23,47 @@ const fn = resolveContainerFunction(
 describe('build context', () => {
   test('the Dockerfile starts from the user image and brings Node.js, the supervisor and the script under /opt/continuum', () => {
     const lines = dockerfile(fn).split('\n');
-    assert.ok(lines.includes('FROM node:20-bookworm-slim AS continuum-node'));
-    assert.ok(lines.includes('FROM grycap/imagemagick:1.2'));
+    assert.ok(lines.includes('FROM --platform=linux/amd64 node:20-bookworm-slim AS continuum-node'));
+    assert.ok(lines.includes('FROM --platform=linux/amd64 grycap/imagemagick:1.2'));
     assert.ok(lines.includes('COPY --from=continuum-node /usr/local/bin/node /opt/continuum/node'));
     assert.ok(lines.includes('COPY supervisor.js /opt/continuum/supervisor.js'));
     assert.ok(lines.includes('COPY script.sh /opt/continuum/script.sh'));
     assert.ok(lines.includes('ENTRYPOINT ["/opt/continuum/node", "/opt/continuum/supervisor.js"]'));
     assert.ok(
-      lines.indexOf('FROM grycap/imagemagick:1.2') < lines.findIndex((l) => l.startsWith('ENTRYPOINT')),
+      lines.indexOf('FROM --platform=linux/amd64 grycap/imagemagick:1.2') <
+        lines.findIndex((l) => l.startsWith('ENTRYPOINT')),
       'the entry point belongs to the final stage',
     );
   });
 
   test('alpine: true takes the musl Node.js and its C++ runtime libraries', () => {
     const text = dockerfile({ ...fn, alpine: true });
-    assert.match(text, /^FROM node:20-alpine AS continuum-node$/m);
+    assert.match(text, /^FROM --platform=linux\/amd64 node:20-alpine AS continuum-node$/m);
     assert.match(
       text,
       /^COPY --from=continuum-node \/usr\/lib\/libstdc\+\+\.so\.6 \/usr\/lib\/libgcc_s\.so\.1 \/opt\/continuum\/lib\/$/m,
     );
     assert.match(text, /LD_LIBRARY_PATH=\/opt\/continuum\/lib/);
+  });
+
+  test('arm64: the user image and the Node.js binary it brings are both the linux/arm64 ones', () => {
+    const arm = resolveContainerFunction(
+      'grayify',
+      { container: { image: 'grycap/imagemagick:1.2', script: 'grayify.sh' }, architecture: 'arm64' },
+      { serviceDir: dir },
+    );
+    const lines = dockerfile(arm).split('\n');
+    assert.deepEqual(
+      lines.filter((line) => line.startsWith('FROM ')),
+      [
+        'FROM --platform=linux/arm64 node:20-bookworm-slim AS continuum-node',
+        'FROM --platform=linux/arm64 grycap/imagemagick:1.2',
+      ],
+    );
+    assert.match(
+      dockerfile({ ...arm, alpine: true }),
+      /^FROM --platform=linux\/arm64 node:20-alpine AS continuum-node$/m,
+    );
   });
 
   test('an image name cannot smuggle Dockerfile instructions', () => {

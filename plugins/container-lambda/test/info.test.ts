@@ -53,3 +53,14 @@ test('sls info lists the names of the secrets and where they live, never a value
     'reader: lambda, HTTP, secrets DB_PASSWORD (SSM /lab/db/password), LICENSE (Secrets Manager arn:aws:secretsmanager:us-east-1:123456789012:secret:license-AbCdEf)',
   ]);
 });
+
+test('sls info names an output to another store as the binding names it', () => {
+  const fn = {
+    name: 'grayify',
+    execution: 'lambda',
+    inputs: [binding('images', 'in')],
+    outputs: [{ ...binding('results', 'gray'), storage: 'webdav.dcache' }],
+    api: false,
+  } as unknown as ResolvedContainerFunction;
+  assert.deepEqual(infoLines([fn]), ['grayify: lambda, in s3://images/in/, out webdav.dcache:results/gray/']);
+});

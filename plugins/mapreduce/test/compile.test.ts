@@ -185,10 +185,14 @@ describe('roleStatements', () => {
   const write = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
   const table = [{ 'Fn::GetAtt': ['WordcountMapreduceRunTable', 'Arn'] }];
 
-  test('the coordinator reads the input, fails runs, starts mappers and reducers, and creates and moves runs', () => {
+  test('the coordinator reads the input and _SUCCESS.json, fails runs, starts mappers and reducers, and creates and moves runs', () => {
     assert.deepEqual(roleStatements(ctx, job, 'coordinator'), [
       logs('coordinator'),
-      { Effect: 'Allow', Action: read, Resource: [s3('corpus-bucket/texts/*')] },
+      {
+        Effect: 'Allow',
+        Action: read,
+        Resource: [s3('corpus-bucket/texts/*'), s3('results-bucket/wordcount/*/_SUCCESS.json')],
+      },
       { Effect: 'Allow', Action: write, Resource: [s3('results-bucket/wordcount/*/_FAILED.json')] },
       { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [fn('mapper'), fn('reducer')] },
       {
@@ -230,7 +234,7 @@ describe('roleStatements', () => {
     ]);
   });
 
-  test('the reducer reads intermediates, writes parts and the markers, cleans up, and never reads the input', () => {
+  test('the reducer reads intermediates, writes parts and the markers, cleans up without listing, and never reads the input', () => {
     assert.deepEqual(roleStatements(ctx, job, 'reducer'), [
       logs('reducer'),
       {
@@ -239,6 +243,7 @@ describe('roleStatements', () => {
         Resource: [
           s3('results-bucket/wordcount/_temporary/*/map/*'),
           s3('results-bucket/wordcount/*/part-*'),
+          s3('results-bucket/wordcount/*/_SUCCESS.json'),
         ],
       },
       {
@@ -249,12 +254,6 @@ describe('roleStatements', () => {
           s3('results-bucket/wordcount/*/_SUCCESS.json'),
           s3('results-bucket/wordcount/*/_FAILED.json'),
         ],
-      },
-      {
-        Effect: 'Allow',
-        Action: ['s3:ListBucket'],
-        Resource: [s3('results-bucket')],
-        Condition: { StringLike: { 's3:prefix': ['wordcount/_temporary/*', 'wordcount/_temporary'] } },
       },
       {
         Effect: 'Allow',
@@ -286,6 +285,7 @@ describe('roleStatements', () => {
     assert.deepEqual(on('reducer', 's3:GetObject'), [
       s3('scratch-bucket/mr/*/map/*'),
       s3('results-bucket/wordcount/*/part-*'),
+      s3('results-bucket/wordcount/*/_SUCCESS.json'),
     ]);
     assert.deepEqual(on('reducer', 's3:DeleteObject'), [s3('scratch-bucket/mr/*/map/*')]);
   });

@@ -45,6 +45,23 @@ export const arn = {
   }),
 };
 
+/**
+ * Mounting an EFS access point read-write, and nothing else. EFS authorises ClientMount and ClientWrite on the
+ * file system (not the access point), and the access point ARN does not name its file system: the statement
+ * covers the file systems of the access point's account and region, narrowed to that one access point.
+ */
+export function efsAccessPointStatements(accessPointArn: string): PolicyStatement[] {
+  const [, arnPartition, , region, account] = accessPointArn.split(':');
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      Resource: [`arn:${arnPartition}:elasticfilesystem:${region}:${account}:file-system/*`],
+      Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPointArn } },
+    },
+  ];
+}
+
 /** The actions each kind of object access takes (HeadObject is authorised as GetObject). */
 export const S3_OBJECT_ACTIONS = {
   read: ['s3:GetObject', 's3:GetObjectVersion'],

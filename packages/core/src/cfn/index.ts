@@ -3,3 +3,4 @@ export * from './naming';
 export * from './iam';
 export * from './resources';
 export * from './logs';
+export * from './tags';

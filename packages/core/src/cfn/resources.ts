@@ -224,6 +224,8 @@ export interface BatchComputeOptions {
   spot?: boolean;
   spotFleetRoleArn?: CfnValue;
   gpu?: boolean;
+  /** An existing EC2 launch template the instances start from (its default version). */
+  launchTemplateName?: string;
 }
 
 export function batchComputeEnvironment(options: BatchComputeOptions): CfnResource {
@@ -240,6 +242,8 @@ export function batchComputeEnvironment(options: BatchComputeOptions): CfnResour
     Ec2Configuration: [{ ImageType: options.gpu ? 'ECS_AL2_NVIDIA' : 'ECS_AL2' }],
   };
   if (options.desiredvCpus !== undefined) computeResources.DesiredvCpus = options.desiredvCpus;
+  if (options.launchTemplateName !== undefined)
+    computeResources.LaunchTemplate = { LaunchTemplateName: options.launchTemplateName };
   if (options.spot && options.spotFleetRoleArn !== undefined)
     computeResources.SpotIamFleetRole = options.spotFleetRoleArn;
   return {
@@ -284,6 +288,11 @@ export function batchJobDefinition(options: {
   executionRoleArn?: CfnValue;
   timeoutSeconds?: number;
   retryAttempts?: number;
+  /**
+   * A multi-node parallel job: `nodes` instances run the same container at once (one range, `0:`), `mainNode`
+   * first; the job ends when the main node's container exits.
+   */
+  multiNode?: { nodes: number; mainNode: number };
 }): CfnResource {
   const resourceRequirements = [
     { Type: 'VCPU', Value: String(options.vcpus) },
@@ -303,12 +312,22 @@ export function batchJobDefinition(options: {
     container.Secrets = options.secrets.map((s) => ({ Name: s.name, ValueFrom: s.valueFrom }));
   }
   if (options.executionRoleArn !== undefined) container.ExecutionRoleArn = options.executionRoleArn;
+  const shape = options.multiNode
+    ? {
+        Type: 'multinode',
+        NodeProperties: {
+          NumNodes: options.multiNode.nodes,
+          MainNode: options.multiNode.mainNode,
+          NodeRangeProperties: [{ TargetNodes: '0:', Container: container }],
+        },
+      }
+    : { Type: 'container', ContainerProperties: container };
   return {
     Type: 'AWS::Batch::JobDefinition',
     Properties: {
-      Type: 'container',
+      ...shape,
+      // Multi-node parallel jobs run on EC2 only (never Fargate), like every job of the suite.
       PlatformCapabilities: ['EC2'],
-      ContainerProperties: container,
       RetryStrategy: { Attempts: options.retryAttempts ?? 1 },
       ...(options.timeoutSeconds ? { Timeout: { AttemptDurationSeconds: options.timeoutSeconds } } : {}),
     },

@@ -57,6 +57,8 @@ export function storageBindings(
   path: string,
   problems: Problems,
   checkStorage?: (storage: string, path: string) => void,
+  /** The provider ids this FDL knows (default: s3, minio, onedata). */
+  ids: { pattern: RegExp; names: string } = { pattern: STORAGE_ID, names: 's3, minio or onedata' },
 ): StorageBinding[] | undefined {
   if (!Array.isArray(value)) {
     problems.add(path, 'must be a list of { storage_provider, path }');
@@ -72,10 +74,10 @@ export function storageBindings(
     const binding: Partial<StorageBinding> = {};
     for (const [key, v] of Object.entries(item)) {
       if (key === 'storage_provider') {
-        if (typeof v === 'string' && STORAGE_ID.test(v)) {
+        if (typeof v === 'string' && ids.pattern.test(v)) {
           binding.storage = v;
           checkStorage?.(v, `${at}.storage_provider`);
-        } else problems.add(`${at}.storage_provider`, 'must be s3, minio or onedata, optionally .<id>');
+        } else problems.add(`${at}.storage_provider`, `must be ${ids.names}, optionally .<id>`);
       } else if (key === 'path') {
         if (typeof v === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v)) binding.path = v;
         else problems.add(`${at}.path`, 'must be bucket[/prefix] with a valid S3 bucket name');

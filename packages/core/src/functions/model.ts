@@ -28,8 +28,22 @@ export interface FunctionDefinition {
   logRetentionInDays?: number;
   /** The function's VPC (SCAR's `lambda.vpc`, passed to Lambda as its VpcConfig). */
   vpc?: { subnetIds: string[]; securityGroupIds: string[] };
-  /** Tags of the function (SCAR's `lambda.tags`). */
+  /** The processor the function (and its Batch jobs) runs on (SCAR's `lambda.architectures`). */
+  architecture?: 'x86_64' | 'arm64';
+  /** Tags of the function and of every resource it brings (SCAR's `lambda.tags`). */
   tags?: Record<string, string>;
+  /** An EFS access point mounted in the function (SCAR's `lambda.file_system`; Lambda takes one). */
+  fileSystem?: { arn: string; localMountPath: string };
+  /** An existing IAM role ARN the function runs with instead of a generated one (SCAR's `iam.role`). */
+  role?: string;
+  /** The function's description (SCAR's `lambda.description`). */
+  description?: string;
+  /** The HTTP method of the API route (SCAR's `api_gateway.http_method`; any by default). */
+  apiMethod?: string;
+  /** The REST API's name asked for (SCAR's `api_gateway.name`). */
+  apiName?: string;
+  /** Keep the image repository on remove (SCAR's `ecr.delete_image: false`). */
+  keepImage?: boolean;
   /** Where an imported function came from, for messages: `scar.yaml functions.aws[0].lambda`. */
   source?: string;
 }
@@ -67,11 +81,19 @@ export function keyPrefix(binding: Pick<ResolvedBinding, 'prefix'>): string {
   return binding.prefix ? `${binding.prefix}/` : '';
 }
 
+/** The kind of store of a provider id: `s3.lab` -> `s3`, `minio` -> `minio`. */
+export function storageType(storage: string): string {
+  const dot = storage.indexOf('.');
+  return dot === -1 ? storage : storage.slice(0, dot);
+}
+
 /**
  * Whether an object written under `output` could match the `input` trigger: same bucket, the output
  * lies under the input prefix, and some key can end with both suffix lists.
  */
 export function outputCanTriggerInput(input: ResolvedBinding, output: ResolvedBinding): boolean {
+  // A write to one kind of store (a MinIO server) never notifies another (S3), whatever the bucket names.
+  if (storageType(input.storage) !== storageType(output.storage)) return false;
   if (input.bucket !== output.bucket) return false;
   const inputPrefix = keyPrefix(input);
   const outputPrefix = keyPrefix(output);

@@ -62,6 +62,11 @@ export const containerSchema = {
 
 export const executionSchema = { enum: ['lambda', 'batch', 'lambda-batch'] } as const;
 
+// IAM ARNs as AWS Batch takes them; the account may be CloudFormation's own (`${AWS::AccountId}`, from SCAR's
+// `{account_id}`).
+const IAM_ARN = 'arn:aws(-[a-z]+)*:iam::(\\d{12}|\\$\\{AWS::AccountId\\}):';
+const IAM_PATH_NAME = '[A-Za-z0-9+=,.@_/-]+';
+
 export const batchSchema = {
   type: 'object',
   properties: {
@@ -76,6 +81,32 @@ export const batchSchema = {
     desiredVcpus: { type: 'integer', minimum: 0 },
     subnets: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
     securityGroupIds: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    /** An existing role AWS Batch acts with for the compute environment, instead of its service-linked role. */
+    serviceRole: { type: 'string', pattern: `^${IAM_ARN}role/${IAM_PATH_NAME}$` },
+    /**
+     * What the instances run as, instead of the generated instance role: an existing instance profile's ARN,
+     * or a role's ARN (an instance profile holding that role is made).
+     */
+    instanceRole: { type: 'string', pattern: `^${IAM_ARN}(instance-profile|role)/${IAM_PATH_NAME}$` },
+    /** An existing EC2 launch template (its default version) the instances start from. */
+    launchTemplateName: { type: 'string', pattern: '^[A-Za-z0-9().\\-/_]{3,128}$' },
+    /** Plain variables of the Batch job only (SCAR's `batch.environment`): secrets go in `container.secrets`. */
+    environment: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      additionalProperties: { type: 'string' },
+    },
+    /** One job over several instances at once (MPI): an AWS Batch multi-node parallel job. */
+    multiNodeParallel: {
+      type: 'object',
+      properties: {
+        nodes: { type: 'integer', minimum: 1, maximum: 1000 },
+        /** The node that receives the event's input and publishes the outputs (default 0). */
+        mainNode: { type: 'integer', minimum: 0 },
+      },
+      required: ['nodes'],
+      additionalProperties: false,
+    },
     /** lambda-batch: when the event goes to Batch instead of running in Lambda. */
     fallback: {
       type: 'object',

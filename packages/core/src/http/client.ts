@@ -29,7 +29,8 @@ export interface HttpEndpoint {
   name?: string;
 }
 
-export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'OPTIONS' | 'POST' | 'PATCH';
+/** `MKCOL` makes a WebDAV collection (RFC 4918). */
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'OPTIONS' | 'POST' | 'PATCH' | 'MKCOL';
 
 export interface HttpRequestOptions {
   query?: Record<string, string | number | boolean | undefined>;

@@ -1,7 +1,14 @@
 // Function images assembled through the OCI distribution API, with no Docker: a base image's layers reused as
-// they are, the plugin's own layers and config added, blobs and a manifest pushed. The public shape that
-// container-lambda and mapreduce build on; the implementation lands with issue 16.
-import { ContinuumError } from '../errors';
+// they are, the plugin's own layers and config added, blobs and a manifest pushed. container-lambda and
+// mapreduce build on this shape; assemble.ts and push.ts do the work, registry.ts speaks the protocol.
+import { PINNED_NODE_RUNTIMES, runtimeLayer, type NodeRuntimeSource } from './runtime';
+
+export { assembleImage } from './assemble';
+export { pushImage } from './push';
+export { parseReference, parseRepositoryTarget, ecrRegistry, type ImageReference } from './reference';
+export { PINNED_NODE_RUNTIMES, RUNTIME_DIR, type NodeRuntimeSource } from './runtime';
+export { LAMBDA_IMAGE_LIMIT_BYTES } from './manifest';
+export type { RegistryCredentials } from './credentials';
 
 export type ImageArchitecture = 'x86_64' | 'arm64';
 
@@ -28,6 +35,8 @@ export interface ImageConfigChanges {
   cmd?: string[];
   /** Merged over the base's `Env`. */
   env?: Record<string, string>;
+  /** Set only where the base's `Env` has no such variable (a `HOME` for a uid with no passwd entry). */
+  defaultEnv?: Record<string, string>;
   workingDir?: string;
   user?: string;
 }
@@ -54,6 +63,16 @@ export interface ImageOptions {
   /** Registries (host[:port]) reached over HTTP or with a self-signed certificate: loopback test registries only. */
   insecureRegistries?: string[];
   onProgress?: (progress: ImageProgress) => void;
+  /** A private certificate authority (PEM) trusted for registries and token servers, verification still on. */
+  ca?: string;
+  /** The folder of the Docker credentials file (`config.json`); `DOCKER_CONFIG`, then `~/.docker`, when omitted. */
+  dockerConfig?: string;
+  /** ECR's API endpoint, for tests at the wire; AWS's own when omitted. */
+  ecrEndpoint?: string;
+  /** AWS credentials for ECR's API (the framework's, with its profile); the SDK's default chain when omitted. */
+  awsCredentials?: unknown;
+  /** Where `nodeRuntimeLayer` takes Node.js from; the pinned npm package of the architecture when omitted. */
+  runtime?: NodeRuntimeSource;
 }
 
 /** An assembled image: its manifest is computed, its blobs are in the cache, nothing is pushed yet. */
@@ -63,12 +82,20 @@ export interface AssembledImage {
   mediaType: string;
   /** The registry and repository the base came from (for a cross-repository mount). */
   base: { registry: string; repository: string };
+  /** The base's own manifest digest (of the one platform, when the base is an index). */
+  baseDigest: string;
+  /** The added layers, in order, with their digests and sizes. */
+  layers: { description: string; digest: string; size: number; uncompressedSize: number }[];
+  /** All layers' compressed bytes (base included). */
+  size: number;
 }
 
 export interface PushTarget {
   /** `host[:port]`; an ECR host (`<account>.dkr.ecr.<region>.amazonaws.com`) uses the AWS SDK for its token. */
   registry: string;
   repository: string;
+  /** A tag to push the manifest under as well (an untagged image in ECR may be expired by a lifecycle rule). */
+  tag?: string;
 }
 
 export interface PushResult {
@@ -77,29 +104,8 @@ export interface PushResult {
   /** Bytes and blobs uploaded (a blob the registry has already is not uploaded). */
   uploadedBytes: number;
   uploadedBlobs: number;
-}
-
-function notYet(): never {
-  throw new ContinuumError('CONTINUUM_IMAGE', 'the registry image builder is not built yet (issue 16)');
-}
-
-/** Resolves the base, builds the added layers and the config, and computes the manifest; pushes nothing. */
-export async function assembleImage(build: ImageBuild, options: ImageOptions): Promise<AssembledImage> {
-  void build;
-  void options;
-  return notYet();
-}
-
-/** Pushes what the target does not have yet (HEAD first, mount when the base is in the same registry), then the manifest. */
-export async function pushImage(
-  image: AssembledImage,
-  target: PushTarget,
-  options: ImageOptions,
-): Promise<PushResult> {
-  void image;
-  void target;
-  void options;
-  return notYet();
+  /** Blobs linked from the base's repository of the same registry, with no byte sent. */
+  mountedBlobs: number;
 }
 
 /**
@@ -110,7 +116,5 @@ export async function nodeRuntimeLayer(
   architecture: ImageArchitecture,
   options: ImageOptions,
 ): Promise<{ layer: ImageLayer; command: string[] }> {
-  void architecture;
-  void options;
-  return notYet();
+  return runtimeLayer(architecture, options.runtime ?? PINNED_NODE_RUNTIMES[architecture], options.cacheDir);
 }

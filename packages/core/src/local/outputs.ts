@@ -14,6 +14,8 @@ export interface OutputRule {
   suffix: readonly string[];
   /** Relative paths must start with one of these (any, when empty). */
   prefixFilter?: readonly string[];
+  /** The binding's storage provider id (`s3`, `minio.<id>`): which store the files go to. */
+  storage?: string;
 }
 
 /** Whether a path relative to a binding's prefix passes its suffix and prefix filters (empty lists pass all). */
@@ -30,6 +32,8 @@ export interface PlannedUpload {
   /** Path relative to TMP_OUTPUT_DIR, `/`-separated. */
   relativePath: string;
   file: string;
+  /** The binding's storage provider id, when it said one. */
+  storage?: string;
 }
 
 /**
@@ -65,6 +69,7 @@ export function planUploads(
         key: binding.prefix ? `${binding.prefix}/${relativePath}` : relativePath,
         relativePath,
         file: join(outputDir, ...relativePath.split('/')),
+        ...(binding.storage ? { storage: binding.storage } : {}),
       });
     }
   }

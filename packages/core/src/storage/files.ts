@@ -55,7 +55,7 @@ export async function downloadIntoFolder(
 
 /** Uploads a local file as object `key`: small files in one request, big ones streamed (multipart on S3). */
 export async function uploadFile(
-  storage: Storage,
+  storage: Pick<Storage, 'put'>,
   bucket: string,
   key: string,
   filePath: string,

@@ -7,3 +7,4 @@ export type { S3StorageOptions } from './s3';
 export { createLocalStorage, isTempPath } from './local';
 export { downloadIntoFolder, downloadToFile, uploadFile } from './files';
 export { readAll } from './streams';
+export { ACCOUNT_SECRET_KEYS, storageSecretName, type AccountType } from './accounts';

@@ -1,11 +1,12 @@
 // `sls container run -f <fn> --file <path> [--local] [--out <dir>]`: one file through the function, in the
-// cloud (upload to the input, wait for the outputs, download them) or on this machine with the supervisor.
+// cloud (upload to the input, wait for the outputs, download them) or on this machine with the supervisor;
+// with `--existing`, every object already in the input instead (run-existing.ts).
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, ContinuumError } from '@serverless-continuum/core/errors';
 import type { Storage } from '@serverless-continuum/core/storage';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 import { runtimeBindings } from '../compile/environment';
 import { secretsByService } from '../compile/secrets';
 import { runLocal } from '../local/run';
@@ -105,10 +106,12 @@ export async function runInCloud(
   outDir: string,
   options: CloudRunOptions,
 ): Promise<RunReport> {
-  if (!fn.outputs.length) {
+  // Outputs on MinIO, WebDAV or Onedata are written by the supervisor but not read back from here.
+  const s3Outputs = fn.outputs.filter(inS3);
+  if (!s3Outputs.length) {
     throw new ContinuumError(
       'CONTINUUM_INVALID_CONFIG',
-      `functions.${fn.name}.output: the function has no output to wait for`,
+      `functions.${fn.name}.output: the function has no S3 output to wait for`,
     );
   }
   const progress = options.progress ?? (() => undefined);
@@ -123,7 +126,7 @@ export async function runInCloud(
   while (Date.now() < deadline) {
     await sleep(pollMs);
     const fresh: ListedObject[] = [];
-    for (const binding of fn.outputs) {
+    for (const binding of s3Outputs) {
       for (const object of await listBinding(storage, binding)) {
         // Storage timestamps have second precision: an object from the same second counts as new.
         if ((object.lastModified?.getTime() ?? 0) >= Math.floor(since / 1000) * 1000) fresh.push(object);
@@ -144,8 +147,20 @@ export async function runInCloud(
 
 /** `sls container run`: one file through the function, on this machine (`--local`) or in the cloud. */
 export async function runCommand(ctx: CommandContext): Promise<void> {
+  if (ctx.options.existing) {
+    const { runExistingCommand } = require('./run-existing') as typeof import('./run-existing');
+    return runExistingCommand(ctx);
+  }
   const fn = commandFunction(ctx);
-  const file = String(ctx.options.file);
+  if (typeof ctx.options.file !== 'string') {
+    throw new ConfigError(
+      '--file',
+      'required: the file to run through the function',
+      'or --existing, to process the objects already in its input',
+    );
+  }
+  if (ctx.options.prefix !== undefined) throw new ConfigError('--prefix', 'only goes with --existing');
+  const file = ctx.options.file;
   const outDir = outputDir(ctx, fn);
   const timeout = functionTimeout(ctx, fn);
   const { utils, options } = ctx;

@@ -13,7 +13,7 @@ import {
   type Storage,
 } from '@serverless-continuum/core/storage';
 import type { ResolvedBinding } from '@serverless-continuum/core/functions';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 import { ENV } from '../runtime/contract';
 import { commandFunction, outputDir, type CommandContext } from './command-context';
 
@@ -99,6 +99,12 @@ export async function listLines(storage: Storage, fn: ResolvedContainerFunction)
     ['output', fn.outputs],
   ] as const) {
     for (const binding of bindings) {
+      if (!inS3(binding)) {
+        lines.push(
+          `${role} ${binding.storage}:${binding.bucket}/${binding.prefix} (not S3: not listed here)`,
+        );
+        continue;
+      }
       const objects = await listBinding(storage, binding);
       lines.push(
         `${role} s3://${binding.bucket}/${binding.prefix ? `${binding.prefix}/` : ''} (${objects.length} objects)`,
@@ -117,9 +123,10 @@ export async function getOutputs(
   outDir: string,
 ): Promise<string[]> {
   const written: string[] = [];
-  for (const binding of fn.outputs) {
+  const s3Outputs = fn.outputs.filter(inS3);
+  for (const binding of s3Outputs) {
     const objects = await listBinding(storage, binding);
-    const target = fn.outputs.length > 1 ? join(outDir, binding.bucket, binding.prefix) : outDir;
+    const target = s3Outputs.length > 1 ? join(outDir, binding.bucket, binding.prefix) : outDir;
     written.push(...(await downloadObjects(storage, objects, target)));
   }
   return written;

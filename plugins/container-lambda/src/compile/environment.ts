@@ -28,23 +28,34 @@ export function runtimeEnvironment(
   fn: ResolvedContainerFunction,
   options: { scriptPath?: string; batch?: BatchTargets; mode?: 'lambda' | 'batch' | 'local' } = {},
 ): Record<string, CfnValue> {
-  const env: Record<string, CfnValue> = {
+  // The Batch job adds its own plain variables (`batch.environment`) to the script's.
+  const user = {
     ...fn.environment,
+    ...(options.mode === 'batch' ? fn.batch?.environment : undefined),
+  };
+  const env: Record<string, CfnValue> = {
+    ...user,
     [ENV.function]: fn.name,
     [ENV.script]: options.scriptPath ?? SCRIPT_PATH,
     [ENV.inputs]: JSON.stringify(runtimeBindings(fn.inputs)),
     [ENV.outputs]: JSON.stringify(runtimeBindings(fn.outputs)),
     [ENV.execution]: fn.execution,
-    [ENV.userEnvironment]: Object.keys(fn.environment).sort().join(','),
+    [ENV.userEnvironment]: Object.keys(user).sort().join(','),
   };
+  // Where the MinIO outputs go; their keys are among the secrets below.
+  if (fn.storageAccounts) env[ENV.storageProviders] = JSON.stringify(fn.storageAccounts);
   const secrets = secretsVariable(fn);
   if (secrets) env[ENV.secrets] = secrets;
   if (options.mode && options.mode !== 'lambda') env[ENV.mode] = options.mode;
+  // The API method maps the header onto Lambda's Invoke (compile/framework-resources.ts).
+  if (fn.api && (options.mode ?? 'lambda') === 'lambda') env[ENV.apiAsync] = 'gateway';
   if (fn.deadlineMarginSeconds !== undefined)
     env[ENV.deadlineMarginMs] = String(fn.deadlineMarginSeconds * 1000);
   if (fn.batch && options.batch) {
     env[ENV.batchJobQueue] = options.batch.jobQueue;
     env[ENV.batchJobDefinition] = options.batch.jobDefinition;
+    // A multi-node job takes its overrides per node range (SubmitJob's nodeOverrides).
+    if (fn.batch.multiNodeParallel) env[ENV.batchNodes] = String(fn.batch.multiNodeParallel.nodes);
     if (fn.execution === 'lambda-batch') {
       env[ENV.gpu] = String(fn.batch.gpu);
       if (fn.batch.fallbackInputBytes !== undefined)

@@ -2,6 +2,7 @@
 // submit to its own Batch queue, write its own logs. Every resource is an ARN built from a configured name.
 import {
   arn,
+  efsAccessPointStatements,
   mergeStatements,
   s3DeleteStatements,
   s3ReadStatements,
@@ -9,7 +10,7 @@ import {
   type CfnValue,
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 import { secretStatements } from './secrets';
 
 // Delete on the outputs lets the supervisor take back what one run already wrote when a later upload fails
@@ -17,21 +18,10 @@ import { secretStatements } from './secrets';
 export function storageStatements(fn: ResolvedContainerFunction): PolicyStatement[] {
   return [
     ...fn.inputs.flatMap((b) => s3ReadStatements(b.bucket, b.prefix)),
-    ...fn.outputs.flatMap((b) => [
-      ...s3WriteStatements(b.bucket, b.prefix),
-      ...s3DeleteStatements(b.bucket, b.prefix),
-    ]),
-  ];
-}
-
-/**
- * An asynchronous HTTP call is answered 202 at once and re-invoked as an `Event` invocation of the same
- * function. The ARN is built from the name: a `GetAtt` on the function from its own role would be a cycle.
- */
-export function selfInvokeStatements(fn: ResolvedContainerFunction): PolicyStatement[] {
-  if (!fn.api) return [];
-  return [
-    { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [arn.lambdaByName(fn.lambdaName)] },
+    // A MinIO output is reached with its own keys, not the role.
+    ...fn.outputs
+      .filter(inS3)
+      .flatMap((b) => [...s3WriteStatements(b.bucket, b.prefix), ...s3DeleteStatements(b.bucket, b.prefix)]),
   ];
 }
 
@@ -56,7 +46,7 @@ export function functionStatements(
     ...storageStatements(fn),
     // A function with execution: batch hands every event on: only its Batch job reads the secrets.
     ...(fn.execution === 'batch' ? [] : secretStatements(fn, 'ssm:GetParameter')),
-    ...selfInvokeStatements(fn),
+    ...(fn.fileSystem ? efsAccessPointStatements(fn.fileSystem.arn) : []),
     ...(batch
       ? [
           {

@@ -30,6 +30,8 @@ export interface ImageFunctions {
 export function imageFunctions(
   resolved: ResolvedContainerFunction[],
   service: { functions: Record<string, ServerlessFunctionConfig>; provider: ServerlessProviderConfig },
+  /** The registry builder's uri of each function it builds (none: the framework builds from a context). */
+  assembledUris: Record<string, string> = {},
 ): ImageFunctions {
   const { provider } = service;
   const existing = existingBuckets(resolved);
@@ -43,7 +45,12 @@ export function imageFunctions(
       result.notices.push(
         `functions.${fn.name}.role is set: its S3 and Batch permissions are yours to grant`,
       );
-    const patch = functionPatch(fn, { existingBuckets: existing, manageRole });
+    const assembledUri = assembledUris[fn.name];
+    const patch = functionPatch(fn, {
+      existingBuckets: existing,
+      manageRole,
+      ...(assembledUri ? { assembledUri } : {}),
+    });
     // On the function itself, not only in the template: `sls deploy function` sets the environment from here.
     const environment = {
       ...(config.environment ?? {}),

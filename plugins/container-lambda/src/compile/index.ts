@@ -1,12 +1,14 @@
 // Pure compile step: resolved container functions -> CloudFormation resources and Lambda environment variables.
 import {
+  bucketLogicalId,
   iamRole,
   VPC_ACCESS_POLICY,
+  withTags,
   type CfnResource,
   type CfnValue,
   type PolicyStatement,
 } from '@serverless-continuum/core/cfn';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 import { batchResources, batchTargets } from './batch';
 import { runtimeEnvironment } from './environment';
 import { functionStatements } from './iam';
@@ -22,6 +24,7 @@ export { infoLines } from './info';
 export { triggerUnits } from './trigger-units';
 export { imageFunctions, type ImageFunctions } from './image-functions';
 export { compileOptions } from './service-inputs';
+export { frameworkResourceChanges, INVOCATION_TYPE_HEADER } from './framework-resources';
 
 export interface CompileOptions {
   /** The image each function runs (the framework's resolved `Code.ImageUri`), for its Batch job definition. */
@@ -71,7 +74,49 @@ export function compileService(
       const imageUri = options.imageUris[fn.name] ?? fn.imageUri ?? fn.image;
       Object.assign(resources, batchResources(fn, imageUri));
     }
+    // The function's tags on everything made for it alone (its role, its Batch environment, queue and job).
+    for (const id of functionResourceIds(fn.name)) {
+      if (resources[id] && fn.tags) resources[id] = withTags(resources[id], fn.tags);
+    }
     environment[fn.name] = runtimeEnvironment(fn, { batch });
   }
+  tagBuckets(resources, functions);
   return { resources, environment };
+}
+
+function functionResourceIds(name: string): string[] {
+  const ids = resourceIds(name);
+  return [
+    ids.role,
+    ids.executionRole,
+    ids.instanceRole,
+    ids.jobRole,
+    ids.computeEnvironment,
+    ids.jobQueue,
+    ids.jobDefinition,
+  ];
+}
+
+/**
+ * A bucket the service creates is shared by the functions that name it: it carries the tags they agree on
+ * (a key two functions give different values stays off the bucket).
+ */
+function tagBuckets(resources: Record<string, CfnResource>, functions: ResolvedContainerFunction[]): void {
+  const byBucket = new Map<string, Record<string, string | null>>();
+  for (const fn of functions) {
+    for (const binding of [...fn.inputs, ...fn.outputs].filter(inS3)) {
+      const tags = byBucket.get(binding.bucket) ?? {};
+      for (const [key, value] of Object.entries(fn.tags ?? {})) {
+        tags[key] = key in tags && tags[key] !== value ? null : value;
+      }
+      byBucket.set(binding.bucket, tags);
+    }
+  }
+  for (const [bucket, tags] of byBucket) {
+    const id = bucketLogicalId(bucket);
+    const agreed = Object.fromEntries(
+      Object.entries(tags).filter((entry): entry is [string, string] => entry[1] !== null),
+    );
+    if (resources[id]) resources[id] = withTags(resources[id], agreed);
+  }
 }

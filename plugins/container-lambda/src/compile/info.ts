@@ -1,9 +1,11 @@
 // The lines `sls info` / `sls deploy` print for container functions: where each one reads, writes and runs.
 import type { ResolvedBinding } from '@serverless-continuum/core/functions';
-import type { ResolvedContainerFunction } from '../config';
+import { inS3, type ResolvedContainerFunction } from '../config';
 
 function where(binding: ResolvedBinding): string {
-  const path = `s3://${binding.bucket}/${binding.prefix ? `${binding.prefix}/` : ''}`;
+  const folder = `${binding.bucket}/${binding.prefix ? `${binding.prefix}/` : ''}`;
+  // Another store than S3 is named as the binding names it: `minio.lab:results/gray/`.
+  const path = inS3(binding) ? `s3://${folder}` : `${binding.storage}:${folder}`;
   return binding.suffix.length ? `${path}*{${binding.suffix.join(',')}}` : path;
 }
 

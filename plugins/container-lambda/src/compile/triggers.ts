@@ -8,7 +8,7 @@ import {
   type CfnResource,
   type LambdaNotification,
 } from '@serverless-continuum/core/cfn';
-import { notificationRules, type ResolvedContainerFunction } from '../config';
+import { inS3, notificationRules, type ResolvedContainerFunction } from '../config';
 import { resourceIds } from './names';
 
 const OBJECT_CREATED = 's3:ObjectCreated:*';
@@ -16,7 +16,9 @@ const OBJECT_CREATED = 's3:ObjectCreated:*';
 /** Buckets named with `existing: true` anywhere in the service: never created, only attached to. */
 export function existingBuckets(functions: ResolvedContainerFunction[]): Set<string> {
   return new Set(
-    functions.flatMap((fn) => [...fn.inputs, ...fn.outputs].filter((b) => b.existing).map((b) => b.bucket)),
+    functions.flatMap((fn) =>
+      [...fn.inputs, ...fn.outputs].filter((b) => b.existing && inS3(b)).map((b) => b.bucket),
+    ),
   );
 }
 
@@ -50,7 +52,7 @@ export function ownedBucketResources(functions: ResolvedContainerFunction[]): Re
   const buckets = new Map<string, { notifications: LambdaNotification[]; permissions: string[] }>();
   const resources: Record<string, CfnResource> = {};
   for (const fn of functions) {
-    for (const binding of [...fn.inputs, ...fn.outputs]) {
+    for (const binding of [...fn.inputs, ...fn.outputs].filter(inS3)) {
       if (!existing.has(binding.bucket) && !buckets.has(binding.bucket)) {
         buckets.set(binding.bucket, { notifications: [], permissions: [] });
       }

@@ -8,7 +8,7 @@ import { ContinuumError } from '@serverless-continuum/core/errors';
 import { mirrorOutputs, type PlannedUpload, type ScriptResult } from '@serverless-continuum/core/local';
 import { createLocalStorage, downloadToFile, uploadFile } from '@serverless-continuum/core/storage';
 import type { SecretsByService, StorageBindingRuntime } from '../runtime/contract';
-import { matchBinding } from '../runtime/events';
+import { matchBinding, storageEvent } from '../runtime/events';
 import { processEvent, type ProcessDeps } from '../runtime/process';
 import { hasSecrets, secretsFromEnvironment } from '../runtime/secrets';
 import { baseEnvironment, DEFAULT_DEADLINE_MARGIN_MS, type SupervisorSettings } from '../runtime/settings';
@@ -84,27 +84,6 @@ function depsFor(options: LocalFunction, storage: ProcessDeps['storage']): Proce
     ...(hasSecrets(options.secrets)
       ? { secrets: async () => secretsFromEnvironment(options.secrets, process.env, 'local') }
       : {}),
-  };
-}
-
-/** An S3 notification (ObjectCreated:Put) for one object, shaped like the ones AWS sends. */
-export function storageEvent(bucket: string, key: string, size: number, eventTime: string): unknown {
-  const encodedKey = encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime,
-        eventName: 'ObjectCreated:Put',
-        s3: {
-          s3SchemaVersion: '1.0',
-          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodedKey, size },
-        },
-      },
-    ],
   };
 }
 

@@ -1,11 +1,17 @@
 // Handing an event to AWS Batch: the job name rules and the SubmitJob request, behind a small interface.
 import { ENV } from './contract';
 
+type ContainerOverrides = { environment: { name: string; value: string }[] };
+
 export interface SubmitJobRequest {
   jobName: string;
   jobQueue: string;
   jobDefinition: string;
-  containerOverrides: { environment: { name: string; value: string }[] };
+  containerOverrides?: ContainerOverrides;
+  /** A multi-node parallel job takes its overrides per node range instead. */
+  nodeOverrides?: {
+    nodePropertyOverrides: { targetNodes: string; containerOverrides: ContainerOverrides }[];
+  };
 }
 
 /** The one Batch call the supervisor makes; the real adapter wraps `@aws-sdk/client-batch`. */
@@ -26,17 +32,22 @@ export function submitJobRequest(options: {
   jobQueue: string;
   jobDefinition: string;
   event: unknown;
+  /** The job definition is multi-node parallel: every node gets the event (only the main node takes its input). */
+  multiNode?: boolean;
 }): SubmitJobRequest {
+  const overrides: ContainerOverrides = {
+    environment: [
+      { name: ENV.mode, value: 'batch' },
+      { name: ENV.event, value: JSON.stringify(options.event) },
+      { name: ENV.requestId, value: options.requestId },
+    ],
+  };
   return {
     jobName: batchJobName(options.functionName, options.requestId),
     jobQueue: options.jobQueue,
     jobDefinition: options.jobDefinition,
-    containerOverrides: {
-      environment: [
-        { name: ENV.mode, value: 'batch' },
-        { name: ENV.event, value: JSON.stringify(options.event) },
-        { name: ENV.requestId, value: options.requestId },
-      ],
-    },
+    ...(options.multiNode
+      ? { nodeOverrides: { nodePropertyOverrides: [{ targetNodes: '0:', containerOverrides: overrides }] } }
+      : { containerOverrides: overrides }),
   };
 }

@@ -1,4 +1,5 @@
-// Pure helpers over the events the supervisor receives: S3 notifications, API Gateway proxy calls, anything else.
+// Pure helpers over the events the supervisor receives (S3 notifications, API Gateway proxy calls, anything
+// else), and the S3 notification it gets for one object, which the local runner and `run --existing` send.
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import { decodeS3Key } from '@serverless-continuum/core/lambda';
 import { passesFilters } from '@serverless-continuum/core/local';
@@ -143,4 +144,31 @@ export function isPlainName(name: string): boolean {
     !name.includes('\\') &&
     !name.includes('\0')
   );
+}
+
+/** An S3 notification (ObjectCreated:Put) for one object, shaped like the ones AWS sends (key form-encoded). */
+export function storageEvent(
+  bucket: string,
+  key: string,
+  size: number,
+  eventTime: string,
+  region = 'us-east-1',
+): unknown {
+  const encodedKey = encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: region,
+        eventTime,
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodedKey, size },
+        },
+      },
+    ],
+  };
 }

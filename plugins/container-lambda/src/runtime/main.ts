@@ -10,6 +10,7 @@ import { descendantSweep, killRunningScripts, sandboxSweep } from '@serverless-c
 import { RuntimeApiClient, type RuntimeErrorBody } from './runtime-api';
 import { hasSecrets, SecretCache, secretsFromEnvironment } from './secrets';
 import { baseEnvironment, readSettings, type SupervisorSettings } from './settings';
+import { storageChooser } from './stores';
 
 export function errorBody(error: unknown): RuntimeErrorBody {
   if (isContinuumError(error)) return { errorMessage: error.message, errorType: error.code, stackTrace: [] };
@@ -30,17 +31,22 @@ function log(line: string): void {
 
 function commonDeps(settings: SupervisorSettings, env: NodeJS.ProcessEnv): ProcessDeps {
   const tmpRoot = tmpdir();
+  const storage = createStorage(settings, env.AWS_REGION);
+  const secrets = secretValues(settings, env);
   return {
     // Taken now, before any script runs: what is running at this point is the platform's, never ended.
     sweep: settings.processScope === 'sandbox' ? sandboxSweep() : descendantSweep(),
     settings,
-    storage: createStorage(settings, env.AWS_REGION),
+    storage,
+    ...(settings.storageAccounts
+      ? { storageFor: storageChooser({ fallback: storage, accounts: settings.storageAccounts, secrets }) }
+      : {}),
     now: () => Date.now(),
     log,
     tmpRoot,
     cwd: process.cwd(),
     baseEnvironment: baseEnvironment(env, tmpRoot),
-    secrets: secretValues(settings, env),
+    secrets,
   };
 }
 
@@ -70,7 +76,9 @@ async function runLambda(env: NodeJS.ProcessEnv): Promise<number> {
     settings = readSettings(env);
     deps = commonDeps(settings, env);
     if (settings.execution !== 'lambda') deps.batch = createBatchSubmitter(env.AWS_REGION);
-    invoke = createAsyncInvoker(env.AWS_REGION);
+    // Behind an API that passes X-Amz-Invocation-Type on, an asynchronous call is never handed on (and the
+    // function's role may not invoke it).
+    if (!settings.asyncByGateway) invoke = createAsyncInvoker(env.AWS_REGION);
   } catch (error) {
     await client.initError(errorBody(error));
     return 1;

@@ -2,7 +2,13 @@
 // fresh temp folder, outputs published (all of them, or none), or the event handed to Batch.
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import type { Storage } from '@serverless-continuum/core/storage';
-import type { BatchHandoff, HttpResult, RecordOutcome, StorageEventResult } from './contract';
+import {
+  handoffLogLine,
+  type BatchHandoff,
+  type HttpResult,
+  type RecordOutcome,
+  type StorageEventResult,
+} from './contract';
 import { asContinuumError, assertScriptSucceeded, deadlineError, describeFailure } from './failures';
 import {
   eventForScript,
@@ -22,11 +28,14 @@ import {
 } from './events';
 import type { PlannedUpload, ScriptResult, ScriptSweep } from '@serverless-continuum/core/local';
 import { runInWorkspace } from './workspace';
+import type { StorageFor } from './stores';
 import type { SupervisorSettings } from './settings';
 
 export interface ProcessDeps {
   settings: SupervisorSettings;
   storage: Storage;
+  /** The store of an output binding (`minio.<id>`); `storage` when absent or for S3 (stores.ts). */
+  storageFor?: StorageFor;
   /** Present where the supervisor may hand work to Batch (Lambda mode). */
   batch?: BatchSubmitter;
   /** Lambda mode: starts a new, asynchronous invocation of this function with `event`. */
@@ -89,6 +98,8 @@ class Supervisor {
   }
 
   async process(event: unknown): Promise<ProcessResult> {
+    const node = this.settings.node;
+    if (node && node.index !== node.mainIndex) return this.processOnOtherNode(event, node);
     const classified = classifyEvent(event);
     if (classified.kind === 's3') return this.processStorageEvent(event, classified.records);
     if (classified.kind === 'http') return this.processHttpCall(event, classified.call);
@@ -195,7 +206,12 @@ class Supervisor {
   private async processHttpCall(event: unknown, call: HttpCall): Promise<HttpResult> {
     if (this.mayDelegate && this.settings.execution === 'batch')
       return this.delegateHttp(event, 'execution-batch');
-    if (call.async && this.deps.invokeAsync && this.settings.mode === 'lambda') {
+    if (
+      call.async &&
+      this.deps.invokeAsync &&
+      this.settings.mode === 'lambda' &&
+      !this.settings.asyncByGateway
+    ) {
       // A Runtime API response ends the invocation, so the work continues in a new asynchronous invocation.
       try {
         await this.deps.invokeAsync(withoutAsyncMarker(event));
@@ -277,6 +293,34 @@ class Supervisor {
     return run.script.stdout.toString('utf8');
   }
 
+  // ---- multi-node parallel jobs -----------------------------------------------------------------------------
+
+  /**
+   * A node of a multi-node parallel job other than the main one: its script runs too (an MPI worker starts its
+   * sshd and waits for the main node), with the event and AWS Batch's node variables, but no input file, and
+   * nothing it writes is published: the main node alone takes the input and publishes the outputs.
+   */
+  private async processOnOtherNode(
+    event: unknown,
+    node: NonNullable<SupervisorSettings['node']>,
+  ): Promise<string> {
+    const subject = `node ${node.index} of the multi-node job (main node ${node.mainIndex})`;
+    this.deps.log(`${subject}: running the script; the main node takes the input and publishes the outputs`);
+    const run = await runInWorkspace(
+      { ...this.deps, settings: { ...this.settings, outputs: [] } },
+      this.context,
+      this.deadlineAt(),
+      {
+        event: eventForScript(event),
+        eventTime: new Date(this.deps.now()).toISOString(),
+        subject,
+      },
+    );
+    if (run.script.timedOut) throw deadlineError(subject);
+    assertScriptSucceeded(run.script, subject);
+    return run.script.stdout.toString('utf8');
+  }
+
   // ---- shared -----------------------------------------------------------------------------------------------
 
   private async delegate(event: unknown, reason: HandoffReason): Promise<BatchHandoff> {
@@ -293,10 +337,12 @@ class Supervisor {
       jobQueue: batchJobQueue,
       jobDefinition: batchJobDefinition,
       event,
+      multiNode: this.settings.batchNodes !== undefined,
     });
     const job = await this.deps.batch.submitJob(request);
-    this.deps.log(`handed to AWS Batch (${reason}): job ${job.jobName} (${job.jobId})`);
-    return { delegatedTo: 'batch', jobId: job.jobId, jobName: job.jobName, reason };
+    const handoff: BatchHandoff = { delegatedTo: 'batch', jobId: job.jobId, jobName: job.jobName, reason };
+    this.deps.log(handoffLogLine(handoff));
+    return handoff;
   }
 
   /** The deadline for the script: Lambda's minus a margin, or the Batch/local timeout. */

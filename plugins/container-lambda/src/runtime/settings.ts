@@ -1,10 +1,12 @@
 // Reads the supervisor's settings from the environment the compile step sets (see contract.ts), once, at start-up.
 import { ContinuumError } from '@serverless-continuum/core/errors';
 import {
+  BATCH_NODE_ENV,
   ENV,
   SCRIPT_PATH,
   SUPERVISOR_DIR,
   type SecretsByService,
+  type StorageAccounts,
   type StorageBindingRuntime,
 } from './contract';
 
@@ -20,6 +22,10 @@ export interface SupervisorSettings {
   mode: Mode;
   batchJobQueue?: string;
   batchJobDefinition?: string;
+  /** The job definition is multi-node parallel with this many nodes. */
+  batchNodes?: number;
+  /** Batch mode, in a multi-node parallel job: this container's node, and the main one (AWS Batch's variables). */
+  node?: { index: number; mainIndex: number; count: number };
   /** lambda-batch: inputs larger than this go to Batch before running (undefined: no size rule). */
   fallbackInputBytes?: number;
   gpu: number;
@@ -34,6 +40,10 @@ export interface SupervisorSettings {
   /** `container.secrets`: where each value lives (never the value; see secrets.ts). */
   secrets?: SecretsByService;
   s3Endpoint?: string;
+  /** MinIO servers the outputs name (ENV.storageProviders). */
+  storageAccounts?: StorageAccounts;
+  /** An HTTP call marked asynchronous is an asynchronous invocation already (ENV.apiAsync). */
+  asyncByGateway?: boolean;
 }
 
 /** Lambda-batch default: leave this much time to kill the script and submit the job. */
@@ -68,6 +78,49 @@ function parseBindings(name: string, raw: string | undefined): StorageBindingRun
     }
     return binding;
   });
+}
+
+function parseStorageAccounts(name: string, raw: string): StorageAccounts {
+  const problem = 'must be JSON { minio?, webdav?, onedata?: { <id>: { ... } } }';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid(name, problem);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw invalid(name, problem);
+  const text = (at: string, value: unknown, url = false): string => {
+    if (typeof value === 'string' && value && (!url || /^https?:\/\//.test(value))) return value;
+    throw invalid(name, `${at}: must be ${url ? 'an http(s) URL' : 'a string'}`);
+  };
+  const verify = (value: unknown) => (value === false ? { verify: false } : {});
+  const each = <T>(type: string, read: (at: string, account: Record<string, unknown>) => T) => {
+    const group = (parsed as Record<string, unknown>)[type] ?? {};
+    if (typeof group !== 'object' || group === null) throw invalid(name, problem);
+    return Object.fromEntries(
+      Object.entries(group).map(([id, account]) => [
+        id,
+        read(`${type}.${id}`, (account ?? {}) as Record<string, unknown>),
+      ]),
+    );
+  };
+  return {
+    minio: each('minio', (at, a) => ({
+      endpoint: text(`${at}.endpoint`, a.endpoint, true),
+      ...(typeof a.region === 'string' ? { region: a.region } : {}),
+      ...verify(a.verify),
+    })),
+    webdav: each('webdav', (at, a) => ({
+      url: text(`${at}.url`, a.url, true),
+      login: text(`${at}.login`, a.login),
+      ...verify(a.verify),
+    })),
+    onedata: each('onedata', (at, a) => ({
+      url: text(`${at}.url`, a.url, true),
+      space: text(`${at}.space`, a.space),
+      ...verify(a.verify),
+    })),
+  };
 }
 
 function parseSecrets(name: string, raw: string | undefined): SecretsByService | undefined {
@@ -150,12 +203,34 @@ export function readSettings(env: NodeJS.ProcessEnv): SupervisorSettings {
     fallbackInputBytes: parseNumber(ENV.fallbackInputBytes, env[ENV.fallbackInputBytes]),
     timeoutSeconds: parseNumber(ENV.timeoutSeconds, env[ENV.timeoutSeconds]),
     s3Endpoint: env[ENV.s3Endpoint] || undefined,
+    ...(env[ENV.apiAsync] === 'gateway' ? { asyncByGateway: true } : {}),
+    ...(env[ENV.storageProviders]
+      ? { storageAccounts: parseStorageAccounts(ENV.storageProviders, env[ENV.storageProviders] ?? '') }
+      : {}),
     secrets: parseSecrets(ENV.secrets, env[ENV.secrets]),
+    batchNodes: parseNumber(ENV.batchNodes, env[ENV.batchNodes]),
+    node: settings.mode === 'batch' ? parseNode(env) : undefined,
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
   }
   return settings;
+}
+
+/** The node of a multi-node parallel job this container is, from AWS Batch's variables (none: a plain job). */
+function parseNode(env: NodeJS.ProcessEnv): SupervisorSettings['node'] {
+  const count = env[BATCH_NODE_ENV.numNodes];
+  if (count === undefined || count === '') return undefined;
+  const whole = (name: string): number => {
+    const raw = env[name] ?? '';
+    if (!/^\d+$/.test(raw)) throw invalid(name, `must be a node index set by AWS Batch, got "${raw}"`);
+    return Number(raw);
+  };
+  return {
+    index: whole(BATCH_NODE_ENV.nodeIndex),
+    mainIndex: whole(BATCH_NODE_ENV.mainNodeIndex),
+    count: whole(BATCH_NODE_ENV.numNodes),
+  };
 }
 
 const BASE_VARIABLES = [
@@ -167,6 +242,9 @@ const BASE_VARIABLES = [
   'LD_LIBRARY_PATH',
   'AWS_REGION',
   'AWS_DEFAULT_REGION',
+  // AWS Batch's own, for scripts that coordinate the nodes of a multi-node job (MPI hosts, ranks).
+  'AWS_BATCH_JOB_ID',
+  ...Object.values(BATCH_NODE_ENV),
 ];
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

@@ -5,6 +5,7 @@ import { ContinuumError } from '@serverless-continuum/core/errors';
 import { runScriptInFolder, type PlannedUpload, type ScriptResult } from '@serverless-continuum/core/local';
 import { downloadToFile, uploadFile } from '@serverless-continuum/core/storage';
 import type { InvocationContext, ProcessDeps } from './process';
+import { uploadLocation, type OutputStore } from './stores';
 
 export interface Workspace {
   input?: { name: string; object?: { bucket: string; key: string }; body?: Buffer };
@@ -79,15 +80,16 @@ export async function runInWorkspace(
 
 /** Uploads every planned file; when one fails, removes the ones already written, so it is all or nothing. */
 async function publish(deps: ProcessDeps, plan: PlannedUpload[], subject: string): Promise<void> {
-  const done: PlannedUpload[] = [];
+  const done: Array<PlannedUpload & { store: OutputStore }> = [];
   try {
     for (const upload of plan) {
-      await uploadFile(deps.storage, upload.bucket, upload.key, upload.file);
-      done.push(upload);
-      deps.log(`uploaded s3://${upload.bucket}/${upload.key}`);
+      const store = deps.storageFor ? await deps.storageFor(upload.storage) : deps.storage;
+      await uploadFile(store, upload.bucket, upload.key, upload.file);
+      done.push({ ...upload, store });
+      deps.log(`uploaded ${uploadLocation(upload.storage, upload.bucket, upload.key)}`);
     }
   } catch (error) {
-    await Promise.allSettled(done.map((u) => deps.storage.delete(u.bucket, u.key)));
+    await Promise.allSettled(done.map((u) => u.store.delete(u.bucket, u.key)));
     throw new ContinuumError(
       'CONTINUUM_STORAGE',
       `${subject}: publishing the outputs failed, none were kept: ${(error as Error).message}`,

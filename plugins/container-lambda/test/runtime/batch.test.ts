@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchJobName, submitJobRequest } from '../../src/runtime/batch';
+import { handoffLogLine, handoffOfLogLine } from '../../src/runtime/contract';
 
 describe('Batch handoff', () => {
   test('job names follow Batch rules: letters, digits, - and _, at most 128, starting alphanumeric', () => {
@@ -29,5 +30,33 @@ describe('Batch handoff', () => {
         },
       },
     );
+  });
+});
+
+describe('the hand-off log line', () => {
+  const handoff = {
+    delegatedTo: 'batch',
+    jobId: '4c0f9a2e-1b7d-4d4e-9f3a-0123456789ab',
+    jobName: 'fn-req-1',
+    reason: 'input-size',
+  } as const;
+
+  test('is one JSON line, message first, carrying the job id', () => {
+    assert.equal(
+      handoffLogLine(handoff),
+      '{"message":"handed to AWS Batch","reason":"input-size","jobName":"fn-req-1","jobId":"4c0f9a2e-1b7d-4d4e-9f3a-0123456789ab"}',
+    );
+  });
+
+  test('reads back as the job, bare or behind a timestamp and request id; other lines are none', () => {
+    const job = { jobId: handoff.jobId, jobName: 'fn-req-1' };
+    assert.deepEqual(handoffOfLogLine(`${handoffLogLine(handoff)}\n`), job);
+    assert.deepEqual(
+      handoffOfLogLine(`2024-05-01T10:00:00.000Z\treq-1\tINFO\t${handoffLogLine(handoff)}`),
+      job,
+    );
+    assert.equal(handoffOfLogLine('handed to AWS Batch (deadline): job x (y)'), undefined);
+    assert.equal(handoffOfLogLine('{"message":"handed to AWS Batch","jobId":""}'), undefined);
+    assert.equal(handoffOfLogLine('{"message":"handed to AWS Batch", broken'), undefined);
   });
 });

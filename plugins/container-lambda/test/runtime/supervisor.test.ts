@@ -402,6 +402,26 @@ describe('supervisor: HTTP calls', () => {
   });
 });
 
+describe('supervisor: HTTP calls its API made asynchronous (CONTINUUM_API_ASYNC=gateway)', () => {
+  test('a call marked Event is an Event invocation already: the script runs and nothing is invoked again', async () => {
+    start({
+      script: 'cp "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR/gateway.png"\n',
+      env: { CONTINUUM_API_ASYNC: 'gateway' },
+    });
+    const event = { httpMethod: 'POST', headers: { 'X-Amz-Invocation-Type': 'Event' }, body: 'GATEWAY' };
+    const outcome = await api.invoke(event, { requestId: 'req-gateway-async' });
+    // API Gateway discards this answer (it answered the caller when it invoked); it is the supervisor's all the same.
+    assert.deepEqual(expectResponse(outcome), {
+      statusCode: 202,
+      headers: {},
+      body: '',
+      isBase64Encoded: false,
+    });
+    assert.equal(lambda.requests.length, 0);
+    assert.equal((await bucket.get('out/gateway.png')).toString(), 'GATEWAY');
+  });
+});
+
 describe('supervisor: HTTP edge cases', () => {
   test('when the Event invocation is refused, an asynchronous call is processed in place, then answered 202', async () => {
     start({ script: 'cp "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR/async.png"\n' });
@@ -525,6 +545,11 @@ describe('supervisor: AWS Batch', () => {
     };
     assert.equal(body.records[0]?.handoff.reason, 'gpu');
     assert.deepEqual(submitted(), expectedJob(event, 'req-gpu'));
+    // The line `sls container logs` finds the job by, in the function's log.
+    assert.match(
+      supervisor!.output(),
+      /^\{"message":"handed to AWS Batch","reason":"gpu","jobName":"grayify-req-gpu","jobId":"job-15"\}$/m,
+    );
   });
 
   test('lambda-batch with a GPU: an HTTP call is answered 202 with the Batch job', async () => {

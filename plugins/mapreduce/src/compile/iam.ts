@@ -3,7 +3,6 @@
 // works" tells the protocol).
 import {
   arn,
-  listStatement,
   mergeStatements,
   s3ObjectStatement,
   type PolicyStatement,
@@ -50,8 +49,8 @@ export const INVOKES: Record<Role, Role[]> = {
 };
 
 /**
- * S3 access per role. Only the reducer lists (the run's temp folder, to clean it up): a HEAD or GET of a missing
- * object then answers 403 rather than 404, which these handlers treat as the failure it is either way.
+ * S3 access per role. No role lists: the clean-up deletes the intermediates the map phase's totals name. A HEAD
+ * or GET of a missing object then answers 403 rather than 404, which these handlers treat as absent.
  */
 function storageStatements(job: ResolvedJob, role: Role): PolicyStatement[] {
   const { input, output, temp } = job.runtime;
@@ -60,10 +59,13 @@ function storageStatements(job: ResolvedJob, role: Role): PolicyStatement[] {
   // Every role can fail a run (`_FAILED.json`): the coordinator on a task's last failure record, the mapper on the
   // coordinator's, a mapper or reducer on its own last attempt.
   const failed = s3ObjectStatement('write', output.bucket, [keys.failed]);
+  // Who fails a run its own publisher had moved on looks for `_SUCCESS.json` first (HeadObject), never to
+  // write `_FAILED.json` next to it.
+  const success = s3ObjectStatement('read', output.bucket, [keys.success]);
   switch (role) {
     case 'coordinator':
       // The size of an upload whose event has none (HeadObject).
-      return [inputObjects, failed];
+      return [inputObjects, success, failed];
     case 'mapper':
       return [
         // Ranged GETs of the input, pinned to the upload's version or ETag.
@@ -77,11 +79,10 @@ function storageStatements(job: ResolvedJob, role: Role): PolicyStatement[] {
       return [
         s3ObjectStatement('read', temp.bucket, [keys.intermediates]),
         // Before publishing, it checks that every part exists (HeadObject).
-        s3ObjectStatement('read', output.bucket, [keys.parts]),
+        s3ObjectStatement('read', output.bucket, [keys.parts, keys.success]),
         s3ObjectStatement('write', output.bucket, [keys.parts, keys.success]),
         failed,
-        // After `_SUCCESS.json`, the clean-up lists the run's temp folder and deletes its intermediates.
-        listStatement(temp.bucket, temp.prefix),
+        // After `_SUCCESS.json`, the clean-up deletes the intermediates (DeleteObjects checks DeleteObject).
         s3ObjectStatement('delete', temp.bucket, [keys.intermediates]),
       ];
   }

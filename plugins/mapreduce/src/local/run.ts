@@ -260,9 +260,9 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
           ...(streaming ? { streaming } : {}),
         }),
         onDone: async (t, stats) => {
-          await store.putSplitStats(runId, stats);
-          const { done } = await store.markSplitDone(runId, t.index);
-          mapped = done;
+          await store.putSplitStats(runId, stats, splits.length);
+          const { first } = await store.markSplitDone(runId, t.index, splits.length);
+          if (first) mapped++;
           options.onProgress?.({ phase: 'map', done: mapped, total: splits.length });
         },
         onFailure: (t) => store.recordFailure(runId, 'map', t.index),

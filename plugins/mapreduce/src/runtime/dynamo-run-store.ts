@@ -5,7 +5,7 @@ import { createDynamoStateStore } from '@serverless-continuum/core/state';
 import { RUN_TABLE_TTL_ATTRIBUTE } from './contract';
 import { StateRunStore } from './state-run-store';
 
-export { DONE_SHARD } from './state-run-store';
+export { runLayout } from './state-run-store';
 
 export class DynamoRunStore extends StateRunStore {
   constructor(client: DynamoDBClient, table: string) {

@@ -52,12 +52,24 @@ async function failRun(
 ): Promise<void> {
   const { store } = rt;
   const next = failure.phase === 'map' ? 'reduce' : 'finalizing';
-  const failed =
-    (await store.transition(runId, failure.phase, 'failed', owner)) ||
-    // True only when the run is in `next` by this owner's own transition (it never moves the run).
-    ((await store.transition(runId, failure.phase, next, owner)) &&
-      (await store.transition(runId, next, 'failed', owner)));
-  if (!failed) return;
+  if (await store.transition(runId, failure.phase, 'failed', owner)) return failedRun(rt, runId, failure);
+  // True only when the run is in `next` by this owner's own transition (it never moves the run).
+  if (!(await store.transition(runId, failure.phase, next, owner))) return;
+  // This owner was publishing: once `_SUCCESS.json` exists the run has succeeded, whatever failed after it.
+  if (next === 'finalizing' && (await rt.storage.head(rt.job.output.bucket, keys.success(rt.job, runId)))) {
+    await store.transition(runId, 'finalizing', 'done', owner);
+    log('run succeeded; its publisher failed after _SUCCESS.json', { runId, error: failure.error.message });
+    return;
+  }
+  if (await store.transition(runId, next, 'failed', owner)) await failedRun(rt, runId, failure);
+}
+
+async function failedRun(
+  rt: Runtime,
+  runId: string,
+  failure: TaskFailure & { phase: 'map' | 'reduce' },
+): Promise<void> {
+  const { store } = rt;
   const run = await store.getRun(runId);
   await writeFailure(rt, runId, run?.input ?? { bucket: '', key: '', size: 0 }, failure);
 }

@@ -25,6 +25,14 @@ export const middy = (require('@middy/core') as { default: typeof middyCore }).d
 /** Bytes per ranged GET. */
 export const FETCH_SIZE = 8 * 1024 * 1024;
 
+/**
+ * Throttles (DynamoDB's ProvisionedThroughputExceededException and ThrottlingException, S3's SlowDown) are
+ * retried with the SDK's adaptive mode: jittered exponential backoff, and a client-side rate that backs off
+ * with them. Every task of a run shares the run's partition keys and prefixes, so more attempts than the SDK's
+ * default 3 are worth their wait: a task that still fails is retried as a whole, at a higher cost.
+ */
+export const SDK_RETRY = { mode: 'adaptive', maxAttempts: 8 } as const;
+
 export interface LambdaContextLike {
   awsRequestId?: string;
   /** Lambda's; absent where handlers run outside Lambda (tests), and then the straggler watcher never hands over. */
@@ -56,8 +64,13 @@ export function runtimeOnce(): () => Runtime {
     const endpoint = process.env[ENV.s3Endpoint];
     runtime = {
       job,
-      storage: createS3Storage({ client: createS3Client(endpoint ? { endpoint } : {}) }),
-      store: new DynamoRunStore(new DynamoDBClient({}), requiredEnv(ENV.table)),
+      storage: createS3Storage({
+        client: createS3Client({ ...(endpoint ? { endpoint } : {}), retry: SDK_RETRY }),
+      }),
+      store: new DynamoRunStore(
+        new DynamoDBClient({ retryMode: SDK_RETRY.mode, maxAttempts: SDK_RETRY.maxAttempts }),
+        requiredEnv(ENV.table),
+      ),
       lambda: createLambdaClient(),
       mapperFunction: process.env[ENV.mapperFunction] ?? '',
       reducerFunction: process.env[ENV.reducerFunction] ?? '',

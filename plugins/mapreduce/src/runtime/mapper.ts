@@ -15,12 +15,12 @@ import {
   mapEvent,
   middy,
   runtimeOnce,
-  startReducers,
   workRoot,
   type LambdaContextLike,
   type Runtime,
 } from './handler-runtime';
 import { FilePartitionSink, runMapTask, splitStats } from './map-task';
+import { endMapPhase } from './phase-end';
 import { keys } from './report';
 import { watchStragglers, watchTail } from './straggler-watcher';
 import { deadlineOf, streamingDir, streamingPrograms } from './streaming/lambda';
@@ -78,19 +78,19 @@ async function runSplit(
     // A retry of the mapper that ended the map phase (same owner) may have died before starting the reducers.
     if (run?.phase === 'reduce' && (await store.transition(runId, 'map', 'reduce', owner))) {
       log('map phase done (retried)', { runId, splits: run.splits });
-      await startReducers(rt, runId);
+      await endMapPhase(rt, runId, run.splits);
       return { split: split.index, reducing: true };
     }
     log('split skipped: the run is not mapping', { runId, split: split.index, phase: run?.phase });
     return { skipped: true };
   }
   const started = Date.now();
-  if (job.stragglers) await store.markSplitStarted(runId, split.index, started);
+  if (job.stragglers) await store.markSplitStarted(runId, split.index, started, run.splits);
   if (event.backup) log('backup started', { runId, split: split.index });
   const workDir = join(workRoot(), runId, `map-${split.index}-${requestId}`);
   let partitions: number[];
   try {
-    partitions = await mapSplit(rt, options, event, workDir, started, deadlineOf(context));
+    partitions = await mapSplit(rt, options, event, workDir, started, run.splits, deadlineOf(context));
   } catch (error) {
     // The original is still running and retried on failure as usual; a failed backup only gives up.
     if (event.backup) {
@@ -101,7 +101,7 @@ async function runSplit(
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  return completeSplit(rt, event, owner, run.splits, partitions);
+  return completeSplit(rt, event, owner, run, partitions);
 }
 
 /** Maps the split into `workDir`, uploads one intermediate per partition and records the split's stats. */
@@ -111,6 +111,7 @@ async function mapSplit(
   event: MapTaskEvent,
   workDir: string,
   started: number,
+  splits: number,
   deadlineAt: number | undefined,
 ): Promise<number[]> {
   const { job, store } = rt;
@@ -155,7 +156,7 @@ async function mapSplit(
         createReadStream(w.file),
       );
     }
-    await store.putSplitStats(runId, splitStats(split.index, result, written, started));
+    await store.putSplitStats(runId, splitStats(split.index, result, written, started), splits);
     return written.map((w) => w.partition);
   } catch (error) {
     sink.close();
@@ -168,11 +169,12 @@ async function completeSplit(
   rt: Runtime,
   event: MapTaskEvent,
   owner: string,
-  splits: number,
+  run: { splits: number; launched: number },
   partitions: number[],
 ) {
   const { job, store } = rt;
   const { runId, split, input } = event;
+  const { splits } = run;
   const { first, done } = await store.markSplitDone(runId, split.index, splits);
   if (event.backup) log(first ? 'backup won' : 'backup lost', { runId, split: split.index });
   if (!first) await dropLateIntermediates(rt, runId, split.index, partitions);
@@ -184,7 +186,7 @@ async function completeSplit(
   const retry = event.owner !== undefined;
   const launches = retry ? await store.reclaimLaunches(runId, owner) : [];
   if ((first || retry) && !launches.length) {
-    const next = await store.claimNextSplit(runId, owner);
+    const next = await store.claimNextSplit(runId, owner, { ...run, after: split.index });
     if (next !== undefined) launches.push(next);
     else if (job.stragglers && done < splits) await watchTail(rt, runId, input);
   }
@@ -194,7 +196,7 @@ async function completeSplit(
   }
   if (done === splits && (await store.transition(runId, 'map', 'reduce', owner))) {
     log('map phase done', { runId, splits });
-    await startReducers(rt, runId);
+    await endMapPhase(rt, runId, splits);
   }
   return { split: split.index, first, done };
 }

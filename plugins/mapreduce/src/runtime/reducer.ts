@@ -1,5 +1,5 @@
 // The reducer: merges one partition from every split and writes its part; the last one publishes
-// `_SUCCESS.json` and removes the run's intermediates.
+// `_SUCCESS.json` and removes the run's intermediates (`phase-end.ts`).
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -7,7 +7,6 @@ import type { ReduceTaskEvent } from './contract';
 import { retryOrFail } from './failures';
 import {
   clearDeadWork,
-  FETCH_SIZE,
   log,
   middy,
   runtimeOnce,
@@ -15,8 +14,11 @@ import {
   type LambdaContextLike,
   type Runtime,
 } from './handler-runtime';
+import { inputsOf } from './map-totals';
+import { publish, readMapTotals } from './phase-end';
 import { runReduceTask } from './reduce-task';
-import { buildReport, keys } from './report';
+import { keys } from './report';
+import type { RunState } from './run-store';
 import { deadlineOf, streamingDir, streamingPrograms } from './streaming/lambda';
 import { runStreamingReduceTask } from './streaming/reduce';
 import type { Reducer } from './types';
@@ -55,7 +57,7 @@ async function runPartition(
     // A retry of the reducer that ended the reduce phase (same owner) may have died before publishing.
     if (run?.phase === 'finalizing' && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
       log('reduce phase done (retried)', { runId, partitions: job.reducers });
-      await finalize(rt, runId, owner);
+      await publish(rt, runId, owner, context);
       return { partition, publishing: true };
     }
     log('partition skipped: the run is not reducing', { runId, partition, phase: run?.phase });
@@ -64,7 +66,7 @@ async function runPartition(
   const workDir = join(workRoot(), runId, `reduce-${partition}-${requestId}`);
   mkdirSync(workDir, { recursive: true });
   try {
-    await reducePartition(rt, options, event, workDir, deadlineOf(context));
+    await reducePartition(rt, options, event, run, workDir, deadlineOf(context));
   } catch (error) {
     return await retryOrFail(rt, owner, event, error);
   } finally {
@@ -72,7 +74,7 @@ async function runPartition(
   }
   const { done } = await store.markPartDone(runId, partition);
   if (done === job.reducers && (await store.transition(runId, 'reduce', 'finalizing', owner))) {
-    await finalize(rt, runId, owner);
+    await publish(rt, runId, owner, context);
   }
   return { partition, done };
 }
@@ -82,22 +84,21 @@ async function reducePartition(
   rt: Runtime,
   options: ReducerHandlerOptions,
   event: ReduceTaskEvent,
+  run: RunState,
   workDir: string,
   deadlineAt: number | undefined,
 ): Promise<void> {
   const { job, store, storage } = rt;
   const { runId, partition } = event;
   const started = Date.now();
-  const splits = await store.listSplitStats(runId);
+  // One object for what the map phase wrote, instead of every split's stats.
+  const totals = await readMapTotals(rt, run);
   const outFile = join(workDir, 'part');
-  const inputs = splits
-    .filter((s) => s.partitions.includes(partition))
-    .map(
-      (s) => async () =>
-        (await storage.get(job.temp.bucket, keys.intermediate(job, runId, s.split, partition))) as Readable,
-    );
   const shared = {
-    inputs,
+    inputs: inputsOf(totals, partition).map(
+      (split) => async () =>
+        (await storage.get(job.temp.bucket, keys.intermediate(job, runId, split, partition))) as Readable,
+    ),
     format: job.outputFormat,
     memoryBudget: job.reducerMemoryBudget,
     spillDir: join(workDir, 'spill'),
@@ -122,34 +123,4 @@ async function reducePartition(
     contentType: job.outputFormat === 'jsonl' ? 'application/x-ndjson' : 'text/tab-separated-values',
   });
   await store.putPartStats(runId, { partition, ...result, durationMs: Date.now() - started });
-}
-
-/** Publishes `_SUCCESS.json` once every part exists, then deletes the run's intermediates. */
-async function finalize(rt: Runtime, runId: string, owner: string): Promise<void> {
-  const { job, store, storage } = rt;
-  for (let r = 0; r < job.reducers; r++) {
-    if (!(await storage.head(job.output.bucket, keys.part(job, runId, r)))) {
-      throw new Error(`run ${runId}: ${keys.part(job, runId, r)} is missing; not publishing _SUCCESS.json`);
-    }
-  }
-  const run = (await store.getRun(runId))!;
-  const report = buildReport({
-    job,
-    run,
-    splits: await store.listSplitStats(runId),
-    parts: await store.listPartStats(runId),
-    finishedAt: new Date(),
-    fetchSize: FETCH_SIZE,
-    basis: 'lambda',
-    // Lambda sets AWS_REGION: the run is priced where it ran.
-    ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
-  });
-  await storage.put(job.output.bucket, keys.success(job, runId), `${JSON.stringify(report, null, 2)}\n`, {
-    contentType: 'application/json',
-  });
-  log('run succeeded', { runId, records: report.records, totalMs: report.times.totalMs });
-  for await (const object of storage.list(job.temp.bucket, keys.intermediatePrefix(job, runId))) {
-    await storage.delete(job.temp.bucket, object.key);
-  }
-  await store.transition(runId, 'finalizing', 'done', owner);
 }

@@ -29,8 +29,8 @@ export interface NewRun {
   reducers: number;
   /**
    * Map tasks launched by the coordinator: splits 0..launched-1. Each first completion of a split then claims
-   * and launches the lowest split nobody has claimed yet (`claimNextSplit`), so at most `launched` splits run
-   * at once and a slow split holds up no other.
+   * and launches a split nobody has claimed yet, about the lowest (`claimNextSplit`), so at most `launched`
+   * splits run at once and a slow split holds up no other.
    */
   launched: number;
   createdAt: string;
@@ -57,14 +57,19 @@ export interface RunStore {
   /** Creates the run; `false` when it already exists (a duplicated trigger). */
   createRun(run: NewRun): Promise<boolean>;
   getRun(runId: string): Promise<RunState | undefined>;
-  /** Overwrites the stats of one split (deterministic: a retry writes the same thing). */
-  putSplitStats(runId: string, stats: SplitStats): Promise<void>;
+  /**
+   * Overwrites the stats of one split (deterministic: a retry writes the same thing). `splits`, the run's split
+   * count, says which shard the split's items are in (read when not given).
+   */
+  putSplitStats(runId: string, stats: SplitStats, splits?: number): Promise<void>;
   putPartStats(runId: string, stats: PartitionStats): Promise<void>;
-  listSplitStats(runId: string): Promise<SplitStats[]>;
+  /** Every split's stats, in split order: read once per run, by the map phase's end (see `MapTotals`). */
+  listSplitStats(runId: string, splits?: number): Promise<SplitStats[]>;
   listPartStats(runId: string): Promise<PartitionStats[]>;
   /**
-   * Records a finished split once; `first` is false for a retried or duplicated completion. `splits`, the run's
-   * split count, spares a read when the caller has it.
+   * Records a finished split once; `first` is false for a retried or duplicated completion. `done` is the run's
+   * split count exactly when every split is done (the caller that sees it makes the phase transition), and
+   * otherwise a lower bound. `splits`, the run's split count, spares a read when the caller has it.
    */
   markSplitDone(runId: string, split: number, splits?: number): Promise<{ first: boolean; done: number }>;
   markPartDone(runId: string, partition: number): Promise<{ first: boolean; done: number }>;
@@ -77,7 +82,7 @@ export interface RunStore {
   recordFailure(runId: string, phase: 'map' | 'reduce', index: number): Promise<number>;
   countBackup(runId: string): Promise<void>;
   /** Records that an attempt of `split` started at `at` (epoch ms); only the first start of a split is kept. */
-  markSplitStarted(runId: string, split: number, at: number): Promise<void>;
+  markSplitStarted(runId: string, split: number, at: number, splits?: number): Promise<void>;
   /** The splits that have started and are not done, in split order. */
   listRunningSplits(runId: string): Promise<RunningSplit[]>;
   /**
@@ -92,12 +97,18 @@ export interface RunStore {
   /** Counts one straggler-watcher invocation that ran for `ms`. */
   countWatcher(runId: string, ms: number): Promise<void>;
   /**
-   * Claims for `owner` (a Lambda request id, inherited by retries of a dead task) the lowest split past the
-   * coordinator's first `launched` that nobody has claimed; `undefined` when every split is claimed. Claims
-   * come from a counter, so concurrent completions never contend for one split, and each is kept in an item
-   * of its own so that a run of many splits does not grow the run item.
+   * Claims for `owner` (a Lambda request id, inherited by retries of a dead task) the lowest unclaimed split of
+   * one of the run's claim counters (a run of up to ~256 later splits has one: strictly lowest first), past the
+   * coordinator's first `launched`; `undefined` when every split is claimed. Claims come from counters, so
+   * concurrent completions never contend for one split, and each is kept in an item of its own. `run` (the
+   * run's `splits` and `launched`) spares a read when the caller has it; `after`, the split just completed,
+   * picks the counter to take from first.
    */
-  claimNextSplit(runId: string, owner: string): Promise<number | undefined>;
+  claimNextSplit(
+    runId: string,
+    owner: string,
+    run?: { splits: number; launched: number; after?: number },
+  ): Promise<number | undefined>;
   /**
    * For a retry of `owner` (its attempt died, perhaps between claiming and launching): the splits `owner`
    * claimed, plus any split the counter handed out that nobody claimed (its claimer died in between), now

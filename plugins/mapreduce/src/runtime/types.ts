@@ -82,9 +82,15 @@ export interface CostEstimate {
     dynamoReadPerMillion: number;
   };
   lambdaGbSeconds: number;
+  /** The mapper's (with the straggler watcher) and the reducer's; the coordinator's few are not counted. */
+  lambdaGbSecondsByRole: { mapper: number; reducer: number };
   lambdaRequests: number;
-  s3Requests: { get: number; put: number; list: number; delete: number };
+  /** By request class: PUT and LIST are class A, GET and HEAD class B, DELETE (DeleteObjects) requests free. */
+  s3Requests: { get: number; head: number; put: number; list: number; delete: number };
+  /** DynamoDB requests (reads: GetItem and Query pages; writes: PutItem and UpdateItem, failed conditions too). */
   dynamoRequests: { write: number; read: number };
+  /** Their request units as on-demand DynamoDB bills them: 1 per KB of item written, 1 per 4 KB read. */
+  dynamoUnits: { write: number; read: number };
   estimatedUsd: number;
   /** Local runs: the estimate prices local durations as if they had run in Lambda at the configured memory. */
   basis: 'lambda' | 'local-durations';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createRunTable } from '../run-table';
 import { startDynalite, dynamoClientConfig, type LocalService } from '../../../../test/harness/services';
-import { DONE_SHARD, DynamoRunStore } from '../../src/runtime/dynamo-run-store';
+import { DynamoRunStore, runLayout } from '../../src/runtime/dynamo-run-store';
 import { MemoryRunStore, type NewRun, type RunStore } from '../../src/runtime/run-store';
 
 const newRun = (runId: string): NewRun => ({
@@ -185,53 +185,60 @@ after(async () => {
 });
 runStoreSpec('DynamoDB (dynalite)', () => dynamoStore);
 
-test('DynamoDB (dynalite): a run of 100,000 splits keeps its run item small; a completion writes its shard of 1,000 and the run counters only', async () => {
+test('DynamoDB (dynalite): a run of 100,000 splits keeps its run item within one read unit; a completion writes its leaf, and the run item only when that fills the leaf', async () => {
   const splits = 100_000;
   const viaStore = 20;
   const runId = 'big';
+  const layout = runLayout(splits, 1_000);
+  assert.deepEqual(layout, { shards: 32, leafSize: 100, leaves: 1_000, claimCounters: 16 });
   const key = { pk: { S: `run#${runId}` }, sk: { S: 'run' } };
   await dynamoStore.createRun({ ...newRun(runId), splits, launched: 1_000 });
-  // All splits but the last 20 done, written as the store writes them: 99 full shards, the last one short.
-  const shardOf = (shard: number, count: number) =>
-    client.send(
-      new PutItemCommand({
-        TableName: 'runs',
-        Item: {
-          pk: key.pk,
-          sk: { S: `done#${String(shard).padStart(6, '0')}` },
-          done: { NS: Array.from({ length: count }, (_, i) => String(shard * DONE_SHARD + i)) },
-        },
-      }),
-    );
-  for (let shard = 0; shard < 99; shard++) await shardOf(shard, DONE_SHARD);
-  await shardOf(99, DONE_SHARD - viaStore);
+  // All splits but the last 20 done, as the store writes them: 999 full leaves, the last one short.
+  await client.send(
+    new PutItemCommand({
+      TableName: 'runs',
+      Item: {
+        pk: { S: `run#${runId}#${999 % 32}` },
+        sk: { S: 'done#000999' },
+        done: { NS: Array.from({ length: 100 - viaStore }, (_, i) => String(99_900 + i)) },
+      },
+    }),
+  );
   await client.send(
     new UpdateItemCommand({
       TableName: 'runs',
       Key: key,
-      UpdateExpression: 'SET doneCount = :n, doneShards = :s',
-      ExpressionAttributeValues: {
-        ':n': { N: String(splits - viaStore) },
-        ':s': { NS: Array.from({ length: 99 }, (_, i) => String(i)) },
-      },
+      UpdateExpression: 'SET doneLeaves = :s',
+      ExpressionAttributeValues: { ':s': { NS: Array.from({ length: 999 }, (_, i) => String(i)) } },
     }),
   );
-  assert.equal((await dynamoStore.getRun(runId))?.doneSplits, splits - viaStore);
+  assert.equal((await dynamoStore.getRun(runId))?.doneSplits, splits - 100);
   // The last splits as mappers complete them: done mark and successor claim, each with a 36-character request
-  // id, and two failed attempts each.
+  // id, and two failed attempts each. Only the last completion fills its leaf and learns that all are done.
   for (let i = splits - viaStore; i < splits; i++) {
     const owner = randomUUID();
-    const { first, done } = await dynamoStore.markSplitDone(runId, i);
+    const { first, done } = await dynamoStore.markSplitDone(runId, i, splits);
     assert.equal(first, true);
-    assert.equal(done, i + 1);
-    assert.equal(typeof (await dynamoStore.claimNextSplit(runId, owner)), 'number');
+    assert.equal(done === splits, i === splits - 1);
+    assert.equal(
+      typeof (await dynamoStore.claimNextSplit(runId, owner, { splits, launched: 1_000 })),
+      'number',
+    );
     assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 1);
     assert.equal(await dynamoStore.recordFailure(runId, 'map', i), 2);
   }
-  const run = (await client.send(new GetItemCommand({ TableName: 'runs', Key: key }))).Item!;
-  // DynamoDB bills a write by the item's whole size (1 unit per KB): the run item stays under 2 KB.
-  assert.ok(JSON.stringify(run).length < 2048, `${JSON.stringify(run).length} bytes`);
-  assert.equal(run.doneShards?.NS?.length, 100);
+  const read = await client.send(
+    new GetItemCommand({
+      TableName: 'runs',
+      Key: key,
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  // DynamoDB bills a consistent read per 4 KB of the item: every mapper's read of the run item is one unit.
+  assert.equal(read.ConsumedCapacity?.CapacityUnits, 1);
+  assert.equal(read.Item!.doneLeaves?.NS?.length, 1_000);
+  assert.equal(read.Item!.claimCount, undefined);
   const state = (await dynamoStore.getRun(runId))!;
   assert.equal(state.doneSplits, splits);
   assert.equal(state.retries.map, 2 * viaStore);
@@ -241,13 +248,14 @@ test('DynamoDB (dynalite): a split the counter handed out to a claimer that died
   const runId = 'lost-claim';
   await dynamoStore.createRun({ ...newRun(runId), splits: 8, launched: 2 });
   assert.equal(await dynamoStore.claimNextSplit(runId, 'a'), 2);
-  const key = { pk: { S: `run#${runId}` }, sk: { S: 'run' } };
+  // A run this small has one shard and one claim counter.
+  const shard = { S: `run#${runId}#0` };
   // Two claimers took splits 3 and 4 from the counter and have not claimed them yet (one of them died).
   await client.send(
     new UpdateItemCommand({
       TableName: 'runs',
-      Key: key,
-      UpdateExpression: 'ADD claimCount :two',
+      Key: { pk: shard, sk: { S: 'claim#0000' } },
+      UpdateExpression: 'ADD claims :two',
       ExpressionAttributeValues: { ':two': { N: '2' } },
     }),
   );
@@ -258,7 +266,7 @@ test('DynamoDB (dynalite): a split the counter handed out to a claimer that died
   await client.send(
     new PutItemCommand({
       TableName: 'runs',
-      Item: { pk: key.pk, sk: { S: 'launch#000005' }, split: { N: '5' }, owner: { S: 'retry' } },
+      Item: { pk: shard, sk: { S: 'launch#000005' }, split: { N: '5' }, owner: { S: 'retry' } },
     }),
   );
   assert.equal(await dynamoStore.claimNextSplit(runId, 'b'), 6);
@@ -266,22 +274,23 @@ test('DynamoDB (dynalite): a split the counter handed out to a claimer that died
   assert.equal(await dynamoStore.claimNextSplit(runId, 'd'), undefined);
 });
 
-test('DynamoDB (dynalite): a completion retried after a crash that followed its shard write still completes the run', async () => {
+test('DynamoDB (dynalite): a completion retried after a crash that followed its leaf write still completes the run', async () => {
   const runId = 'crashed-between';
   await dynamoStore.createRun({ ...newRun(runId), splits: 3 });
   assert.deepEqual(await dynamoStore.markSplitDone(runId, 0), { first: true, done: 1 });
   assert.deepEqual(await dynamoStore.markSplitDone(runId, 1), { first: true, done: 2 });
-  // Split 2's mapper added it to the shard and died before its write to the run item.
+  // Split 2's mapper added it to its leaf (of one split, in a run this small) and died before its write to the
+  // run item.
   await client.send(
     new UpdateItemCommand({
       TableName: 'runs',
-      Key: { pk: { S: `run#${runId}` }, sk: { S: 'done#000000' } },
+      Key: { pk: { S: `run#${runId}#0` }, sk: { S: 'done#000002' } },
       UpdateExpression: 'ADD done :s',
       ExpressionAttributeValues: { ':s': { NS: ['2'] } },
     }),
   );
   assert.equal((await dynamoStore.getRun(runId))?.doneSplits, 2);
-  // Its retry is not the first completion, but it finds the shard full and records it: every split is done.
+  // Its retry is not the first completion, but it finds the leaf full and records it: every split is done.
   assert.deepEqual(await dynamoStore.markSplitDone(runId, 2), { first: false, done: 3 });
   assert.equal((await dynamoStore.getRun(runId))?.doneSplits, 3);
   assert.deepEqual(await dynamoStore.listRunningSplits(runId), []);

@@ -1,15 +1,14 @@
 // The deployed API's URL and secret, read from AWS when the command line gives neither: the stack's HttpApiUrl
 // output, and the secret from where the service keeps it (the generated secret's ARN is a stack output too).
 import { ContinuumError } from '@serverless-continuum/core/errors';
-import { awsClientConfig, sdkClientSettings } from '@serverless-continuum/core/serverless';
+import {
+  awsClientConfig,
+  sdkClientSettings,
+  stackName,
+  stackOutputs,
+} from '@serverless-continuum/core/serverless';
 import { HTTP_API_URL_OUTPUT, SECRET_ARN_OUTPUT } from '../compile/names';
 import type { CommandContext } from './context';
-
-function stackName(ctx: CommandContext): string {
-  return (
-    ctx.serverless.getProvider('aws')?.naming?.getStackName() ?? `${ctx.service.service}-${ctx.service.stage}`
-  );
-}
 
 const missing = (what: string, why: string) =>
   new ContinuumError(
@@ -22,23 +21,14 @@ export async function deployedTarget(
   need: { endpoint: boolean; secret: boolean },
 ): Promise<{ endpoint?: string; secret?: string }> {
   const settings = sdkClientSettings(await awsClientConfig(ctx.serverless, ctx.options));
-  const name = stackName(ctx);
+  const name = stackName(ctx.serverless, ctx.options);
   let outputs: Record<string, string> = {};
   const { secret } = ctx.settings;
   if (need.endpoint || (need.secret && secret.source === 'generated')) {
-    const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-    const client = new CloudFormationClient(settings);
     try {
-      const answer = await client.send(new DescribeStacksCommand({ StackName: name }));
-      outputs = Object.fromEntries(
-        (answer.Stacks?.[0]?.Outputs ?? []).flatMap((o) =>
-          o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [],
-        ),
-      );
+      outputs = await stackOutputs(ctx.serverless, ctx.options);
     } catch (error) {
-      throw missing('deployed API', `stack ${name}: ${(error as Error).message}`);
-    } finally {
-      client.destroy();
+      throw missing('deployed API', (error as Error).message);
     }
   }
   const found: { endpoint?: string; secret?: string } = {};

@@ -5,12 +5,14 @@ import { ConfigError } from '../../errors';
 import type { FunctionDefinition } from '../model';
 import { isDict, Problems, readFdlFile } from '../fdl';
 import { importAwsEntry } from './lambda';
-import { checkStorageProviders } from './storage';
+import { checkStorageProviders, outputAccounts, type StorageAccountsConfig } from './storage';
 
 export interface FdlImport {
   functions: FunctionDefinition[];
   /** Things that were ignored on purpose (the OSCAR part, SCAR's client settings): print them. */
   notices: string[];
+  /** The MinIO, WebDAV and Onedata accounts the outputs write to (without credentials). */
+  storageProviders?: StorageAccountsConfig;
 }
 
 export interface ScarImportOptions {
@@ -20,6 +22,11 @@ export interface ScarImportOptions {
   configPath: string;
   /** The service's region: a function pinned to another region cannot live in this stack. */
   region?: string;
+  /**
+   * Functions whose image the service gives prebuilt (for container-lambda, `custom.containerLambda.images`):
+   * their FDL image may be a placeholder, and their init_script absent here.
+   */
+  prebuilt?: ReadonlySet<string>;
 }
 
 export function importScarFdl(document: unknown, options: ScarImportOptions): FdlImport {
@@ -71,6 +78,7 @@ export function importScarFdl(document: unknown, options: ScarImportOptions): Fd
     }
   }
   checkStorageProviders(document.storage_providers, functions, notices);
+  const accounts = outputAccounts(document.storage_providers, functions, problems);
   const seen = new Set<string>();
   functions.forEach((fn, index) => {
     if (seen.has(fn.name))
@@ -84,7 +92,7 @@ export function importScarFdl(document: unknown, options: ScarImportOptions): Fd
       `${options.file} cannot be imported as is:\n  - ${problems.list.join('\n  - ')}`,
     );
   }
-  return { functions, notices };
+  return { functions, notices, ...(Object.keys(accounts).length ? { storageProviders: accounts } : {}) };
 }
 
 /** Reads a SCAR FDL file and imports its AWS part. */

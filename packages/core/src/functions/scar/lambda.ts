@@ -1,18 +1,36 @@
-// SCAR FDL's `functions.aws[]` entries: `lambda` (with the legacy `image:` layout), `api_gateway`, `cloudwatch`,
-// `iam`, and `batch` through batch.ts. What has no meaning in a Serverless service is a notice or a problem.
+// SCAR FDL's `functions.aws[]` entries: `lambda` (with the legacy `image:` layout) here, the sections beside it
+// through sections.ts and batch.ts. What has no meaning in a Serverless service is a notice or a problem.
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { LOG_RETENTION_DAYS } from '../../cfn/logs';
 import type { ExecutionMode, FunctionDefinition } from '../model';
 import { isDict, storageBindings, type Problems } from '../fdl';
 import { importBatch } from './batch';
-import { checkAwsStorage } from './storage';
+import {
+  BOTO_PROFILE_NOTICE,
+  flag,
+  importApiGateway,
+  importCloudwatch,
+  importEcr,
+  importIam,
+  importS3,
+} from './sections';
+import { checkAwsStorage, SCAR_STORAGE_IDS } from './storage';
 import type { ScarImportOptions } from './index';
 
-// SCAR client settings that have no meaning inside a Serverless service: accepted and reported.
+// SCAR settings that have no meaning inside a Serverless service: accepted and reported, with the reason.
 const CLIENT_ONLY = {
-  boto_profile: 'ignored (the framework picks credentials: --aws-profile or provider.profile)',
+  boto_profile: BOTO_PROFILE_NOTICE,
   log_level: 'ignored (the supervisor logs to CloudWatch at one level)',
+  invocation_type:
+    'ignored (how SCAR invoked the function; sls invoke and the HTTP endpoint choose per call)',
+  asynchronous: 'ignored (how SCAR invoked the function; sls invoke and the HTTP endpoint choose per call)',
+  log_type: 'ignored (how SCAR invoked the function: sls invoke --log shows the log)',
 } as const;
+
+/** Lambda's FileSystemConfig: an EFS access point ARN and a folder under /mnt. */
+const ACCESS_POINT_ARN =
+  /^arn:aws[a-zA-Z-]*:elasticfilesystem:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d:\d{12}:access-point\/fsap-[a-f0-9]{17}$/;
+const MOUNT_PATH = /^\/mnt\/[a-zA-Z0-9-_.]+$/;
 
 export function importAwsEntry(
   entry: unknown,
@@ -27,7 +45,7 @@ export function importAwsEntry(
     return undefined;
   }
   for (const key of Object.keys(entry)) {
-    if (!['lambda', 'iam', 'api_gateway', 'cloudwatch', 'batch'].includes(key)) {
+    if (!['lambda', 'iam', 'api_gateway', 'cloudwatch', 'batch', 'ecr', 's3'].includes(key)) {
       problems.add(`${path}.${key}`, 'not a SCAR FDL key');
     }
   }
@@ -101,13 +119,20 @@ export function importAwsEntry(
               cat,
               'not supported: load the image into a registry Lambda can pull from (docker load, docker push) and name it in container.image',
             );
+          } else if (ckey === 'alpine') {
+            // SCAR picks its musl supervisor build; the plugin brings the musl Node.js for the supervisor.
+            const alpine = flag(cvalue, cat, problems);
+            if (alpine !== undefined) fn.container.alpine = alpine;
+          } else if (ckey === 'timeout_threshold"') {
+            // SCAR's fdl-example.yaml has this stray quote; SCAR reads no such key and keeps its default.
+            notices.push(`${cat}: ignored, as SCAR ignores it (a stray quote: timeout_threshold is the key)`);
           } else if (ckey === 'timeout_threshold') {
             if (typeof cvalue === 'number' && cvalue >= 1) containerTimeoutThreshold = Math.round(cvalue);
             else problems.add(cat, 'must be seconds');
           } else {
             problems.add(
               cat,
-              'not supported (container takes image, environment, timeout_threshold, create_image, and our secrets)',
+              'not supported (container takes image, environment, alpine, timeout_threshold, create_image, and our secrets)',
             );
           }
         }
@@ -120,8 +145,12 @@ export function importAwsEntry(
       }
       case 'input':
       case 'output': {
-        const bindings = storageBindings(value, at, problems, (storage, where) =>
-          checkAwsStorage(storage, where, options.storageProviders, problems),
+        const bindings = storageBindings(
+          value,
+          at,
+          problems,
+          (storage, where) => checkAwsStorage(storage, where, key, options.storageProviders, problems),
+          SCAR_STORAGE_IDS,
         );
         if (bindings) fn[key] = bindings;
         break;
@@ -134,8 +163,19 @@ export function importAwsEntry(
           );
         }
         break;
-      case 'supervisor':
-        notices.push(`${at}: ignored (the plugin bundles its own supervisor into the image)`);
+      case 'supervisor': {
+        const version = isDict(value) && typeof value.version === 'string' ? ` ${value.version}` : '';
+        notices.push(
+          `${at}: ignored (SCAR downloads faas-supervisor${version}; the plugin bundles its own supervisor, of the plugin's version, into the image)`,
+        );
+        break;
+      }
+      case 'description':
+        if (typeof value === 'string') fn.description = value;
+        else problems.add(at, 'must be a string');
+        break;
+      case 'file_system':
+        importFileSystem(value, at, fn, problems);
         break;
       case 'runtime':
         // SCAR's container-image mode is how every function runs here.
@@ -169,13 +209,33 @@ export function importAwsEntry(
         if (subnetIds && securityGroupIds) fn.vpc = { subnetIds, securityGroupIds };
         break;
       }
+      case 'architectures':
+        // SCAR's list holds one architecture, as Lambda's `Architectures` does.
+        if (Array.isArray(value) && value.length === 1 && (value[0] === 'x86_64' || value[0] === 'arm64'))
+          fn.architecture = value[0];
+        else problems.add(at, 'must be [x86_64] or [arm64]');
+        break;
       case 'tags':
         if (isDict(value) && Object.values(value).every((tag) => typeof tag === 'string')) {
           fn.tags = value as Record<string, string>;
         } else problems.add(at, 'must be { name: value } with string values');
         break;
       case 'deployment':
-        notices.push(`${at}: ignored (the framework uploads the function to its own deployment bucket)`);
+        if (!isDict(value)) {
+          problems.add(at, 'must be an object');
+          break;
+        }
+        for (const dkey of Object.keys(value)) {
+          if (dkey === 'bucket')
+            notices.push(
+              `${at}.bucket: ignored (SCAR uploads its zip there; an image function has no zip, and the framework keeps its files in its own deployment bucket, provider.deploymentBucket)`,
+            );
+          else if (dkey === 'max_payload_size' || dkey === 'max_s3_payload_size')
+            notices.push(
+              `${at}.${dkey}: ignored (a limit on SCAR's zip; an image function has none, its image may be up to 10 GB)`,
+            );
+          else problems.add(`${at}.${dkey}`, 'not supported (deployment takes bucket, max_payload_size)');
+        }
         break;
       case 'preheat':
         notices.push(
@@ -189,14 +249,28 @@ export function importAwsEntry(
         );
         break;
       case 'layers':
-        problems.add(at, 'not supported: Lambda functions packaged as container images cannot use layers');
+        if (Array.isArray(value) && !value.length) break;
+        notices.push(
+          `${at}: ignored (Lambda attaches no layers to a container-image function, and SCAR's image runtime drops them too; put what they carry into the image)`,
+        );
         break;
       default:
         if (key in CLIENT_ONLY) notices.push(`${at}: ${CLIENT_ONLY[key as keyof typeof CLIENT_ONLY]}`);
         else problems.add(at, 'not supported by the container-lambda plugin');
     }
   }
-  if (!fn.container.image) {
+  const prebuilt = options.prebuilt?.has(name) ?? false;
+  if (prebuilt) {
+    // The image is given prebuilt elsewhere (digest-pinned, with its script inside): the FDL's image may be
+    // a placeholder, and its init_script a path on the machine that built that image.
+    if (fn.container.script && !existsSync(fn.container.script)) {
+      notices.push(
+        `${lp}.init_script: ${fn.container.script} is not here; the prebuilt image of ${name} carries its script`,
+      );
+      delete fn.container.script;
+    }
+    fn.container.image ||= 'prebuilt';
+  } else if (!fn.container.image) {
     problems.add(`${lp}.container.image`, 'required: the container image to run');
   } else if (/[<>\s]/.test(fn.container.image)) {
     problems.add(
@@ -207,7 +281,15 @@ export function importAwsEntry(
 
   importApiGateway(entry.api_gateway, `${path}.api_gateway`, fn, problems, notices);
   importCloudwatch(entry.cloudwatch, `${path}.cloudwatch`, fn, problems, notices);
-  importIam(entry.iam, `${path}.iam`, problems, notices);
+  importIam(entry.iam, `${path}.iam`, fn, problems, notices);
+  importEcr(entry.ecr, `${path}.ecr`, fn, problems);
+  importS3(entry.s3, `${path}.s3`, problems, notices);
+  if (fn.fileSystem && !fn.vpc) {
+    problems.add(
+      `${lp}.file_system`,
+      'EFS is reached through a VPC: add lambda.vpc { SubnetIds, SecurityGroupIds } (subnets with a mount target of the file system)',
+    );
+  }
   const batch = importBatch(entry.batch, `${path}.batch`, problems, notices);
   if (batch) fn.batch = batch;
   if (containerTimeoutThreshold !== undefined) {
@@ -219,7 +301,12 @@ export function importAwsEntry(
   return fn;
 }
 
-function variables(value: unknown, path: string, problems: Problems): Record<string, string> | undefined {
+/** `{ Variables: { NAME: value } }`, as SCAR writes every environment. */
+export function variables(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): Record<string, string> | undefined {
   if (!isDict(value) || !isDict(value.Variables) || Object.keys(value).length !== 1) {
     problems.add(path, 'must be { Variables: { NAME: value } }');
     return undefined;
@@ -254,68 +341,39 @@ function secretReferences(
   return out;
 }
 
-function importApiGateway(
-  value: unknown,
-  path: string,
-  fn: FunctionDefinition,
-  problems: Problems,
-  notices: string[],
-): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
+function importFileSystem(value: unknown, path: string, fn: FunctionDefinition, problems: Problems): void {
+  const list = isDict(value) ? [value] : value;
+  if (!Array.isArray(list) || list.length !== 1) {
+    problems.add(
+      path,
+      'must be a list of one { Arn, LocalMountPath } (Lambda mounts one EFS access point per function)',
+    );
     return;
   }
-  fn.api = true;
-  for (const key of Object.keys(value)) {
-    if (key === 'name')
-      notices.push(
-        `${path}.name: the endpoint is the service's REST API, route /${fn.name} (the name is not used)`,
-      );
-    else if (key === 'boto_profile' || key === 'region') notices.push(`${path}.${key}: ignored`);
-    else problems.add(`${path}.${key}`, 'not supported (api_gateway takes name)');
-  }
-}
-
-function importCloudwatch(
-  value: unknown,
-  path: string,
-  fn: FunctionDefinition,
-  problems: Problems,
-  notices: string[],
-): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
+  const [entry] = list as unknown[];
+  const at = `${path}[0]`;
+  if (!isDict(entry)) {
+    problems.add(at, 'must be { Arn, LocalMountPath }');
     return;
   }
-  for (const [key, v] of Object.entries(value)) {
-    if (key === 'log_retention_policy_in_days') {
-      if ((LOG_RETENTION_DAYS as readonly unknown[]).includes(v)) fn.logRetentionInDays = v as number;
-      else
-        problems.add(
-          `${path}.${key}`,
-          `${JSON.stringify(v)} is not a retention CloudWatch offers (${LOG_RETENTION_DAYS.join(', ')} days)`,
-        );
-    } else if (key === 'boto_profile' || key === 'region') notices.push(`${path}.${key}: ignored`);
-    else problems.add(`${path}.${key}`, 'not supported (cloudwatch takes log_retention_policy_in_days)');
+  for (const key of Object.keys(entry)) {
+    if (key !== 'Arn' && key !== 'LocalMountPath')
+      problems.add(`${at}.${key}`, 'not supported (a file system takes Arn, LocalMountPath)');
   }
-}
-
-function importIam(value: unknown, path: string, problems: Problems, notices: string[]): void {
-  if (value === undefined) return;
-  if (!isDict(value)) {
-    problems.add(path, 'must be an object');
-    return;
-  }
-  for (const [key, v] of Object.entries(value)) {
-    if (key === 'role' && (v === '' || v === null)) continue;
-    if (key === 'boto_profile') notices.push(`${path}.${key}: ignored`);
-    else if (key === 'role') {
-      problems.add(
-        `${path}.role`,
-        'not supported: the plugin creates a least-privilege role for each function (remove iam.role)',
-      );
-    } else problems.add(`${path}.${key}`, 'not supported');
-  }
+  const arn = entry.Arn;
+  const mount = entry.LocalMountPath;
+  if (typeof arn !== 'string' || !ACCESS_POINT_ARN.test(arn))
+    problems.add(
+      `${at}.Arn`,
+      'must be an EFS access point ARN (arn:aws:elasticfilesystem:<region>:<account>:access-point/fsap-...)',
+    );
+  if (typeof mount !== 'string' || !MOUNT_PATH.test(mount))
+    problems.add(`${at}.LocalMountPath`, 'must be a folder right under /mnt (/mnt/<name>)');
+  if (
+    typeof arn === 'string' &&
+    typeof mount === 'string' &&
+    ACCESS_POINT_ARN.test(arn) &&
+    MOUNT_PATH.test(mount)
+  )
+    fn.fileSystem = { arn, localMountPath: mount };
 }

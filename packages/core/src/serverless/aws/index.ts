@@ -3,3 +3,5 @@ export * from './template';
 export * from './sdk-config';
 export * from './iam';
 export * from './buckets';
+export * from './ecr';
+export * from './stack';

@@ -1,0 +1,333 @@
+// The registry builder end to end, with no Docker engine: a real docker-registry (TLS, htpasswd) holding two
+// bases, `sls container build --push` and `sls package` through the real CLI, the image pulled back with
+// skopeo, unpacked with umoci, and its entrypoint run the way Lambda runs it (read-only root, a non-root uid,
+// only /tmp writable) against a loopback Lambda Runtime API and s3rver.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { loadBusyboxBase, loadGlibcBase, skopeoCreds } from './harness/base-images';
+import {
+  missingImageTools,
+  needImageTools,
+  REGISTRY_USER,
+  startRegistry,
+  type TestRegistry,
+} from './harness/registry';
+import { startS3rver, S3RVER_CREDENTIALS, type LocalService } from './harness/services';
+import { copyFixture, runSls } from './harness/sls';
+import {
+  startRuntimeApi,
+  type FakeRuntimeApi,
+} from '../plugins/container-lambda/test/runtime/helpers/runtime-api';
+import { s3Event, TestBucket } from '../plugins/container-lambda/test/runtime/helpers/s3';
+
+const FIXTURE = join(__dirname, 'fixtures', 'container-lambda-registry');
+// The container's mount namespace (read-only root, its own /tmp) and the switch to uid 993 need root.
+const isRoot = process.getuid?.() === 0;
+const run = promisify(execFile);
+const LAMBDA_UID = '993';
+// The image's own PATH reaches the shell that sets the container up: name the host's tools by their paths.
+const CHROOT =
+  ['/usr/sbin/chroot', '/usr/bin/chroot', '/sbin/chroot'].find((path) => existsSync(path)) ?? 'chroot';
+
+describe(
+  'container images built and pushed through the registry API, run as Lambda runs them',
+  { skip: missingImageTools.length > 0 || !isRoot },
+  () => {
+    let registry: TestRegistry;
+    let s3: LocalService;
+    let api: FakeRuntimeApi;
+    let service: string;
+    let env: Record<string, string>;
+    let work: string;
+
+    before(async () => {
+      registry = await startRegistry({ auth: 'htpasswd' });
+      s3 = await startS3rver({ buckets: ['continuum-registry-in', 'continuum-registry-out'] });
+      api = await startRuntimeApi();
+      work = mkdtempSync(join(tmpdir(), 'continuum-registry-e2e-'));
+      const dockerConfig = join(work, 'docker');
+      mkdirSync(dockerConfig);
+      const auth = Buffer.from(`${REGISTRY_USER.username}:${REGISTRY_USER.password}`).toString('base64');
+      writeFileSync(
+        join(dockerConfig, 'config.json'),
+        JSON.stringify({ auths: { [registry.host]: { auth } } }),
+      );
+      env = {
+        ECHO_BASE: await loadBusyboxBase(registry),
+        UPPER_BASE: await loadGlibcBase(registry),
+        RUNTIME_NODE: process.execPath,
+        DOCKER_CONFIG: dockerConfig,
+        // The registry's self-signed certificate is trusted as a CA: TLS verification stays on.
+        NODE_EXTRA_CA_CERTS: join(registry.certDir, 'ca.crt'),
+      };
+      service = copyFixture(FIXTURE);
+    });
+    after(async () => {
+      await api?.close();
+      await s3?.close();
+      await registry?.close();
+      if (work && process.env.KEEP_FIXTURES !== '1') rmSync(work, { recursive: true, force: true });
+    });
+
+    async function build(fn: string, repository: string): Promise<{ reference: string; output: string }> {
+      const result = await runSls(
+        'osls',
+        ['container', 'build', '-f', fn, '--push', '--registry', `${registry.host}/${repository}`],
+        {
+          cwd: service,
+          env,
+          timeoutMs: 300_000,
+        },
+      );
+      const output = result.stdout + result.stderr;
+      assert.equal(result.code, 0, output);
+      const basic = Buffer.from(`${REGISTRY_USER.username}:${REGISTRY_USER.password}`).toString('base64');
+      assert.ok(
+        !output.includes(REGISTRY_USER.password) && !output.includes(basic),
+        'no credential in the output',
+      );
+      const lines = result.stdout.trim().split('\n');
+      return { reference: lines[lines.length - 1]!.trim(), output };
+    }
+
+    /** Pulls the image back with skopeo and unpacks it with umoci; returns the root and the image config. */
+    async function pull(
+      reference: string,
+      name: string,
+    ): Promise<{ root: string; args: string[]; env: string[] }> {
+      const layout = join(work, `${name}-layout`);
+      const bundle = join(work, `${name}-bundle`);
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--src-cert-dir',
+        registry.certDir,
+        '--src-creds',
+        skopeoCreds(),
+        `docker://${reference}`,
+        `oci:${layout}:image`,
+      ]);
+      await run('umoci', ['unpack', '--image', `${layout}:image`, bundle]);
+      const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as {
+        process: { args: string[]; env: string[] };
+      };
+      return { root: join(bundle, 'rootfs'), args: config.process.args, env: config.process.env };
+    }
+
+    /**
+     * Runs the entrypoint as Lambda would: its own mount and PID namespaces, the root read-only, a fresh /tmp,
+     * uid 993; the network is this machine's, so the loopback Runtime API and s3rver answer.
+     */
+    function start(
+      image: { root: string; args: string[]; env: string[] },
+      variables: Record<string, string>,
+    ) {
+      const root = image.root;
+      for (const dir of ['tmp', 'proc', 'dev']) mkdirSync(join(root, dir), { recursive: true });
+      const setup = [
+        `mount --bind "${root}" "${root}"`,
+        `mount -o remount,bind,ro "${root}"`,
+        `mount -t tmpfs -o mode=1777 tmpfs "${root}/tmp"`,
+        `mount -t proc proc "${root}/proc"`,
+        `mount --rbind /dev "${root}/dev"`,
+        `exec ${CHROOT} --userspec=${LAMBDA_UID}:${LAMBDA_UID} "${root}" "$@"`,
+      ].join(' && ');
+      const child = spawn(
+        'unshare',
+        ['--mount', '--pid', '--fork', '--kill-child', 'sh', '-c', setup, 'lambda', ...image.args],
+        {
+          env: {
+            ...Object.fromEntries(
+              image.env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+            ),
+            ...variables,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          // Its own process group: chroot --userspec changes the uid, which clears unshare's parent-death signal,
+          // so the runtime is stopped by killing the group, never left polling for the next test's event.
+          detached: true,
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      /** What the runtime answered, or the output of a runtime that ended without answering. */
+      const answer = <T>(outcome: Promise<T>): Promise<T> =>
+        Promise.race([
+          outcome,
+          exited.then((code): never => {
+            throw new Error(`the entrypoint exited (${code}) without answering:\n${output}`);
+          }),
+        ]);
+      return {
+        output: () => output,
+        answer,
+        stop: async () => {
+          if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+          await exited;
+        },
+      };
+    }
+
+    const contract = (fn: string, extra: Record<string, string> = {}) => ({
+      AWS_LAMBDA_RUNTIME_API: api.address,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: `continuum-registry-dev-${fn}`,
+      CONTINUUM_FUNCTION: fn,
+      CONTINUUM_SCRIPT: '/opt/continuum/script.sh',
+      CONTINUUM_S3_ENDPOINT: s3.endpoint,
+      ...extra,
+    });
+
+    let echoReference = '';
+
+    test('sls container build --push prints the pushed reference as its last line', async () => {
+      const built = await build('echo', 'fn/echo');
+      assert.match(built.reference, new RegExp(`^${registry.host}/fn/echo@sha256:[a-f0-9]{64}$`));
+      assert.match(built.output, /Image of echo pushed: [\d.]+ MB in 4 blob\(s\) uploaded, 1 mounted/);
+      echoReference = built.reference;
+    });
+
+    test('on a busybox base, an HTTP event is answered with the stdout of the script, as uid 993 on a read-only root', async () => {
+      assert.ok(echoReference, 'the build test pushed the image');
+      const image = await pull(echoReference, 'echo');
+      const lambda = start(image, contract('echo'));
+      try {
+        const outcome = await lambda.answer(
+          api.invoke(
+            {
+              httpMethod: 'POST',
+              path: '/echo',
+              headers: {},
+              body: Buffer.from('ping\n').toString('base64'),
+              isBase64Encoded: true,
+              requestContext: { requestId: 'r1' },
+            },
+            { requestId: 'r-echo-1' },
+          ),
+        );
+        assert.equal(outcome.kind, 'response', lambda.output());
+        const body = (outcome.body as { body: string; isBase64Encoded: boolean }).body;
+        assert.equal(
+          Buffer.from(body, 'base64').toString(),
+          `hello from ${LAMBDA_UID} on a read-only root\nping\n`,
+        );
+        assert.deepEqual(api.violations, []);
+      } finally {
+        await lambda.stop();
+      }
+    });
+
+    test('on a glibc base with another layout, an S3 event runs the script and its output object appears', async () => {
+      const built = await build('upper', 'fn/upper');
+      const image = await pull(built.reference, 'upper');
+      const input = new TestBucket(s3.endpoint, 'continuum-registry-in');
+      const output = new TestBucket(s3.endpoint, 'continuum-registry-out');
+      const lambda = start(
+        image,
+        contract('upper', {
+          CONTINUUM_INPUTS: JSON.stringify([
+            { storage: 's3', bucket: 'continuum-registry-in', prefix: 'in', suffix: [] },
+          ]),
+          CONTINUUM_OUTPUTS: JSON.stringify([
+            { storage: 's3', bucket: 'continuum-registry-out', prefix: 'out', suffix: [] },
+          ]),
+        }),
+      );
+      try {
+        await input.put('in/hello.txt', 'hello from s3\n');
+        const outcome = await lambda.answer(
+          api.invoke(s3Event('continuum-registry-in', 'in/hello.txt'), { requestId: 'r-upper-1' }),
+        );
+        assert.equal(outcome.kind, 'response', lambda.output());
+        assert.deepEqual(
+          (outcome.body as { records: unknown[] }).records,
+          [
+            {
+              bucket: 'continuum-registry-in',
+              key: 'in/hello.txt',
+              status: 'processed',
+              uploaded: ['continuum-registry-out/out/hello.txt'],
+            },
+          ],
+          `supervisor output: ${lambda.output()}`,
+        );
+        assert.equal((await output.get('out/hello.txt')).toString(), 'HELLO FROM S3\n');
+      } finally {
+        await lambda.stop();
+        input.destroy();
+        output.destroy();
+      }
+    });
+
+    test('the same inputs give the same reference and upload nothing; a script change uploads the script layer and the config', async () => {
+      const uploads = () =>
+        registry.requests.filter((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/')).length;
+      const before = uploads();
+      const again = await build('echo', 'fn/echo');
+      assert.equal(again.reference, echoReference);
+      assert.equal(uploads(), before);
+      appendFileSync(join(service, 'scripts', 'echo.sh'), 'echo changed\n');
+      const changed = await build('echo', 'fn/echo');
+      assert.notEqual(changed.reference, echoReference);
+      assert.equal(uploads() - before, 2, 'the script layer and the config');
+      assert.match(changed.output, /Image of echo pushed: 0\.0 MB in 2 blob\(s\) uploaded/);
+    });
+
+    for (const framework of ['osls', 'serverless'] as const) {
+      test(`sls package (${framework}) writes ImageUri pinned by the digest of the assembled image, for the function and its Batch job`, async () => {
+        const result = await runSls(framework, ['package'], { cwd: service, env, timeoutMs: 300_000 });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const template = JSON.parse(
+          readFileSync(join(service, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+        ) as {
+          Resources: Record<string, { Properties: Record<string, unknown> }>;
+        };
+        const upper = (
+          template.Resources.UpperLambdaFunction!.Properties.Code as { ImageUri: { 'Fn::Sub': string } }
+        ).ImageUri;
+        assert.match(
+          upper['Fn::Sub'],
+          /^\$\{AWS::AccountId\}\.dkr\.ecr\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/serverless-continuum\/continuum-registry-dev@sha256:[a-f0-9]{64}$/,
+        );
+        const job = template.Resources.UpperBatchJobDefinition!.Properties as {
+          ContainerProperties: { Image: unknown };
+        };
+        assert.deepEqual(job.ContainerProperties.Image, upper);
+        const echo = (
+          template.Resources.EchoLambdaFunction!.Properties.Code as { ImageUri: { 'Fn::Sub': string } }
+        ).ImageUri;
+        assert.equal(
+          echo['Fn::Sub'].split('@')[1],
+          (await build('echo', 'fn/echo')).reference.split('@')[1],
+          'package and build assemble the same image',
+        );
+      });
+    }
+  },
+);
+
+test('the registry builder end-to-end tests run here or say how to install what they need', (t) => {
+  if (!needImageTools(t)) return;
+  if (!isRoot) {
+    if (process.env.CI === 'true')
+      throw new Error('CI must run the image tests as root (they run a container)');
+    t.skip('runs a container: needs root for its mount namespace');
+  }
+});

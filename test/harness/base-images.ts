@@ -1,0 +1,242 @@
+// Small base images for the image tests, made here from this machine's files and loaded into a test registry
+// with skopeo (so the bases do not depend on the code under test): a static busybox root, and a glibc root
+// laid out as merged /usr with a dynamically linked shell, as an OCI index that also names an arm64 image.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sha256 } from '../../packages/core/src/image/cache';
+import { reproducibleGzip } from '../../packages/core/src/image/layer';
+import { tarArchive, type TarEntry } from '../../packages/core/src/image/tar';
+import type { TestRegistry } from './registry';
+import { REGISTRY_USER } from './registry';
+
+const BUSYBOX_TOOLS = [
+  'sh',
+  'cat',
+  'echo',
+  'ls',
+  'tr',
+  'wc',
+  'id',
+  'env',
+  'sleep',
+  'printf',
+  'mkdir',
+  'rm',
+  'cp',
+];
+
+function dir(path: string, mode = 0o755): TarEntry {
+  return { path, type: 'directory', mode };
+}
+
+function file(path: string, bytes: Uint8Array | string, mode = 0o644): TarEntry {
+  return { path, type: 'file', mode, bytes: typeof bytes === 'string' ? Buffer.from(bytes) : bytes };
+}
+
+const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
+
+/** A root filesystem of the static busybox and a few of its applets. */
+export function busyboxRoot(): TarEntry[] {
+  return [
+    dir('bin'),
+    file('bin/busybox', readFileSync('/bin/busybox'), 0o755),
+    ...BUSYBOX_TOOLS.map((tool): TarEntry => ({
+      path: `bin/${tool}`,
+      type: 'symlink',
+      mode: 0o777,
+      target: 'busybox',
+    })),
+    dir('etc'),
+    file('etc/passwd', PASSWD),
+    dir('proc'),
+    dir('tmp', 0o1777),
+    dir('var'),
+  ];
+}
+
+/** A merged-/usr glibc root: /bin and /lib are links into /usr, the shell is dash linked against glibc. */
+export function glibcRoot(): TarEntry[] {
+  const triplet = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  const loader = process.arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
+  const lib = (name: string) => readFileSync(realpathSync(`/lib/${triplet}/${name}`));
+  const entries: TarEntry[] = [
+    { path: 'bin', type: 'symlink', mode: 0o777, target: 'usr/bin' },
+    { path: 'lib', type: 'symlink', mode: 0o777, target: 'usr/lib' },
+    { path: 'lib64', type: 'symlink', mode: 0o777, target: 'usr/lib64' },
+    dir('etc'),
+    file('etc/passwd', PASSWD),
+    dir('proc'),
+    dir('tmp', 0o1777),
+    dir('usr'),
+    dir('usr/bin'),
+    file('usr/bin/dash', readFileSync(realpathSync('/bin/dash')), 0o755),
+    { path: 'usr/bin/sh', type: 'symlink', mode: 0o777, target: 'dash' },
+    // Coreutils of the script come from busybox here too; the libc is what differs.
+    file('usr/bin/busybox', readFileSync('/bin/busybox'), 0o755),
+    ...BUSYBOX_TOOLS.filter((t) => t !== 'sh').map((tool): TarEntry => ({
+      path: `usr/bin/${tool}`,
+      type: 'symlink',
+      mode: 0o777,
+      target: 'busybox',
+    })),
+    dir('usr/lib'),
+    dir(`usr/lib/${triplet}`),
+    file(`usr/lib/${triplet}/libc.so.6`, lib('libc.so.6'), 0o755),
+    dir('usr/lib64'),
+  ];
+  if (process.arch === 'arm64') entries.push(file(`usr/lib/${loader}`, lib(loader), 0o755));
+  else entries.push(file(`usr/lib64/${loader}`, readFileSync(realpathSync(`/lib64/${loader}`)), 0o755));
+  return entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+interface LayoutImage {
+  architecture: 'amd64' | 'arm64';
+  root: TarEntry[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+}
+
+/** Writes an OCI image layout (one image, or an index of several) and returns its folder. */
+function writeLayout(images: LayoutImage[], tag: string): string {
+  const layout = mkdtempSync(join(tmpdir(), 'continuum-base-'));
+  const blobs = join(layout, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const put = (bytes: Buffer) => {
+    const digest = sha256(bytes);
+    writeFileSync(join(blobs, digest.slice(7)), bytes);
+    return { digest, size: bytes.length };
+  };
+  const manifests = images.map((image) => {
+    const tar = tarArchive(image.root);
+    const layer = put(reproducibleGzip(tar));
+    const config = put(
+      Buffer.from(
+        JSON.stringify({
+          created: '2024-01-01T00:00:00Z',
+          architecture: image.architecture,
+          ...(image.architecture === 'arm64' ? { variant: 'v8' } : {}),
+          os: 'linux',
+          config: {
+            Env: image.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+            Cmd: ['sh'],
+            ...(image.user ? { User: image.user } : {}),
+            ...(image.workingDir ? { WorkingDir: image.workingDir } : {}),
+          },
+          rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+          history: [{ created: '2024-01-01T00:00:00Z', created_by: 'continuum test base' }],
+        }),
+      ),
+    );
+    const manifest = put(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+        }),
+      ),
+    );
+    return {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...manifest,
+      platform: {
+        os: 'linux',
+        architecture: image.architecture,
+        ...(image.architecture === 'arm64' ? { variant: 'v8' } : {}),
+      },
+    };
+  });
+  let top = manifests[0]!;
+  if (images.length > 1) {
+    const index = put(
+      Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+      ),
+    );
+    top = { ...manifests[0]!, mediaType: 'application/vnd.oci.image.index.v1+json', ...index };
+  }
+  writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: top.mediaType,
+          digest: top.digest,
+          size: top.size,
+          annotations: { 'org.opencontainers.image.ref.name': tag },
+        },
+      ],
+    }),
+  );
+  return layout;
+}
+
+export function skopeoCreds(): string {
+  return `${REGISTRY_USER.username}:${REGISTRY_USER.password}`;
+}
+
+/** Copies an image layout into the registry with skopeo (asynchronously: the token server it asks is in this process). */
+async function load(
+  registry: TestRegistry,
+  layout: string,
+  tag: string,
+  target: string,
+  options: { format?: 'v2s2'; all?: boolean },
+): Promise<void> {
+  try {
+    await promisify(execFile)('skopeo', [
+      'copy',
+      '--quiet',
+      ...(options.all ? ['--multi-arch', 'all'] : []),
+      ...(options.format ? ['--format', options.format] : []),
+      '--dest-cert-dir',
+      registry.certDir,
+      '--dest-creds',
+      skopeoCreds(),
+      `oci:${layout}:${tag}`,
+      `docker://${registry.host}/${target}`,
+    ]);
+  } finally {
+    rmSync(layout, { recursive: true, force: true });
+  }
+}
+
+/** Loads `busybox:1` (Docker v2s2, amd64 or this machine's arch) into the registry. */
+export async function loadBusyboxBase(registry: TestRegistry, repository = 'base/busybox'): Promise<string> {
+  const architecture = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  const layout = writeLayout(
+    [
+      {
+        architecture,
+        root: busyboxRoot(),
+        env: ['PATH=/bin', 'BASE_GREETING=from-the-base'],
+        workingDir: '/tmp',
+      },
+    ],
+    'v1',
+  );
+  await load(registry, layout, 'v1', `${repository}:1`, { format: 'v2s2' });
+  return `${registry.host}/${repository}:1`;
+}
+
+/** Loads `glibc:1`, an OCI index of this machine's architecture and a tiny arm64 (or amd64) other. */
+export async function loadGlibcBase(registry: TestRegistry, repository = 'base/glibc'): Promise<string> {
+  const here = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  const other = here === 'arm64' ? 'amd64' : 'arm64';
+  const layout = writeLayout(
+    [
+      { architecture: here, root: glibcRoot(), user: '65534', env: ['PATH=/usr/bin:/bin'] },
+      { architecture: other, root: [dir('tmp', 0o1777), file('etc/other-platform', other)] },
+    ],
+    'v1',
+  );
+  await load(registry, layout, 'v1', `${repository}:1`, { all: true });
+  return `${registry.host}/${repository}:1`;
+}
