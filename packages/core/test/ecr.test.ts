@@ -169,7 +169,7 @@ describe('the owner’s images on removal', () => {
     });
     await assert.rejects(
       removeEcrImages(request, ecr.options),
-      /ECR in serverless-continuum\/thumbs-dev failed: AccessDeniedException: DeleteRepository is not allowed here/,
+      /ECR DeleteRepository serverless-continuum\/thumbs-dev failed: AccessDeniedException: DeleteRepository is not allowed here/,
     );
   });
 });

@@ -103,19 +103,25 @@ export async function removeEcrImages(
   const ecr = await import('@aws-sdk/client-ecr');
   const client = await ecrClient(request.region, options);
   const repositoryName = request.repository;
-  try {
-    let arn: string | undefined;
+  /** One call; its failure names the operation and the repository. */
+  const call = async <T>(operation: string, send: () => Promise<T>): Promise<T> => {
     try {
-      const found = await client.send(
-        new ecr.DescribeRepositoriesCommand({ repositoryNames: [repositoryName] }),
-      );
-      arn = found.repositories?.[0]?.repositoryArn;
+      return await send();
     } catch (error) {
-      if (errorName(error) === 'RepositoryNotFoundException') return { kind: 'gone' };
-      throw failure(`DescribeRepositories ${repositoryName}`, error);
+      throw Object.assign(failure(`${operation} ${repositoryName}`, error), { ecrError: errorName(error) });
     }
+  };
+  try {
+    const found = await call('DescribeRepositories', () =>
+      client.send(new ecr.DescribeRepositoriesCommand({ repositoryNames: [repositoryName] })),
+    );
+    const arn = found.repositories?.[0]?.repositoryArn;
     const tags = arn
-      ? ((await client.send(new ecr.ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? [])
+      ? ((
+          await call('ListTagsForResource', () =>
+            client.send(new ecr.ListTagsForResourceCommand({ resourceArn: arn })),
+          )
+        ).tags ?? [])
       : [];
     const created = Object.entries(request.ownerTags).every(([key, value]) =>
       tags.some((tag) => tag.Key === key && tag.Value === value),
@@ -124,8 +130,8 @@ export async function removeEcrImages(
     const others = new Set<string>();
     let nextToken: string | undefined;
     do {
-      const page = await client.send(
-        new ecr.ListImagesCommand({ repositoryName, ...(nextToken ? { nextToken } : {}) }),
+      const page = await call('ListImages', () =>
+        client.send(new ecr.ListImagesCommand({ repositoryName, ...(nextToken ? { nextToken } : {}) })),
       );
       for (const id of page.imageIds ?? []) {
         if (id.imageDigest) digests.add(id.imageDigest);
@@ -134,18 +140,22 @@ export async function removeEcrImages(
       nextToken = page.nextToken;
     } while (nextToken);
     if (created && !others.size) {
-      await client.send(new ecr.DeleteRepositoryCommand({ repositoryName, force: true }));
+      await call('DeleteRepository', () =>
+        client.send(new ecr.DeleteRepositoryCommand({ repositoryName, force: true })),
+      );
       return { kind: 'repository', images: digests.size };
     }
     const deleted: string[] = [];
     // BatchDeleteImage takes at most 100 image ids; deleting an image's last tag deletes the image.
     for (let start = 0; start < request.imageTags.length; start += 100) {
       const chunk = request.imageTags.slice(start, start + 100);
-      const answer = await client.send(
-        new ecr.BatchDeleteImageCommand({
-          repositoryName,
-          imageIds: chunk.map((imageTag) => ({ imageTag })),
-        }),
+      const answer = await call('BatchDeleteImage', () =>
+        client.send(
+          new ecr.BatchDeleteImageCommand({
+            repositoryName,
+            imageIds: chunk.map((imageTag) => ({ imageTag })),
+          }),
+        ),
       );
       for (const id of answer.imageIds ?? []) if (id.imageTag) deleted.push(id.imageTag);
       const failed = (answer.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
@@ -163,10 +173,9 @@ export async function removeEcrImages(
       others: [...others].sort(),
     };
   } catch (error) {
-    if (error instanceof ContinuumError) throw error;
-    // DeleteRepository after the check: another remove got there first.
-    if (errorName(error) === 'RepositoryNotFoundException') return { kind: 'gone' };
-    throw failure(`in ${repositoryName}`, error);
+    // Not there at the first call, or deleted by another remove meanwhile: nothing left to delete.
+    if ((error as { ecrError?: string }).ecrError === 'RepositoryNotFoundException') return { kind: 'gone' };
+    throw error;
   } finally {
     client.destroy();
   }
