@@ -13,9 +13,27 @@ const REPOSITORY = 'serverless-continuum/continuum-remove-dev';
 const OWNER = { 'serverless-continuum:service': 'continuum-remove', 'serverless-continuum:stage': 'dev' };
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
+/** A SCAR FDL file (written for this test) whose one function asks SCAR to keep its image. */
+const KEEPING_FDL = `functions:
+  aws:
+  - lambda:
+      name: scar-echo
+      init_script: scripts/echo.sh
+      container:
+        image: public.ecr.aws/docker/library/busybox:1.36
+    ecr:
+      delete_image: false
+`;
+
 /** `sls remove` on a copy of the fixture (`custom` lines added under containerLambda) against an ECR wire. */
-async function remove(framework: Framework, wireOptions: EcrWireOptions, custom: string[] = []) {
+async function remove(
+  framework: Framework,
+  wireOptions: EcrWireOptions,
+  custom: string[] = [],
+  files: Record<string, string> = {},
+) {
   const dir = copyFixture(FIXTURE);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   if (custom.length) {
     const file = join(dir, 'serverless.yml');
     const text = readFileSync(file, 'utf8');
@@ -124,6 +142,19 @@ for (const framework of ['serverless', 'osls'] as const) {
       assert.match(
         run.output,
         /The images of this service are kept in the ECR repository serverless-continuum\/continuum-remove-dev \(custom\.containerLambda\.keepImages\); delete them with: aws ecr delete-repository --force --repository-name serverless-continuum\/continuum-remove-dev --region us-east-1/,
+      );
+    });
+
+    test('an FDL file’s ecr.delete_image: false keeps them too, as SCAR would', async () => {
+      const run = await remove(framework, {}, ['fdl: scar.yaml'], { 'scar.yaml': KEEPING_FDL });
+      assert.equal(run.code, 0, run.output);
+      assert.deepEqual(
+        run.requests.map((r) => r.operation),
+        STACK_STEPS,
+      );
+      assert.match(
+        run.output,
+        /kept in the ECR repository serverless-continuum\/continuum-remove-dev \(ecr\.delete_image: false in scar\.yaml\); delete them with: aws ecr delete-repository --force/,
       );
     });
 
