@@ -37,7 +37,7 @@ export function outcomeNotice(images: ServiceImages, outcome: RemoveImagesOutcom
         : `No image of this service was left in the ECR repository ${repository}`;
       const why =
         outcome.reason === 'shared'
-          ? `it also holds ${outcome.others.join(', ')}`
+          ? `it also holds other images: ${outcome.others.join(', ')}`
           : 'this service did not create it';
       return `${what}; the repository stays (${why})`;
     }
