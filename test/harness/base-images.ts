@@ -95,6 +95,8 @@ export function glibcRoot(): TarEntry[] {
 interface LayoutImage {
   architecture: 'amd64' | 'arm64';
   root: TarEntry[];
+  /** Layers over the root, in order. */
+  more?: TarEntry[][];
   env?: string[];
   user?: string;
   workingDir?: string;
@@ -111,8 +113,8 @@ function writeLayout(images: LayoutImage[], tag: string): string {
     return { digest, size: bytes.length };
   };
   const manifests = images.map((image) => {
-    const tar = tarArchive(image.root);
-    const layer = put(reproducibleGzip(tar));
+    const tars = [image.root, ...(image.more ?? [])].map((entries) => tarArchive(entries));
+    const layers = tars.map((tar) => put(reproducibleGzip(tar)));
     const config = put(
       Buffer.from(
         JSON.stringify({
@@ -126,7 +128,7 @@ function writeLayout(images: LayoutImage[], tag: string): string {
             ...(image.user ? { User: image.user } : {}),
             ...(image.workingDir ? { WorkingDir: image.workingDir } : {}),
           },
-          rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+          rootfs: { type: 'layers', diff_ids: tars.map((tar) => sha256(tar)) },
           history: [{ created: '2024-01-01T00:00:00Z', created_by: 'continuum test base' }],
         }),
       ),
@@ -137,7 +139,10 @@ function writeLayout(images: LayoutImage[], tag: string): string {
           schemaVersion: 2,
           mediaType: 'application/vnd.oci.image.manifest.v1+json',
           config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+          layers: layers.map((layer) => ({
+            mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+            ...layer,
+          })),
         }),
       ),
     );
@@ -239,4 +244,139 @@ export async function loadGlibcBase(registry: TestRegistry, repository = 'base/g
   );
   await load(registry, layout, 'v1', `${repository}:1`, { all: true });
   return `${registry.host}/${repository}:1`;
+}
+
+/**
+ * A tiny ELF file of `machine` with a loader and DT_NEEDED libraries: enough for the linking to be read, never to
+ * run (it stands for another architecture's files).
+ */
+export function craftedElf(
+  machine: 'arm64' | 'x86_64',
+  linking: { interpreter?: string; needed?: string[] },
+): Buffer {
+  const needed = linking.needed ?? [];
+  const strings = Buffer.from(`\0${needed.map((n) => `${n}\0`).join('')}`);
+  const interp = linking.interpreter ? Buffer.from(`${linking.interpreter}\0`) : Buffer.alloc(0);
+  const phnum = linking.interpreter ? 3 : 2;
+  const stringsAt = 64 + phnum * 56;
+  const interpAt = stringsAt + strings.length;
+  const dynamicAt = Math.ceil((interpAt + interp.length) / 8) * 8;
+  const dynamic = Buffer.alloc((needed.length + 2) * 16);
+  let offset = 0;
+  for (let i = 0, at = 1; i < needed.length; at += Buffer.byteLength(needed[i]!) + 1, i++) {
+    dynamic.writeBigInt64LE(1n, offset);
+    dynamic.writeBigUInt64LE(BigInt(at), offset + 8);
+    offset += 16;
+  }
+  dynamic.writeBigInt64LE(5n, offset);
+  dynamic.writeBigUInt64LE(BigInt(stringsAt), offset + 8);
+  const size = dynamicAt + dynamic.length;
+  const elf = Buffer.alloc(size);
+  elf.writeUInt32BE(0x7f454c46, 0);
+  elf[4] = 2;
+  elf[5] = 1;
+  elf[6] = 1;
+  elf.writeUInt16LE(3, 16);
+  elf.writeUInt16LE(machine === 'arm64' ? 183 : 62, 18);
+  elf.writeUInt32LE(1, 20);
+  elf.writeBigUInt64LE(64n, 32);
+  elf.writeUInt16LE(64, 52);
+  elf.writeUInt16LE(56, 54);
+  elf.writeUInt16LE(phnum, 56);
+  const header = (i: number, type: number, at: number, length: number) => {
+    const start = 64 + i * 56;
+    elf.writeUInt32LE(type, start);
+    elf.writeBigUInt64LE(BigInt(at), start + 8);
+    elf.writeBigUInt64LE(BigInt(at), start + 16);
+    elf.writeBigUInt64LE(BigInt(length), start + 32);
+  };
+  header(0, 1, 0, size);
+  header(1, 2, dynamicAt, dynamic.length);
+  if (linking.interpreter) header(2, 3, interpAt, interp.length);
+  strings.copy(elf, stringsAt);
+  interp.copy(elf, interpAt);
+  dynamic.copy(elf, dynamicAt);
+  return elf;
+}
+
+function link(path: string, target: string): TarEntry {
+  return { path, type: 'symlink', mode: 0o777, target };
+}
+
+/** The aarch64 files of the test node image: a node, its loader and three libraries, one behind a symlink. */
+export const ARM64_NODE_FILES = {
+  node: craftedElf('arm64', {
+    interpreter: '/lib/ld-linux-aarch64.so.1',
+    needed: ['libstdc++.so.6', 'libc.so.6'],
+  }),
+  'ld-linux-aarch64.so.1': craftedElf('arm64', {}),
+  'libc.so.6': craftedElf('arm64', { needed: ['ld-linux-aarch64.so.1'] }),
+  'libm.so.6': craftedElf('arm64', { needed: ['libc.so.6'] }),
+  'libstdc++.so.6': craftedElf('arm64', { needed: ['libm.so.6', 'libc.so.6'] }),
+};
+
+/**
+ * Loads `node:20`, an official-image-like OCI index: for this machine's architecture its node binary and the
+ * loader and libraries it links in a merged-/usr Debian layout (node in a second layer, under /usr/local/bin),
+ * for the other one crafted aarch64 (or x86_64) files. Returns the reference and the libraries' host paths.
+ */
+export async function loadNodeImage(
+  registry: TestRegistry,
+  hostLibraries: Map<string, string>,
+  repository = 'library/node',
+): Promise<string> {
+  const here = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  const triplet = here === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  const libs: TarEntry[] = [];
+  for (const [name, path] of hostLibraries) {
+    const real = path.split('/').pop()!;
+    libs.push(file(`usr/lib/${triplet}/${real}`, readFileSync(path), 0o755));
+    if (real !== name) libs.push(link(`usr/lib/${triplet}/${name}`, real));
+  }
+  const loaderLink =
+    here === 'arm64'
+      ? link('usr/lib/ld-linux-aarch64.so.1', `${triplet}/ld-linux-aarch64.so.1`)
+      : link('usr/lib64/ld-linux-x86-64.so.2', `/lib/${triplet}/ld-linux-x86-64.so.2`);
+  const merged = (entries: TarEntry[]) => [
+    link('bin', 'usr/bin'),
+    link('lib', 'usr/lib'),
+    link('lib64', 'usr/lib64'),
+    dir('tmp', 0o1777),
+    dir('usr'),
+    dir('usr/lib'),
+    dir(`usr/lib/${entries === libs ? triplet : 'aarch64-linux-gnu'}`),
+    dir('usr/lib64'),
+    ...entries,
+  ];
+  const arm = ARM64_NODE_FILES;
+  const otherRoot: TarEntry[] = merged([
+    file('usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1', arm['ld-linux-aarch64.so.1'], 0o755),
+    link('usr/lib/ld-linux-aarch64.so.1', 'aarch64-linux-gnu/ld-linux-aarch64.so.1'),
+    file('usr/lib/aarch64-linux-gnu/libc.so.6', arm['libc.so.6'], 0o755),
+    file('usr/lib/aarch64-linux-gnu/libm.so.6', arm['libm.so.6'], 0o755),
+    file('usr/lib/aarch64-linux-gnu/libstdc++.so.6.0.30', arm['libstdc++.so.6'], 0o755),
+    link('usr/lib/aarch64-linux-gnu/libstdc++.so.6', 'libstdc++.so.6.0.30'),
+  ]);
+  const nodeLayer = (bytes: Buffer): TarEntry[] => [
+    dir('usr/local'),
+    dir('usr/local/bin'),
+    file('usr/local/bin/node', bytes, 0o755),
+  ];
+  const layout = writeLayout(
+    [
+      {
+        architecture: here,
+        root: [...merged(libs), loaderLink].sort((a, b) => (a.path < b.path ? -1 : 1)),
+        more: [nodeLayer(readFileSync(process.execPath))],
+      },
+      {
+        architecture: here === 'arm64' ? 'amd64' : 'arm64',
+        root: otherRoot.sort((a, b) => (a.path < b.path ? -1 : 1)),
+        more: [nodeLayer(arm.node)],
+      },
+    ],
+    'v1',
+  );
+  await load(registry, layout, 'v1', `${repository}:20`, { all: true });
+  return `${registry.host}/${repository}:20`;
 }

@@ -14,9 +14,9 @@ import {
 } from './manifest';
 import { parseReference } from './reference';
 import { closing, registryOf, session, type Session } from './session';
-import type { AssembledImage, ImageBuild, ImageOptions } from './index';
+import type { AssembledImage, ImageArchitecture, ImageBuild, ImageOptions } from './index';
 
-interface ResolvedBase {
+export interface ResolvedBase {
   registry: string;
   repository: string;
   digest: string;
@@ -29,7 +29,14 @@ export interface ImageRecord {
   base: { registry: string; repository: string };
 }
 
-async function resolveBase(build: ImageBuild, options: ImageOptions, s: Session): Promise<ResolvedBase> {
+/** An image for one platform: an index resolved to that platform's manifest, and its config, through the cache. */
+export async function resolveImage(
+  reference: string,
+  architecture: ImageArchitecture,
+  options: ImageOptions,
+  s: Session,
+): Promise<ResolvedBase> {
+  const build = { base: reference, architecture };
   const ref = parseReference(build.base);
   // A base pinned by digest cannot change: once resolved it is known offline.
   const key = ref.digest
@@ -71,7 +78,7 @@ async function resolveBase(build: ImageBuild, options: ImageOptions, s: Session)
 export async function assembleImage(build: ImageBuild, options: ImageOptions): Promise<AssembledImage> {
   const s = session(options);
   return closing(s, async () => {
-    const base = await resolveBase(build, options, s);
+    const base = await resolveImage(build.base, build.architecture, options, s);
     const layers: BuiltLayer[] = [];
     const total = build.layers.length;
     for (const [i, layer] of build.layers.entries()) {

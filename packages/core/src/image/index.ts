@@ -1,13 +1,20 @@
 // Function images assembled through the OCI distribution API, with no Docker: a base image's layers reused as
 // they are, the plugin's own layers and config added, blobs and a manifest pushed. container-lambda and
 // mapreduce build on this shape; assemble.ts and push.ts do the work, registry.ts speaks the protocol.
-import { PINNED_NODE_RUNTIMES, runtimeLayer, type NodeRuntimeSource } from './runtime';
+import { defaultRuntime, runtimeLayer, runtimeLayerOf, type NodeRuntimeSource } from './runtime';
+import { imageRuntime } from './runtime-image';
 
 export { assembleImage } from './assemble';
 export { pushImage } from './push';
 export { removeEcrImages, type RemoveImagesOutcome, type RemoveImagesRequest } from './ecr';
 export { parseReference, parseRepositoryTarget, ecrRegistry, type ImageReference } from './reference';
-export { PINNED_NODE_RUNTIMES, RUNTIME_DIR, type NodeRuntimeSource } from './runtime';
+export {
+  defaultRuntime,
+  PINNED_NODE_IMAGE,
+  PINNED_NODE_RUNTIMES,
+  RUNTIME_DIR,
+  type NodeRuntimeSource,
+} from './runtime';
 export { LAMBDA_IMAGE_LIMIT_BYTES } from './manifest';
 export type { RegistryCredentials } from './credentials';
 
@@ -72,7 +79,7 @@ export interface ImageOptions {
   ecrEndpoint?: string;
   /** AWS credentials for ECR's API (the framework's, with its profile); the SDK's default chain when omitted. */
   awsCredentials?: unknown;
-  /** Where `nodeRuntimeLayer` takes Node.js from; the pinned npm package of the architecture when omitted. */
+  /** Where `nodeRuntimeLayer` takes Node.js from; `defaultRuntime(architecture)` when omitted. */
   runtime?: NodeRuntimeSource;
 }
 
@@ -119,5 +126,8 @@ export async function nodeRuntimeLayer(
   architecture: ImageArchitecture,
   options: ImageOptions,
 ): Promise<{ layer: ImageLayer; command: string[] }> {
-  return runtimeLayer(architecture, options.runtime ?? PINNED_NODE_RUNTIMES[architecture], options.cacheDir);
+  const source = options.runtime ?? defaultRuntime(architecture);
+  if (!('image' in source)) return runtimeLayer(architecture, source, options.cacheDir);
+  const { node, loader, libraries, manifest } = await imageRuntime(source.image, architecture, options);
+  return runtimeLayerOf(node, loader, libraries, `${source.image}, ${manifest}`, architecture);
 }

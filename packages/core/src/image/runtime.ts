@@ -28,7 +28,15 @@ export type NodeRuntimeSource =
       /** Folders holding the loader and libraries for the architecture; this machine's when it runs that one. */
       libraries?: string[];
     }
-  | { node: string; libraries?: string[] };
+  | { node: string; libraries?: string[] }
+  | {
+      /**
+       * An official Node.js image (`node:20-bookworm-slim@sha256:…`, pinned by digest preferably), resolved for the
+       * function's platform through the registry client: its /usr/local/bin/node with the loader and libraries
+       * it links, as the image holds them.
+       */
+      image: string;
+    };
 
 export const RUNTIME_DIR = '/opt/continuum';
 
@@ -46,6 +54,23 @@ export const PINNED_NODE_RUNTIMES: Record<ImageArchitecture, { npm: string; inte
   },
 };
 
+/**
+ * The official image a runtime for another architecture comes from: its loader and libraries are in it, where
+ * this machine has only its own. Pinned by version; Docker Hub was out of reach when it was chosen, so pin it by
+ * digest in the config (`docker buildx imagetools inspect node:20.20.2-bookworm-slim`) for a reproducible build.
+ */
+export const PINNED_NODE_IMAGE = 'node:20.20.2-bookworm-slim';
+
+/**
+ * What a function gets with no runtime setting: the npm package with this machine's loader and libraries for its
+ * own architecture (offline once cached, no registry needed), the official image for any other one.
+ */
+export function defaultRuntime(architecture: ImageArchitecture): NodeRuntimeSource {
+  return hostArchitecture() === architecture
+    ? PINNED_NODE_RUNTIMES[architecture]
+    : { image: PINNED_NODE_IMAGE };
+}
+
 const TRIPLET: Record<ImageArchitecture, string> = { x86_64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 
 function hostArchitecture(): ImageArchitecture | undefined {
@@ -58,7 +83,7 @@ function libraryDirs(architecture: ImageArchitecture, given: string[] | undefine
   if (hostArchitecture() !== architecture) {
     throw new ContinuumError(
       'CONTINUUM_IMAGE',
-      `the Node.js runtime for ${architecture} needs its dynamic loader and libraries, and this machine runs ${process.platform}/${process.arch}: set the runtime's libraries to folders holding the ${TRIPLET[architecture]} glibc libraries`,
+      `the Node.js runtime for ${architecture} needs its dynamic loader and libraries, and this machine runs ${process.platform}/${process.arch}: set the runtime's libraries to folders holding the ${TRIPLET[architecture]} glibc libraries, or take it from an image (runtime.image: ${PINNED_NODE_IMAGE})`,
     );
   }
   const triplet = TRIPLET[architecture];
@@ -157,22 +182,18 @@ export function linkedLibraries(
   return { loader, files };
 }
 
-/** The runtime layer and the command that starts Node.js through its own loader. */
-export function runtimeLayer(
+/** The runtime layer of a binary and its loader and libraries, and the command that starts it through that loader. */
+export function runtimeLayerOf(
+  node: string,
+  loader: string,
+  files: Map<string, string>,
+  what: string,
   architecture: ImageArchitecture,
-  source: NodeRuntimeSource,
-  cacheDir: string,
 ): { layer: ImageLayer; command: string[] } {
-  const node = 'npm' in source ? npmNode(source, cacheDir) : source.node;
-  if (!existsSync(node))
-    throw new ContinuumError('CONTINUUM_IMAGE', `the Node.js runtime ${node} does not exist`);
-  const dirs = libraryDirs(architecture, source.libraries);
-  const { loader, files } = linkedLibraries(node, architecture, dirs, !source.libraries?.length);
   const layerFiles: ImageFile[] = [{ path: `${RUNTIME_DIR}/node`, source: { file: node }, executable: true }];
   for (const [name, path] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     layerFiles.push({ path: `${RUNTIME_DIR}/lib/${name}`, source: { file: path }, executable: true });
   }
-  const what = 'npm' in source ? source.npm : `node ${spawnVersion(node)}`;
   return {
     layer: {
       description: `the Node.js runtime (${what}, ${architecture}) with its loader and libraries`,
@@ -180,6 +201,21 @@ export function runtimeLayer(
     },
     command: [`${RUNTIME_DIR}/lib/${loader}`, '--library-path', `${RUNTIME_DIR}/lib`, `${RUNTIME_DIR}/node`],
   };
+}
+
+/** The runtime layer of an npm package or a binary here, and the command that starts Node.js through its own loader. */
+export function runtimeLayer(
+  architecture: ImageArchitecture,
+  source: Exclude<NodeRuntimeSource, { image: string }>,
+  cacheDir: string,
+): { layer: ImageLayer; command: string[] } {
+  const node = 'npm' in source ? npmNode(source, cacheDir) : source.node;
+  if (!existsSync(node))
+    throw new ContinuumError('CONTINUUM_IMAGE', `the Node.js runtime ${node} does not exist`);
+  const dirs = libraryDirs(architecture, source.libraries);
+  const { loader, files } = linkedLibraries(node, architecture, dirs, !source.libraries?.length);
+  const what = 'npm' in source ? source.npm : `node ${spawnVersion(node)}`;
+  return runtimeLayerOf(node, loader, files, what, architecture);
 }
 
 function spawnVersion(node: string): string {

@@ -77,10 +77,19 @@ export function tarArchive(entries: TarEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Reads a (decompressed) tar: regular files, directories and symlinks, PAX paths honoured; others skipped. */
-export function readTar(archive: Uint8Array): TarEntry[] {
+/** An entry as a layer holds it: a hard link names another path of the same archive. */
+export interface LayerTarEntry {
+  path: string;
+  type: TarEntry['type'] | 'hardlink';
+  mode: number;
+  /** A view into the archive, not a copy. */
+  bytes?: Buffer;
+  target?: string;
+}
+
+/** The entries of a (decompressed) tar in order, PAX paths honoured, bodies as views; devices and fifos skipped. */
+export function* tarEntries(archive: Uint8Array): Generator<LayerTarEntry> {
   const data = Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength);
-  const entries: TarEntry[] = [];
   let offset = 0;
   let paxPath: string | undefined;
   let paxLink: string | undefined;
@@ -103,15 +112,29 @@ export function readTar(archive: Uint8Array): TarEntry[] {
       }
       continue;
     }
+    if (typeflag === 'g') continue;
     const mode = parseInt(field(100, 8).trim() || '0', 8);
     const path = name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-    if (typeflag === '0' || typeflag === '7')
-      entries.push({ path, type: 'file', mode, bytes: Buffer.from(body) });
-    else if (typeflag === '5') entries.push({ path, type: 'directory', mode });
-    else if (typeflag === '2')
-      entries.push({ path, type: 'symlink', mode, target: paxLink ?? field(157, 100) });
+    const target = paxLink ?? field(157, 100);
     paxPath = undefined;
     paxLink = undefined;
+    if (typeflag === '0' || typeflag === '7') yield { path, type: 'file', mode, bytes: body };
+    else if (typeflag === '5') yield { path, type: 'directory', mode };
+    else if (typeflag === '2') yield { path, type: 'symlink', mode, target };
+    else if (typeflag === '1') yield { path, type: 'hardlink', mode, target: target.replace(/^\.?\/+/, '') };
+  }
+}
+
+/** Reads a (decompressed) tar: regular files, directories and symlinks, PAX paths honoured; others skipped. */
+export function readTar(archive: Uint8Array): TarEntry[] {
+  const entries: TarEntry[] = [];
+  for (const entry of tarEntries(archive)) {
+    if (entry.type === 'hardlink') continue;
+    entries.push(
+      entry.bytes
+        ? { ...entry, type: entry.type, bytes: Buffer.from(entry.bytes) }
+        : { ...entry, type: entry.type },
+    );
   }
   return entries;
 }
