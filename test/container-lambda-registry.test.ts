@@ -3,7 +3,7 @@
 // skopeo, unpacked with umoci, and its entrypoint run the way Lambda runs it (read-only root, a non-root uid,
 // only /tmp writable) against a loopback Lambda Runtime API and s3rver.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -17,7 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { loadBusyboxBase, loadGlibcBase, skopeoCreds } from './harness/base-images';
+import {
+  hostNodeLibraries,
+  loadBusyboxBase,
+  loadGlibcBase,
+  loadNodeImage,
+  skopeoCreds,
+} from './harness/base-images';
 import {
   missingImageTools,
   needImageTools,
@@ -82,13 +88,26 @@ describe(
       if (work && process.env.KEEP_FIXTURES !== '1') rmSync(work, { recursive: true, force: true });
     });
 
-    async function build(fn: string, repository: string): Promise<{ reference: string; output: string }> {
+    async function build(
+      fn: string,
+      repository: string,
+      other?: { config: string; env: Record<string, string> },
+    ): Promise<{ reference: string; output: string }> {
       const result = await runSls(
         'osls',
-        ['container', 'build', '-f', fn, '--push', '--registry', `${registry.host}/${repository}`],
+        [
+          'container',
+          'build',
+          '-f',
+          fn,
+          '--push',
+          '--registry',
+          `${registry.host}/${repository}`,
+          ...(other ? ['--config', other.config] : []),
+        ],
         {
           cwd: service,
-          env,
+          env: { ...env, ...other?.env },
           timeoutMs: 300_000,
         },
       );
@@ -288,6 +307,80 @@ describe(
       assert.notEqual(changed.reference, echoReference);
       assert.equal(uploads() - before, 2, 'the script layer and the config');
       assert.match(changed.output, /Image of echo pushed: 0\.0 MB in 2 blob\(s\) uploaded/);
+    });
+
+    test('with runtime.image, Node.js comes from a Node.js image of the registry: the very runtime layer of the same binary given directly, and the entrypoint answers', async () => {
+      if (process.arch !== 'x64') return;
+      const nodeImage = await loadNodeImage(registry, hostNodeLibraries());
+      const direct = await build('echo', 'fn/echo');
+      const fromImage = await build('echo', 'fn/echo-node-image', {
+        config: 'serverless-image-runtime.yml',
+        env: { RUNTIME_IMAGE: nodeImage },
+      });
+      const layers = (reference: string) =>
+        (
+          JSON.parse(
+            execFileSync(
+              'skopeo',
+              [
+                'inspect',
+                '--raw',
+                '--cert-dir',
+                registry.certDir,
+                '--creds',
+                skopeoCreds(),
+                `docker://${reference}`,
+              ],
+              { encoding: 'utf8' },
+            ),
+          ) as { layers: { digest: string }[] }
+        ).layers.map((l) => l.digest);
+      const history = JSON.parse(
+        execFileSync(
+          'skopeo',
+          [
+            'inspect',
+            '--config',
+            '--cert-dir',
+            registry.certDir,
+            '--creds',
+            skopeoCreds(),
+            `docker://${fromImage.reference}`,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ) as { history: { comment?: string }[] };
+      assert.ok(
+        history.history.some((h) => h.comment?.startsWith(`the Node.js runtime (${nodeImage}, sha256:`)),
+        JSON.stringify(history.history),
+      );
+      // The busybox base has one layer; the runtime comes next.
+      assert.equal(layers(fromImage.reference)[1], layers(direct.reference)[1]);
+      const image = await pull(fromImage.reference, 'echo-node-image');
+      const lambda = start(image, contract('echo'));
+      try {
+        const outcome = await lambda.answer(
+          api.invoke(
+            {
+              httpMethod: 'POST',
+              path: '/echo',
+              headers: {},
+              body: Buffer.from('ping\n').toString('base64'),
+              isBase64Encoded: true,
+              requestContext: { requestId: 'r2' },
+            },
+            { requestId: 'r-echo-image-1' },
+          ),
+        );
+        assert.equal(outcome.kind, 'response', lambda.output());
+        const body = (outcome.body as { body: string }).body;
+        assert.match(
+          Buffer.from(body, 'base64').toString(),
+          new RegExp(`^hello from ${LAMBDA_UID} on a read-only root`),
+        );
+      } finally {
+        await lambda.stop();
+      }
     });
 
     for (const framework of ['osls', 'serverless'] as const) {

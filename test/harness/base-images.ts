@@ -3,11 +3,20 @@
 // laid out as merged /usr with a dynamically linked shell, as an OCI index that also names an arm64 image.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../../packages/core/src/image/cache';
 import { reproducibleGzip } from '../../packages/core/src/image/layer';
+import { linkedLibraries } from '../../packages/core/src/image/runtime';
 import { tarArchive, type TarEntry } from '../../packages/core/src/image/tar';
 import type { TestRegistry } from './registry';
 import { REGISTRY_USER } from './registry';
@@ -314,6 +323,24 @@ export const ARM64_NODE_FILES = {
   'libm.so.6': craftedElf('arm64', { needed: ['libc.so.6'] }),
   'libstdc++.so.6': craftedElf('arm64', { needed: ['libm.so.6', 'libc.so.6'] }),
 };
+
+/** The loader and libraries this machine's node links (x86_64), by file name: what its runtime layer holds. */
+export function hostNodeLibraries(): Map<string, string> {
+  const dirs = [
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib/x86_64-linux-gnu',
+    '/lib64',
+    '/usr/lib64',
+    '/lib',
+    '/usr/lib',
+  ];
+  return linkedLibraries(
+    process.execPath,
+    'x86_64',
+    dirs.filter((d) => existsSync(d)),
+    true,
+  ).files;
+}
 
 /**
  * Loads `node:20`, an official-image-like OCI index: for this machine's architecture its node binary and the

@@ -4,15 +4,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { nodeRuntimeLayer, type ImageFile, type ImageOptions } from '../src/image';
-import { linkedLibraries } from '../src/image/runtime';
 import { mergeLayers, resolveInRoot, runtimeInRoot } from '../src/image/runtime-image';
 import type { LayerTarEntry } from '../src/image/tar';
-import { ARM64_NODE_FILES, craftedElf, loadNodeImage } from '../../../test/harness/base-images';
+import {
+  ARM64_NODE_FILES,
+  craftedElf,
+  hostNodeLibraries,
+  loadNodeImage,
+} from '../../../test/harness/base-images';
 import {
   missingImageTools,
   REGISTRY_USER,
@@ -22,23 +26,6 @@ import {
 
 const tools = !missingImageTools.length;
 const x64 = process.platform === 'linux' && process.arch === 'x64';
-
-function hostLibraries(): Map<string, string> {
-  const dirs = [
-    '/lib/x86_64-linux-gnu',
-    '/usr/lib/x86_64-linux-gnu',
-    '/lib64',
-    '/usr/lib64',
-    '/lib',
-    '/usr/lib',
-  ];
-  return linkedLibraries(
-    process.execPath,
-    'x86_64',
-    dirs.filter((d) => existsSync(d)),
-    true,
-  ).files;
-}
 
 function digestOf(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -53,7 +40,7 @@ describe('the runtime from a Node.js image in a registry', { skip: !tools || !x6
   let node: string;
   let cacheDir: string;
   let options: ImageOptions;
-  const libraries = x64 ? hostLibraries() : new Map<string, string>();
+  const libraries = x64 ? hostNodeLibraries() : new Map<string, string>();
 
   before(async () => {
     registry = await startRegistry({ auth: 'htpasswd' });
