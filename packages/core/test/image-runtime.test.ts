@@ -8,13 +8,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { nodeRuntimeLayer, type ImageFile, type ImageOptions } from '../src/image';
+import {
+  assembleImage,
+  defaultRuntime,
+  nodeRuntimeLayer,
+  PINNED_NODE_IMAGE,
+  PINNED_NODE_RUNTIMES,
+  type ImageFile,
+  type ImageOptions,
+} from '../src/image';
 import { mergeLayers, resolveInRoot, runtimeInRoot } from '../src/image/runtime-image';
 import type { LayerTarEntry } from '../src/image/tar';
 import {
   ARM64_NODE_FILES,
   craftedElf,
   hostNodeLibraries,
+  loadGlibcBase,
   loadNodeImage,
 } from '../../../test/harness/base-images';
 import {
@@ -38,6 +47,7 @@ function sourceBytes(file: ImageFile): Buffer {
 describe('the runtime from a Node.js image in a registry', { skip: !tools || !x64 }, () => {
   let registry: TestRegistry;
   let node: string;
+  let glibc: string;
   let cacheDir: string;
   let options: ImageOptions;
   const libraries = x64 ? hostNodeLibraries() : new Map<string, string>();
@@ -45,6 +55,7 @@ describe('the runtime from a Node.js image in a registry', { skip: !tools || !x6
   before(async () => {
     registry = await startRegistry({ auth: 'htpasswd' });
     node = await loadNodeImage(registry, libraries);
+    glibc = await loadGlibcBase(registry);
     cacheDir = mkdtempSync(join(tmpdir(), 'continuum-runtime-cache-'));
     const docker = mkdtempSync(join(tmpdir(), 'continuum-docker-config-'));
     const auth = Buffer.from(`${REGISTRY_USER.username}:${REGISTRY_USER.password}`).toString('base64');
@@ -106,6 +117,21 @@ describe('the runtime from a Node.js image in a registry', { skip: !tools || !x6
     assert.equal(runtime.command[0], '/opt/continuum/lib/ld-linux-aarch64.so.1');
   });
 
+  test('an arm64 image is assembled on the arm64 platform of a base, its first added layer that runtime', async () => {
+    const runtime = await nodeRuntimeLayer('arm64', options);
+    const image = await assembleImage(
+      {
+        base: glibc,
+        architecture: 'arm64',
+        layers: [runtime.layer],
+        config: { entrypoint: [...runtime.command, '/opt/continuum/supervisor.js'] },
+      },
+      options,
+    );
+    assert.equal(image.layers[0]?.description, runtime.layer.description);
+    assert.match(runtime.layer.description, /, arm64\) with its loader and libraries$/);
+  });
+
   test('a second build pulls no blob; pinned by digest, it asks the registry nothing', async () => {
     const pulls: number[] = [];
     const counting = { ...options, onProgress: () => pulls.push(1) };
@@ -135,6 +161,18 @@ describe('the runtime from a Node.js image in a registry', { skip: !tools || !x6
     assert.deepEqual(again, first);
   });
 });
+
+test(
+  'with no runtime setting: the npm package for this machine’s architecture, the official image for another',
+  {
+    skip: !x64,
+  },
+  () => {
+    assert.deepEqual(defaultRuntime('x86_64'), PINNED_NODE_RUNTIMES.x86_64);
+    assert.deepEqual(defaultRuntime('arm64'), { image: PINNED_NODE_IMAGE });
+    assert.match(PINNED_NODE_IMAGE, /^node:20\.20\.2-bookworm-slim/);
+  },
+);
 
 function layer(entries: Partial<LayerTarEntry>[]): LayerTarEntry[] {
   return entries.map((e) => ({ mode: 0o644, type: 'file', path: '', ...e }) as LayerTarEntry);
