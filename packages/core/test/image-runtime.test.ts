@@ -132,6 +132,16 @@ describe('the runtime from a Node.js image in a registry', { skip: !tools || !x6
     assert.match(runtime.layer.description, /, arm64\) with its loader and libraries$/);
   });
 
+  test('an image that is not there fails naming it as the runtime’s source', async () => {
+    const missing = `${registry.host}/library/node:18`;
+    await assert.rejects(
+      nodeRuntimeLayer('x86_64', { ...options, runtime: { image: missing } }),
+      new RegExp(
+        `^ContinuumError: the Node\\.js runtime for x86_64 comes from the image ${missing}: .*library/node:18 is not there \\(404\\)`,
+      ),
+    );
+  });
+
   test('a second build pulls no blob; pinned by digest, it asks the registry nothing', async () => {
     const pulls: number[] = [];
     const counting = { ...options, onProgress: () => pulls.push(1) };

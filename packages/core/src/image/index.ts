@@ -1,6 +1,7 @@
 // Function images assembled through the OCI distribution API, with no Docker: a base image's layers reused as
 // they are, the plugin's own layers and config added, blobs and a manifest pushed. container-lambda and
 // mapreduce build on this shape; assemble.ts and push.ts do the work, registry.ts speaks the protocol.
+import { ContinuumError } from '../errors';
 import { defaultRuntime, runtimeLayer, runtimeLayerOf, type NodeRuntimeSource } from './runtime';
 import { imageRuntime } from './runtime-image';
 
@@ -128,6 +129,16 @@ export async function nodeRuntimeLayer(
 ): Promise<{ layer: ImageLayer; command: string[] }> {
   const source = options.runtime ?? defaultRuntime(architecture);
   if (!('image' in source)) return runtimeLayer(architecture, source, options.cacheDir);
-  const { node, loader, libraries, manifest } = await imageRuntime(source.image, architecture, options);
+  let taken: Awaited<ReturnType<typeof imageRuntime>>;
+  try {
+    taken = await imageRuntime(source.image, architecture, options);
+  } catch (error) {
+    // A registry's error names a repository; say it is the runtime's (the default one is not in the config).
+    if (error instanceof ContinuumError && !error.message.startsWith(source.image)) {
+      error.message = `the Node.js runtime for ${architecture} comes from the image ${source.image}${options.runtime ? '' : ' (the default for an architecture this machine does not run; set runtime to another source)'}: ${error.message}`;
+    }
+    throw error;
+  }
+  const { node, loader, libraries, manifest } = taken;
   return runtimeLayerOf(node, loader, libraries, `${source.image}, ${manifest}`, architecture);
 }
