@@ -82,7 +82,13 @@ export function streamingImageBuild(inputs: StreamingImageInputs): ImageBuild {
       },
       { description: "the service's job files", files: inputs.files },
     ],
-    config: { entrypoint: [...inputs.node.command, IMAGE_HANDLER], workingDir: IMAGE_JOB_DIR },
+    config: {
+      entrypoint: [...inputs.node.command, IMAGE_HANDLER],
+      workingDir: IMAGE_JOB_DIR,
+      // Lambda runs the image as a uid with no passwd entry: without HOME, os.homedir() throws and the AWS SDK
+      // stops. /tmp is the one writable folder.
+      defaultEnv: { HOME: '/tmp' },
+    },
   };
 }
 
