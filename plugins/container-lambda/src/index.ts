@@ -23,6 +23,7 @@ import {
   type PluginUtilsInput,
   type ServerlessFunctionConfig,
   type ServerlessLike,
+  accountId,
 } from '@serverless-continuum/core/serverless';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import {
@@ -60,7 +61,8 @@ import {
   triggerUnits,
 } from './compile';
 import type { AssembledImage } from '@serverless-continuum/core/image';
-import { imageBuilder, imageRepository, imageUriValue, placeholderImageUri } from './image/build';
+import { imageUriValue, placeholderImageUri } from '@serverless-continuum/core/image/settings';
+import { imageBuilder, imageRepository, REGISTRY_FIX } from './image/build';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/command-context';
 
@@ -303,9 +305,8 @@ class ContainerLambdaPlugin {
 
   /** The service's ECR repository in the deploying account and region. */
   private async ecrTarget(): Promise<{ registry: string; repository: string }> {
-    const { accountId } = require('./image/account') as typeof import('./image/account');
     const { region } = regionAndStage(this.serverless, this.options);
-    const account = await accountId(this.serverless);
+    const account = await accountId(this.serverless, REGISTRY_FIX);
     return { registry: `${account}.dkr.ecr.${region}.amazonaws.com`, repository: this.repository };
   }
 

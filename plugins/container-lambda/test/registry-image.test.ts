@@ -8,14 +8,9 @@ import { describe, test } from 'node:test';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
 import { resolveContainerFunction, type ContainerFunctionConfig } from '../src/config';
 import { imageFunctions } from '../src/compile';
-import {
-  functionImageBuild,
-  imageBuilder,
-  imageRepository,
-  imageUriValue,
-  placeholderImageUri,
-  runtimeSource,
-} from '../src/image/build';
+import { functionImageBuild, imageBuilder, imageRepository, runtimeSource } from '../src/image/build';
+// Core's, through the plugin: the template's uri is what the plugin writes.
+import { imageUriValue, placeholderImageUri } from '@serverless-continuum/core/image/settings';
 
 const dir = mkdtempSync(join(tmpdir(), 'container-registry-image-'));
 writeFileSync(join(dir, 'run.sh'), 'true\n');
