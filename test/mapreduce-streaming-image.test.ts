@@ -4,7 +4,7 @@
 // output lands on s3rver, the split is counted on dynalite, the reducers are started through Lambda at the wire.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,7 +26,9 @@ import {
   startS3rver,
   type LocalService,
 } from './harness/services';
-import { copyFixture } from './harness/sls';
+import { copyFixture, packageService, type Framework } from './harness/sls';
+import { resource } from './harness/template-parts';
+import { validateTemplate } from './harness/validate-template';
 import {
   startRuntimeApi,
   type FakeRuntimeApi,
@@ -37,6 +39,7 @@ import {
   assembleStreamingImage,
   IMAGE_HANDLER,
   imageHandlerEntry,
+  pushStreamingImage,
 } from '../plugins/mapreduce/src/compile/streaming-image';
 import { createCoordinatorHandler } from '../plugins/mapreduce/src/runtime/handlers';
 import { encodeKey, partitionOfEncoded } from '../plugins/mapreduce/src/runtime/keys';
@@ -130,7 +133,7 @@ describe(
       if (work && process.env.KEEP_FIXTURES !== '1') rmSync(work, { recursive: true, force: true });
     });
 
-    test('the plugin assembles the image on the base and pushes it, verifying the registry with its CA', async () => {
+    test("the plugin assembles the image on the base and pushes it under its digest and the job's tag, verifying the registry with its CA", async () => {
       const dockerConfig = join(work, 'docker');
       mkdirSync(dockerConfig);
       const auth = Buffer.from(`${REGISTRY_USER.username}:${REGISTRY_USER.password}`).toString('base64');
@@ -140,17 +143,33 @@ describe(
       );
       const handlerFile = join(work, 'streaming-handler.js');
       await bundle({ contents: imageHandlerEntry(), resolveDir: service, outfile: handlerFile });
-      reference = await assembleStreamingImage(job, {
-        serviceDir: service,
-        architecture: process.arch === 'arm64' ? 'arm64' : 'x86_64',
-        handlerFile,
-        target: { registry: registry.host, repository: 'mr/wordcount-awk' },
+      const options = {
         cacheDir: join(work, 'cache'),
         ca: registry.cert,
         dockerConfig,
         // Node.js from this machine, with its loader and libraries: packaging stays offline.
         runtime: { node: process.execPath },
+      };
+      const image = await assembleStreamingImage(job, {
+        ...options,
+        serviceDir: service,
+        architecture: process.arch === 'arm64' ? 'arm64' : 'x86_64',
+        handlerFile,
       });
+      const pushed = await pushStreamingImage(
+        job,
+        image,
+        { registry: registry.host, repository: 'mr/wordcount-awk' },
+        options,
+      );
+      reference = pushed.reference;
+      assert.equal(reference, `${registry.host}/mr/wordcount-awk@${image.digest}`);
+      // Pushed under the job's tag as well as its digest.
+      assert.ok(
+        registry.requests.some(
+          (r) => r.method === 'PUT' && r.path.endsWith('/manifests/wordcount-awk-mapreduce'),
+        ),
+      );
       assert.match(reference, new RegExp(`^${registry.host}/mr/wordcount-awk@sha256:[a-f0-9]{64}$`));
     });
 
@@ -218,6 +237,73 @@ describe(
       );
       // The one split done ends the map phase: each partition's reducer is started.
       assert.equal(lambda.invocations.filter((i) => i.fn === REDUCER).length, 3);
+    });
+  },
+);
+
+describe(
+  'sls package of a streaming job without streaming.uri, its base in the test registry',
+  { skip: missingImageTools.length > 0 },
+  () => {
+    let registry: TestRegistry;
+    let work: string;
+    let env: Record<string, string>;
+    const digests: string[] = [];
+
+    before(async () => {
+      registry = await startRegistry({ auth: 'htpasswd' });
+      work = mkdtempSync(join(tmpdir(), 'mr-streaming-package-'));
+      const dockerConfig = join(work, 'docker');
+      mkdirSync(dockerConfig);
+      const auth = Buffer.from(`${REGISTRY_USER.username}:${REGISTRY_USER.password}`).toString('base64');
+      writeFileSync(
+        join(dockerConfig, 'config.json'),
+        JSON.stringify({ auths: { [registry.host]: { auth } } }),
+      );
+      env = {
+        STREAMING_BASE: await loadBusyboxBase(registry),
+        RUNTIME_NODE: process.execPath,
+        DOCKER_CONFIG: dockerConfig,
+        // The registry's self-signed certificate is trusted as a CA: TLS verification stays on.
+        NODE_EXTRA_CA_CERTS: join(registry.certDir, 'ca.crt'),
+      };
+    });
+    after(async () => {
+      await registry?.close();
+      if (work && process.env.KEEP_FIXTURES !== '1') rmSync(work, { recursive: true, force: true });
+    });
+
+    for (const framework of ['osls', 'serverless'] as Framework[]) {
+      test(`${framework}: the mapper and reducer deploy the assembled image pinned by digest in the stack's own account and region, with no credentials asked`, async () => {
+        const { template, dir, stdout, stderr } = await packageService(FIXTURE, framework, { env });
+        validateTemplate(template);
+        const uris = ['mapper', 'reducer'].map((role) => {
+          const fn = resource(template, `WordcountDashawkDashmrDash${role}LambdaFunction`);
+          assert.equal(fn.Properties.PackageType, 'Image');
+          assert.deepEqual(fn.Properties.ImageConfig, { Command: [role] });
+          return (fn.Properties.Code as { ImageUri: { 'Fn::Sub': string } }).ImageUri;
+        });
+        assert.deepEqual(uris[0], uris[1], 'one image for both roles');
+        const match =
+          /^\$\{AWS::AccountId\}\.dkr\.ecr\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/serverless-continuum\/mr-streaming-busybox-dev@(sha256:[a-f0-9]{64})$/.exec(
+            uris[0]!['Fn::Sub'],
+          );
+        assert.ok(match, `${JSON.stringify(uris[0])}\n${stdout}${stderr}`);
+        digests.push(match[1]!);
+        // What `sls deploy --package` pushes: the assembled image, its manifest in the service's image cache.
+        const record = JSON.parse(
+          readFileSync(join(dir, '.serverless', 'mapreduce-images.json'), 'utf8'),
+        ) as Record<string, { digest: string }>;
+        assert.equal(record['wordcount-awk']?.digest, match[1]);
+        assert.ok(existsSync(join(dir, '.serverless', 'continuum-images')));
+        const coordinator = resource(template, 'WordcountDashawkDashmrDashcoordinatorLambdaFunction');
+        assert.equal(coordinator.Properties.PackageType, undefined);
+      });
+    }
+
+    test('both frameworks assemble the same image from the same inputs', () => {
+      assert.equal(digests.length, 2);
+      assert.equal(digests[0], digests[1]);
     });
   },
 );

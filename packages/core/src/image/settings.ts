@@ -86,3 +86,5 @@ export function imageUriValue(repository: string, digest: string): { 'Fn::Sub': 
 export function placeholderImageUri(region: string, repository: string, digest: string): string {
   return `000000000000.dkr.ecr.${region}.amazonaws.com/${repository}@${digest}`;
 }
+
+export { IMAGE_CACHE_DIR, keepCacheAside, restoreCache } from './service-cache';
