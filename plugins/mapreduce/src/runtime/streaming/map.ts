@@ -166,11 +166,11 @@ class Combining {
 
   /** Runs the combiner on what is held, in key order; its output goes to the partitions. */
   async combine(): Promise<void> {
-    const groups = new Map(this.groups.entries());
+    // Sorted as entries: a Map of them to look each key up again cost more than the sort itself.
+    const groups = [...this.groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this.groups = new StringTable<Group>(1 << 14);
     this.held = 0;
-    if (!groups.size) return;
-    const keys = [...groups.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (!groups.length) return;
     const program = StreamingProgram.start({ ...this.spec, role: 'combine' }, this.out.take);
     try {
       // A run of one key's equal values is one line repeated: Buffer#fill writes the repeats natively, with no
@@ -201,8 +201,7 @@ class Combining {
           repeats -= fits;
         }
       };
-      for (const key of keys) {
-        const group = groups.get(key)!;
+      for (const [key, group] of groups) {
         const prefix = `${key}\t`;
         for (const [value, repeats] of group.earlier ?? []) await put(`${prefix}${value}\n`, repeats);
         await put(`${prefix}${group.value}\n`, group.repeats);
