@@ -93,8 +93,9 @@ export const customSchema = {
     /** Defaults for every function's `batch` (like SCAR's scar.cfg): usually subnets and securityGroupIds. */
     batch: batchSchema,
     /**
-     * Keep the service's image repository (the framework's `serverless-<service>-<stage>`) on `sls remove`
-     * (SCAR's `ecr.delete_image: false`); by default the framework deletes it with its images.
+     * Keep the service's images on `sls remove` (SCAR's `ecr.delete_image: false`): the registry builder's
+     * repository (`repository`), or the framework's `serverless-<service>-<stage>` with `builder: docker`.
+     * By default they are deleted once the stack is gone.
      */
     keepImages: { type: 'boolean' },
     /**

@@ -62,7 +62,7 @@ import {
 } from './compile';
 import type { AssembledImage } from '@serverless-continuum/core/image';
 import { imageUriValue, placeholderImageUri } from '@serverless-continuum/core/image/settings';
-import { imageBuilder, imageRepository, REGISTRY_FIX } from './image/build';
+import { imageBuilder, imageRepository, imageTag, REGISTRY_FIX, repositoryTags } from './image/build';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/command-context';
 
@@ -117,7 +117,9 @@ class ContainerLambdaPlugin {
       // After the framework packaged (its own before:deploy:deploy) and before it creates or updates the stack.
       'before:deploy:deploy': () => this.pushImages(),
       'after:package:compileEvents': () => this.compileResources(),
-      'before:remove:remove': () => this.keepImages(),
+      'before:remove:remove': () => this.keepFrameworkRepository(),
+      // Once the stack is gone: no function uses the images any more.
+      'after:remove:remove': () => this.removeImages(),
       'after:package:finalize': () =>
         reportPackagedResources(serverless, this.utils, PLUGIN, [...this.resolved.keys()]),
       'aws:info:displayServiceInfo': () =>
@@ -304,10 +306,19 @@ class ContainerLambdaPlugin {
   }
 
   /** The service's ECR repository in the deploying account and region. */
-  private async ecrTarget(): Promise<{ registry: string; repository: string }> {
+  private async ecrTarget(): Promise<{
+    registry: string;
+    repository: string;
+    repositoryTags: Record<string, string>;
+  }> {
     const { region } = regionAndStage(this.serverless, this.options);
+    const { service, stage } = serviceAndStage(this.serverless, this.options);
     const account = await accountId(this.serverless, REGISTRY_FIX);
-    return { registry: `${account}.dkr.ecr.${region}.amazonaws.com`, repository: this.repository };
+    return {
+      registry: `${account}.dkr.ecr.${region}.amazonaws.com`,
+      repository: this.repository,
+      repositoryTags: repositoryTags(service, stage),
+    };
   }
 
   /** Before the stack update: pushes each image ECR does not have yet (creating the repository). */
@@ -402,12 +413,17 @@ class ContainerLambdaPlugin {
     }
   }
 
-  /** `custom.containerLambda.keepImages` or an FDL file's `ecr.delete_image: false`: the repository stays. */
-  private keepImages(): void {
-    if (!this.custom.keepImages && !this.keepImagesFrom.length) return;
-    const why = this.custom.keepImages
-      ? 'custom.containerLambda.keepImages'
-      : `ecr.delete_image: false in ${this.keepImagesFrom.join(', ')}`;
+  /** Why the images stay on `sls remove`: `keepImages` or an FDL file's `ecr.delete_image: false`; else undefined. */
+  private keepImagesReason(): string | undefined {
+    if (this.custom.keepImages) return 'custom.containerLambda.keepImages';
+    if (this.keepImagesFrom.length) return `ecr.delete_image: false in ${this.keepImagesFrom.join(', ')}`;
+    return undefined;
+  }
+
+  /** `builder: docker`: the framework's own repository stays when asked (it deletes it otherwise). */
+  private keepFrameworkRepository(): void {
+    const why = this.keepImagesReason();
+    if (!why || this.registryBuilder()) return;
     if (keepEcrRepositoryOnRemove(this.serverless)) {
       // The framework's own name for it (its naming.getEcrRepositoryName).
       const { stage } = regionAndStage(this.serverless, this.options);
@@ -420,6 +436,27 @@ class ContainerLambdaPlugin {
         `${why}: this framework's remove step was not found; its image repository may be removed`,
       );
     }
+  }
+
+  /** The registry builder's images, after the stack: deleted (see image/remove.ts) or kept, as asked. */
+  private async removeImages(): Promise<void> {
+    if (!this.registryBuilder()) return;
+    const remove = require('./image/remove') as typeof import('./image/remove');
+    const { service, stage } = serviceAndStage(this.serverless, this.options);
+    const aws = await awsClientConfig(this.serverless, this.options);
+    const images = {
+      region: aws.region,
+      repository: this.repository,
+      ownerTags: repositoryTags(service, stage),
+      imageTags: this.toBuild().map((fn) => imageTag(fn)),
+      ...(aws.credentials ? { awsCredentials: aws.credentials } : {}),
+    };
+    const why = this.keepImagesReason();
+    if (why) {
+      this.utils.log.notice(remove.keptNotice(images, why, !this.custom.repository));
+      return;
+    }
+    await remove.removeServiceImages(images, this.utils);
   }
 
   /** After the framework cleaned `.serverless`: stop if an image must be built and Docker is not there; write the contexts. */

@@ -8,7 +8,15 @@ import { describe, test } from 'node:test';
 import type { ServerlessFunctionConfig } from '@serverless-continuum/core/serverless';
 import { resolveContainerFunction, type ContainerFunctionConfig } from '../src/config';
 import { imageFunctions } from '../src/compile';
-import { functionImageBuild, imageBuilder, imageRepository, runtimeSource } from '../src/image/build';
+import {
+  functionImageBuild,
+  imageBuilder,
+  imageRepository,
+  imageTag,
+  repositoryTags,
+  runtimeSource,
+} from '../src/image/build';
+import { keptNotice, outcomeNotice } from '../src/image/remove';
 // Core's, through the plugin: the template's uri is what the plugin writes.
 import { imageUriValue, placeholderImageUri } from '@serverless-continuum/core/image/settings';
 
@@ -55,6 +63,31 @@ describe('the registry builder', () => {
     assert.deepEqual(imageUriValue('lab/images', digest), {
       'Fn::Sub': `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}/lab/images@${digest}`,
     });
+  });
+
+  test('a repository the push creates is tagged with the service and stage (how sls remove knows it as the service’s)', () => {
+    assert.deepEqual(repositoryTags('svc', 'prod'), {
+      'serverless-continuum:service': 'svc',
+      'serverless-continuum:stage': 'prod',
+    });
+    assert.equal(imageTag({ name: 'thumb' }), 'thumb');
+  });
+
+  test('sls remove says what it deleted or kept, and how to delete what it kept', () => {
+    const images = {
+      region: 'eu-west-1',
+      repository: 'lab/images',
+      ownerTags: repositoryTags('svc', 'dev'),
+      imageTags: ['thumb', 'resize'],
+    };
+    assert.equal(
+      keptNotice(images, 'custom.containerLambda.keepImages', false),
+      'The images of this service are kept in the ECR repository lab/images (custom.containerLambda.keepImages); delete them with: aws ecr batch-delete-image --repository-name lab/images --region eu-west-1 --image-ids imageTag=thumb imageTag=resize',
+    );
+    assert.equal(
+      outcomeNotice(images, { kind: 'images', deleted: ['thumb'], reason: 'shared', others: ['other'] }),
+      'Deleted the image(s) thumb from the ECR repository lab/images; the repository stays (it also holds other images: other)',
+    );
   });
 
   test('the runtime source: npm needs its integrity, and npm and node exclude each other', () => {

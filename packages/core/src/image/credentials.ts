@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ContinuumError } from '../errors';
+import { ecrClient } from './ecr';
 import { ecrRegistry } from './reference';
 
 export type RegistryCredentials =
@@ -103,12 +104,8 @@ async function fromEcr(
   region: string,
   options: CredentialOptions,
 ): Promise<RegistryCredentials> {
-  const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
-  const client = new ECRClient({
-    region,
-    ...(options.ecrEndpoint ? { endpoint: options.ecrEndpoint } : {}),
-    ...(options.awsCredentials ? { credentials: options.awsCredentials as never } : {}),
-  });
+  const { GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
+  const client = await ecrClient(region, options);
   try {
     const answer = await client.send(new GetAuthorizationTokenCommand({}));
     const token = answer.authorizationData?.[0]?.authorizationToken;

@@ -5,6 +5,7 @@ import { PINNED_NODE_RUNTIMES, runtimeLayer, type NodeRuntimeSource } from './ru
 
 export { assembleImage } from './assemble';
 export { pushImage } from './push';
+export { removeEcrImages, type RemoveImagesOutcome, type RemoveImagesRequest } from './ecr';
 export { parseReference, parseRepositoryTarget, ecrRegistry, type ImageReference } from './reference';
 export { PINNED_NODE_RUNTIMES, RUNTIME_DIR, type NodeRuntimeSource } from './runtime';
 export { LAMBDA_IMAGE_LIMIT_BYTES } from './manifest';
@@ -96,6 +97,8 @@ export interface PushTarget {
   repository: string;
   /** A tag to push the manifest under as well (an untagged image in ECR may be expired by a lifecycle rule). */
   tag?: string;
+  /** Tags an ECR repository gets when the push creates it (who made it, for `removeEcrImages`). */
+  repositoryTags?: Record<string, string>;
 }
 
 export interface PushResult {

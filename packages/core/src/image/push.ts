@@ -4,38 +4,9 @@ import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { ContinuumError } from '../errors';
 import type { ImageManifest } from './manifest';
-import { ecrRegistry } from './reference';
+import { ensureEcrRepository } from './ecr';
 import { closing, registryOf, session } from './session';
 import type { AssembledImage, ImageOptions, PushResult, PushTarget } from './index';
-
-async function ensureEcrRepository(target: PushTarget, options: ImageOptions): Promise<void> {
-  const ecr = ecrRegistry(target.registry);
-  if (!ecr) return;
-  const { ECRClient, CreateRepositoryCommand } = await import('@aws-sdk/client-ecr');
-  const client = new ECRClient({
-    region: ecr.region,
-    ...(options.ecrEndpoint ? { endpoint: options.ecrEndpoint } : {}),
-    ...(options.awsCredentials ? { credentials: options.awsCredentials as never } : {}),
-  });
-  try {
-    await client.send(
-      new CreateRepositoryCommand({
-        repositoryName: target.repository,
-        registryId: ecr.account,
-        imageScanningConfiguration: { scanOnPush: true },
-      }),
-    );
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'RepositoryAlreadyExistsException') {
-      throw new ContinuumError(
-        'CONTINUUM_IMAGE',
-        `ECR CreateRepository ${target.repository} failed: ${(error as { name?: string }).name ?? 'Error'}: ${(error as Error).message}`,
-      );
-    }
-  } finally {
-    client.destroy();
-  }
-}
 
 /** Runs `work` over `items`, `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

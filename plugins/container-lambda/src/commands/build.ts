@@ -4,8 +4,7 @@ import { parseRepositoryTarget } from '@serverless-continuum/core/image';
 import { awsClientConfig, regionAndStage, serviceAndStage } from '@serverless-continuum/core/serverless';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import { accountId } from '@serverless-continuum/core/serverless';
-import { REGISTRY_FIX } from '../image/build';
-import { imageRepository } from '../image/build';
+import { imageRepository, REGISTRY_FIX, repositoryTags } from '../image/build';
 import type { ContainerLambdaCustom } from '../config';
 import { assembleFunctionImages, pushFunctionImage, type ImageSettings } from '../image/registry-builder';
 import { commandFunction, type CommandContext } from './command-context';
@@ -31,7 +30,7 @@ export async function buildCommand(ctx: CommandContext): Promise<void> {
     utils: ctx.utils,
     ...(aws?.credentials ? { awsCredentials: aws.credentials } : {}),
   };
-  let target: { registry: string; repository: string };
+  let target: { registry: string; repository: string; repositoryTags?: Record<string, string> };
   if (typeof ctx.options.registry === 'string') {
     target = parseRepositoryTarget(ctx.options.registry);
   } else {
@@ -40,6 +39,7 @@ export async function buildCommand(ctx: CommandContext): Promise<void> {
     target = {
       registry: `${await accountId(ctx.serverless, REGISTRY_FIX)}.dkr.ecr.${region}.amazonaws.com`,
       repository: imageRepository(custom, service, stage),
+      repositoryTags: repositoryTags(service, stage),
     };
   }
   const image = (await assembleFunctionImages([fn], settings)).get(fn.name)!;

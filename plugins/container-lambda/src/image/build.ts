@@ -29,6 +29,14 @@ export function imageRepository(custom: ContainerLambdaCustom, service: string, 
   return custom.repository ?? defaultImageRepository(service, stage);
 }
 
+/**
+ * The tags the repository is given when a push creates it: at `sls remove`, a repository tagged for this
+ * service and stage is the service's own, to delete with its images.
+ */
+export function repositoryTags(service: string, stage: string): Record<string, string> {
+  return { 'serverless-continuum:service': service, 'serverless-continuum:stage': stage };
+}
+
 /** The tag each function's image is pushed under as well as its digest (ECR lifecycle rules spare tagged images). */
 export function imageTag(fn: Pick<ResolvedContainerFunction, 'name'>): string {
   return fn.name.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 128);

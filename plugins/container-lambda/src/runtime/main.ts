@@ -1,4 +1,6 @@
 // The supervisor's entry point: a Lambda custom runtime loop, or one event from CONTINUUM_EVENT (Batch, local).
+// First, before any module of the AWS SDK: a HOME for a uid with no passwd entry.
+import './home';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { isContinuumError } from '@serverless-continuum/core/errors';

@@ -69,13 +69,20 @@ export function startSandboxedSupervisor(
 
 export function startSupervisor(
   env: Record<string, string>,
-  options: { from?: 'source' | 'bundle'; cwd?: string; entry?: string } = {},
+  options: {
+    from?: 'source' | 'bundle';
+    cwd?: string;
+    entry?: string;
+    /** A command the supervisor runs under (`unshare --user ...`), as Lambda's init would start it. */
+    under?: string[];
+  } = {},
 ): SupervisorProcess {
   const args =
     options.from === 'bundle'
       ? [options.entry ?? BUNDLE]
       : ['--import', require.resolve('tsx'), options.entry ?? SOURCE_ENTRY];
-  const child = spawn(process.execPath, args, {
+  const [program, ...rest] = [...(options.under ?? []), process.execPath, ...args];
+  const child = spawn(program!, rest, {
     cwd: options.cwd ?? REPO_DIR,
     // This machine is shared with other work, not a sandbox: the supervisor ends only its scripts' processes,
     // unless a test runs it in a PID namespace of its own (startSandboxedSupervisor).
