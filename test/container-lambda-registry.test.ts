@@ -3,20 +3,11 @@
 // skopeo, unpacked with umoci, and its entrypoint run the way Lambda runs it (read-only root, a non-root uid,
 // only /tmp writable) against a loopback Lambda Runtime API and s3rver.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import {
   hostNodeLibraries,
   loadBusyboxBase,
@@ -24,6 +15,7 @@ import {
   loadNodeImage,
   skopeoCreds,
 } from './harness/base-images';
+import { canRunContainers, LAMBDA_UID, pullImage, startAsLambda } from './harness/lambda-container';
 import {
   missingImageTools,
   needImageTools,
@@ -41,12 +33,7 @@ import { s3Event, TestBucket } from '../plugins/container-lambda/test/runtime/he
 
 const FIXTURE = join(__dirname, 'fixtures', 'container-lambda-registry');
 // The container's mount namespace (read-only root, its own /tmp) and the switch to uid 993 need root.
-const isRoot = process.getuid?.() === 0;
-const run = promisify(execFile);
-const LAMBDA_UID = '993';
-// The image's own PATH reaches the shell that sets the container up: name the host's tools by their paths.
-const CHROOT =
-  ['/usr/sbin/chroot', '/usr/bin/chroot', '/sbin/chroot'].find((path) => existsSync(path)) ?? 'chroot';
+const isRoot = canRunContainers;
 
 describe(
   'container images built and pushed through the registry API, run as Lambda runs them',
@@ -122,85 +109,8 @@ describe(
       return { reference: lines[lines.length - 1]!.trim(), output };
     }
 
-    /** Pulls the image back with skopeo and unpacks it with umoci; returns the root and the image config. */
-    async function pull(
-      reference: string,
-      name: string,
-    ): Promise<{ root: string; args: string[]; env: string[] }> {
-      const layout = join(work, `${name}-layout`);
-      const bundle = join(work, `${name}-bundle`);
-      await run('skopeo', [
-        'copy',
-        '--quiet',
-        '--src-cert-dir',
-        registry.certDir,
-        '--src-creds',
-        skopeoCreds(),
-        `docker://${reference}`,
-        `oci:${layout}:image`,
-      ]);
-      await run('umoci', ['unpack', '--image', `${layout}:image`, bundle]);
-      const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as {
-        process: { args: string[]; env: string[] };
-      };
-      return { root: join(bundle, 'rootfs'), args: config.process.args, env: config.process.env };
-    }
-
-    /**
-     * Runs the entrypoint as Lambda would: its own mount and PID namespaces, the root read-only, a fresh /tmp,
-     * uid 993; the network is this machine's, so the loopback Runtime API and s3rver answer.
-     */
-    function start(
-      image: { root: string; args: string[]; env: string[] },
-      variables: Record<string, string>,
-    ) {
-      const root = image.root;
-      for (const dir of ['tmp', 'proc', 'dev']) mkdirSync(join(root, dir), { recursive: true });
-      const setup = [
-        `mount --bind "${root}" "${root}"`,
-        `mount -o remount,bind,ro "${root}"`,
-        `mount -t tmpfs -o mode=1777 tmpfs "${root}/tmp"`,
-        `mount -t proc proc "${root}/proc"`,
-        `mount --rbind /dev "${root}/dev"`,
-        `exec ${CHROOT} --userspec=${LAMBDA_UID}:${LAMBDA_UID} "${root}" "$@"`,
-      ].join(' && ');
-      const child = spawn(
-        'unshare',
-        ['--mount', '--pid', '--fork', '--kill-child', 'sh', '-c', setup, 'lambda', ...image.args],
-        {
-          env: {
-            ...Object.fromEntries(
-              image.env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-            ),
-            ...variables,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-          // Its own process group: chroot --userspec changes the uid, which clears unshare's parent-death signal,
-          // so the runtime is stopped by killing the group, never left polling for the next test's event.
-          detached: true,
-        },
-      );
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      /** What the runtime answered, or the output of a runtime that ended without answering. */
-      const answer = <T>(outcome: Promise<T>): Promise<T> =>
-        Promise.race([
-          outcome,
-          exited.then((code): never => {
-            throw new Error(`the entrypoint exited (${code}) without answering:\n${output}`);
-          }),
-        ]);
-      return {
-        output: () => output,
-        answer,
-        stop: async () => {
-          if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
-          await exited;
-        },
-      };
-    }
+    const pull = (reference: string, name: string) => pullImage(registry, reference, work, name);
+    const start = startAsLambda;
 
     const contract = (fn: string, extra: Record<string, string> = {}) => ({
       AWS_LAMBDA_RUNTIME_API: api.address,

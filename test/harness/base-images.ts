@@ -35,6 +35,8 @@ const BUSYBOX_TOOLS = [
   'mkdir',
   'rm',
   'cp',
+  // A streaming mapreduce job's programs on a busybox base (it has no Python).
+  'awk',
 ];
 
 function dir(path: string, mode = 0o755): TarEntry {

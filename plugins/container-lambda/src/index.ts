@@ -23,6 +23,7 @@ import {
   type PluginUtilsInput,
   type ServerlessFunctionConfig,
   type ServerlessLike,
+  accountId,
 } from '@serverless-continuum/core/serverless';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import {
@@ -60,14 +61,8 @@ import {
   triggerUnits,
 } from './compile';
 import type { AssembledImage } from '@serverless-continuum/core/image';
-import {
-  imageBuilder,
-  imageRepository,
-  imageTag,
-  imageUriValue,
-  placeholderImageUri,
-  repositoryTags,
-} from './image/build';
+import { imageUriValue, placeholderImageUri } from '@serverless-continuum/core/image/settings';
+import { imageBuilder, imageRepository, imageTag, REGISTRY_FIX, repositoryTags } from './image/build';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/command-context';
 
@@ -316,10 +311,9 @@ class ContainerLambdaPlugin {
     repository: string;
     repositoryTags: Record<string, string>;
   }> {
-    const { accountId } = require('./image/account') as typeof import('./image/account');
     const { region } = regionAndStage(this.serverless, this.options);
     const { service, stage } = serviceAndStage(this.serverless, this.options);
-    const account = await accountId(this.serverless);
+    const account = await accountId(this.serverless, REGISTRY_FIX);
     return {
       registry: `${account}.dkr.ecr.${region}.amazonaws.com`,
       repository: this.repository,

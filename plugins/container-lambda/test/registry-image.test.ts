@@ -13,12 +13,12 @@ import {
   imageBuilder,
   imageRepository,
   imageTag,
-  imageUriValue,
-  placeholderImageUri,
   repositoryTags,
   runtimeSource,
 } from '../src/image/build';
 import { keptNotice, outcomeNotice } from '../src/image/remove';
+// Core's, through the plugin: the template's uri is what the plugin writes.
+import { imageUriValue, placeholderImageUri } from '@serverless-continuum/core/image/settings';
 
 const dir = mkdtempSync(join(tmpdir(), 'container-registry-image-'));
 writeFileSync(join(dir, 'run.sh'), 'true\n');

@@ -4,6 +4,13 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { LOG_RETENTION_DAYS } from '@serverless-continuum/core/cfn';
 import { ConfigError } from '@serverless-continuum/core/errors';
+import type { NodeRuntimeSource } from '@serverless-continuum/core/image';
+import {
+  imageRepositorySchema,
+  insecureRegistriesSchema,
+  nodeRuntimeSchema,
+  runtimeSource,
+} from '@serverless-continuum/core/image/settings';
 import { parseStoragePath, storagePathSchema } from '@serverless-continuum/core/functions';
 import type { JobRuntimeConfig } from './runtime/contract';
 import { commandArgv, DEFAULT_MAX_LINE_BYTES, type StreamingPrograms } from './runtime/streaming/programs';
@@ -54,10 +61,13 @@ const streamingSchema = {
         '^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$',
     },
     /**
-     * Where the assembled image is pushed, `<registry host>/<repository>`; default the deploying account's ECR,
-     * repository `<service>-<stage>-mapreduce` (which must exist).
+     * The ECR repository of the deploying account the assembled image is pushed to at deploy (created if missing,
+     * the image tagged `<job>-mapreduce`); default `serverless-continuum/<service>-<stage>`, as container-lambda's.
      */
-    repository: { type: 'string', pattern: '^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$' },
+    repository: imageRepositorySchema,
+    /** Where the image takes Node.js from (core's image settings, as `custom.containerLambda.runtime`). */
+    runtime: nodeRuntimeSchema,
+    insecureRegistries: insecureRegistriesSchema,
     map: command,
     combine: command,
     reduce: command,
@@ -124,8 +134,12 @@ export interface StreamingImage {
   base?: string;
   /** A prebuilt, digest-pinned image (`streaming.uri`): used as it is. */
   uri?: string;
-  /** `streaming.repository`: `<registry host>/<repository>` to push the assembled image to. */
+  /** `streaming.repository`: the deploying account's ECR repository the assembled image is pushed to. */
   repository?: string;
+  /** `streaming.runtime`: where the image's Node.js comes from; the pinned default when absent. */
+  runtime?: NodeRuntimeSource;
+  /** `streaming.insecureRegistries`: loopback test registries. */
+  insecureRegistries?: string[];
 }
 
 export interface ResolvedJob {
@@ -306,7 +320,9 @@ export function resolveJob(name: string, raw: MapreduceJobConfig, serviceDir: st
     };
     if (raw.combine !== undefined) modules.combine = resolveExport(raw.combine, at('combine'), serviceDir);
   }
-  const streaming = raw.streaming ? resolveStreaming(raw.streaming, at('streaming'), roles) : undefined;
+  const streaming = raw.streaming
+    ? resolveStreaming(raw.streaming, at('streaming'), roles, serviceDir)
+    : undefined;
   const runtime: JobRuntimeConfig = {
     name,
     input,
@@ -342,6 +358,7 @@ function resolveStreaming(
   raw: StreamingConfig,
   path: string,
   roles: ResolvedJob['roles'],
+  serviceDir: string,
 ): { programs: StreamingPrograms; image: StreamingImage } {
   const argv = (key: 'map' | 'combine' | 'reduce', value: string | readonly string[]): string[] => {
     const result = commandArgv(value);
@@ -358,6 +375,7 @@ function resolveStreaming(
       'the image the programs run in on Lambda (python:3.12-slim), or streaming.uri for one built already',
     );
   }
+  const runtime = runtimeSource(raw.runtime, serviceDir, `${path}.runtime`);
   const programs: StreamingPrograms = {
     map: argv('map', raw.map),
     reduce: argv('reduce', raw.reduce),
@@ -375,6 +393,8 @@ function resolveStreaming(
       ...(raw.image !== undefined ? { base: raw.image } : {}),
       ...(raw.uri ? { uri: raw.uri } : {}),
       ...(raw.repository ? { repository: raw.repository } : {}),
+      ...(runtime ? { runtime } : {}),
+      ...(raw.insecureRegistries ? { insecureRegistries: [...raw.insecureRegistries] } : {}),
     },
   };
 }

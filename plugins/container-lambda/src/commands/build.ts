@@ -3,8 +3,8 @@
 import { parseRepositoryTarget } from '@serverless-continuum/core/image';
 import { awsClientConfig, regionAndStage, serviceAndStage } from '@serverless-continuum/core/serverless';
 import { ConfigError } from '@serverless-continuum/core/errors';
-import { accountId } from '../image/account';
-import { imageRepository, repositoryTags } from '../image/build';
+import { accountId } from '@serverless-continuum/core/serverless';
+import { imageRepository, REGISTRY_FIX, repositoryTags } from '../image/build';
 import type { ContainerLambdaCustom } from '../config';
 import { assembleFunctionImages, pushFunctionImage, type ImageSettings } from '../image/registry-builder';
 import { commandFunction, type CommandContext } from './command-context';
@@ -37,7 +37,7 @@ export async function buildCommand(ctx: CommandContext): Promise<void> {
     const { service, stage } = serviceAndStage(ctx.serverless, ctx.options);
     const { region } = regionAndStage(ctx.serverless, ctx.options);
     target = {
-      registry: `${await accountId(ctx.serverless)}.dkr.ecr.${region}.amazonaws.com`,
+      registry: `${await accountId(ctx.serverless, REGISTRY_FIX)}.dkr.ecr.${region}.amazonaws.com`,
       repository: imageRepository(custom, service, stage),
       repositoryTags: repositoryTags(service, stage),
     };

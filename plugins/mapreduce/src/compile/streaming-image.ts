@@ -1,13 +1,15 @@
 // A streaming job's mapper/reducer image: what goes in (the base, the Node.js runtime, the task handler bundle, the
-// service's job files) as a pure plan, and the one call to core's image assembler that builds and pushes it.
+// service's job files) as a pure plan, and the calls to core's image assembler: assemble at package, push at deploy.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type {
+  AssembledImage,
   ImageArchitecture,
   ImageBuild,
   ImageFile,
   ImageLayer,
   ImageOptions,
+  PushResult,
   PushTarget,
 } from '@serverless-continuum/core/image';
 import type { ResolvedJob } from '../config';
@@ -16,7 +18,7 @@ import { IMAGE_JOB_DIR } from '../runtime/streaming/lambda';
 /** Where the task handler bundle is in the image; the entrypoint runs it with the role as its argument. */
 export const IMAGE_HANDLER = '/opt/continuum/mapreduce/handler.js';
 
-/** The function's image until the package step has assembled it (never deployed: packaging fails first). */
+/** The function's image until the package step has assembled it (replaced before the framework compiles). */
 export const STREAMING_IMAGE_PENDING = 'assembled-at-package-time';
 
 /** The image's entry module: the Runtime API loop of image-entry.ts, without extension (`.js` in dist). */
@@ -82,7 +84,27 @@ export function streamingImageBuild(inputs: StreamingImageInputs): ImageBuild {
       },
       { description: "the service's job files", files: inputs.files },
     ],
-    config: { entrypoint: [...inputs.node.command, IMAGE_HANDLER], workingDir: IMAGE_JOB_DIR },
+    config: {
+      entrypoint: [...inputs.node.command, IMAGE_HANDLER],
+      workingDir: IMAGE_JOB_DIR,
+      // Lambda runs the image as a uid with no passwd entry: without HOME, os.homedir() throws and the AWS SDK
+      // stops. /tmp is the one writable folder.
+      defaultEnv: { HOME: '/tmp' },
+    },
+  };
+}
+
+/** The tag a job's image is pushed under as well as its digest (ECR lifecycle rules spare tagged images). */
+export function streamingImageTag(job: Pick<ResolvedJob, 'name'>): string {
+  return `${job.name}-mapreduce`.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 128);
+}
+
+/** The job's `streaming.runtime` and `streaming.insecureRegistries` over the service's image options. */
+export function streamingImageOptions(job: ResolvedJob, options: ImageOptions): ImageOptions {
+  return {
+    ...options,
+    ...(job.image?.runtime ? { runtime: job.image.runtime } : {}),
+    ...(job.image?.insecureRegistries ? { insecureRegistries: job.image.insecureRegistries } : {}),
   };
 }
 
@@ -90,17 +112,19 @@ export interface AssembleOptions extends ImageOptions {
   serviceDir: string;
   architecture: ImageArchitecture;
   handlerFile: string;
-  target: PushTarget;
 }
 
 /**
- * Assembles the job's image on `streaming.image` and pushes it; returns the digest-pinned reference both functions
- * deploy. Loaded on demand, like esbuild: only a package of a streaming job without `streaming.uri` needs it.
+ * Assembles the job's image on `streaming.image` (the blobs and manifest land in `cacheDir`; nothing is pushed).
+ * Loaded on demand, like esbuild: only a package of a streaming job without `streaming.uri` needs it.
  */
-export async function assembleStreamingImage(job: ResolvedJob, options: AssembleOptions): Promise<string> {
+export async function assembleStreamingImage(
+  job: ResolvedJob,
+  options: AssembleOptions,
+): Promise<AssembledImage> {
   const base = job.image?.base;
   if (!base) throw new Error(`job ${job.name} has no streaming.image to assemble on`);
-  const { assembleImage, nodeRuntimeLayer, pushImage } =
+  const { assembleImage, nodeRuntimeLayer } =
     require('@serverless-continuum/core/image') as typeof import('@serverless-continuum/core/image');
   const node = await nodeRuntimeLayer(options.architecture, options);
   const build = streamingImageBuild({
@@ -110,6 +134,17 @@ export async function assembleStreamingImage(job: ResolvedJob, options: Assemble
     handlerFile: options.handlerFile,
     files: jobFiles(options.serviceDir),
   });
-  const image = await assembleImage(build, options);
-  return (await pushImage(image, options.target, options)).reference;
+  return assembleImage(build, options);
+}
+
+/** Pushes an assembled image (from the same `cacheDir`) under its digest and the job's tag. */
+export async function pushStreamingImage(
+  job: Pick<ResolvedJob, 'name'>,
+  image: AssembledImage,
+  target: PushTarget,
+  options: ImageOptions,
+): Promise<PushResult> {
+  const { pushImage } =
+    require('@serverless-continuum/core/image') as typeof import('@serverless-continuum/core/image');
+  return pushImage(image, { ...target, tag: target.tag ?? streamingImageTag(job) }, options);
 }

@@ -1,7 +1,6 @@
 // Bundles the local worker together with the user's map/reduce/combine modules (TS or JS) into one CommonJS file.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { build } from 'esbuild';
 import { ContinuumError } from '@serverless-continuum/core/errors';
 
 export interface ModuleRefs {
@@ -46,12 +45,29 @@ export function streamingWorkerEntry(workerModule = WORKER_MODULE): string {
   return `import { startWorker } from ${JSON.stringify(workerModule)};\nstartWorker();`;
 }
 
-/** Bundles the worker with the job's modules; `undefined` (a streaming job) bundles the worker alone. */
+/**
+ * A streaming job's worker when the plugin runs from its build: the compiled worker module is started as it is,
+ * with no bundling (esbuild's start and build are a fixed cost of every local run). From sources, it is bundled.
+ */
+export function compiledStreamingWorker(outfile: string, workerModule = WORKER_MODULE): string | undefined {
+  const compiled = `${workerModule}.js`;
+  if (!existsSync(compiled)) return undefined;
+  writeFileSync(outfile, `require(${JSON.stringify(compiled)}).startWorker();\n`);
+  return outfile;
+}
+
+/** Bundles the worker with the job's modules; `undefined` (a streaming job) is the worker alone. */
 export async function bundleWorker(
   modules: ModuleRefs | undefined,
   outfile: string,
   job?: string,
 ): Promise<string> {
+  if (!modules) {
+    const compiled = compiledStreamingWorker(outfile);
+    if (compiled) return compiled;
+  }
+  // Loaded on demand: a streaming job run from the build never needs it.
+  const { build } = require('esbuild') as typeof import('esbuild');
   for (const role of ['map', 'reduce', 'combine'] as const) {
     const ref = modules?.[role];
     if (ref && !existsSync(ref.file)) {

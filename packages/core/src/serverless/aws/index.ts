@@ -5,3 +5,4 @@ export * from './iam';
 export * from './buckets';
 export * from './ecr';
 export * from './stack';
+export * from './account';

@@ -166,25 +166,47 @@ class Combining {
 
   /** Runs the combiner on what is held, in key order; its output goes to the partitions. */
   async combine(): Promise<void> {
-    const groups = new Map(this.groups.entries());
+    // Sorted as entries: a Map of them to look each key up again cost more than the sort itself.
+    const groups = [...this.groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this.groups = new StringTable<Group>(1 << 14);
     this.held = 0;
-    if (!groups.size) return;
-    const keys = [...groups.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (!groups.length) return;
     const program = StreamingProgram.start({ ...this.spec, role: 'combine' }, this.out.take);
     try {
-      let batch = '';
-      for (const key of keys) {
-        const group = groups.get(key)!;
-        const prefix = `${key}\t`;
-        for (const [value, repeats] of group.earlier ?? []) batch += `${prefix}${value}\n`.repeat(repeats);
-        batch += `${prefix}${group.value}\n`.repeat(group.repeats);
-        if (batch.length >= FEED_BYTES) {
-          await program.write(batch);
-          batch = '';
+      // A run of one key's equal values is one line repeated: Buffer#fill writes the repeats natively, with no
+      // string built for them and no UTF-8 encoding of each copy. A fresh buffer per write: the pipe may hold it.
+      let feed = Buffer.allocUnsafe(FEED_BYTES);
+      let used = 0;
+      const flush = async (): Promise<void> => {
+        if (!used) return;
+        await program.write(feed.subarray(0, used));
+        feed = Buffer.allocUnsafe(FEED_BYTES);
+        used = 0;
+      };
+      const put = async (line: string, repeats: number): Promise<void> => {
+        const size = Buffer.byteLength(line);
+        if (size > FEED_BYTES) {
+          await flush();
+          for (let i = 0; i < repeats; i++) await program.write(line);
+          return;
         }
+        while (repeats > 0) {
+          const fits = Math.min(repeats, Math.floor((FEED_BYTES - used) / size));
+          if (fits === 0) {
+            await flush();
+            continue;
+          }
+          feed.fill(line, used, used + size * fits, 'utf8');
+          used += size * fits;
+          repeats -= fits;
+        }
+      };
+      for (const [key, group] of groups) {
+        const prefix = `${key}\t`;
+        for (const [value, repeats] of group.earlier ?? []) await put(`${prefix}${value}\n`, repeats);
+        await put(`${prefix}${group.value}\n`, group.repeats);
       }
-      if (batch) await program.write(batch);
+      await flush();
       await program.end();
     } catch (error) {
       program.kill();
