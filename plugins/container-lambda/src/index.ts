@@ -1,5 +1,5 @@
 // The @serverless-continuum/container-lambda plugin class: schema, commands and hooks; the work is in
-// config.ts (rules), compile/ (pure), build-context/ and commands/.
+// config.ts (rules), compile/ (pure), image/ (the function images), build-context/ and commands/.
 import { isAbsolute, relative, resolve } from 'node:path';
 import {
   addInfoSection,
@@ -11,10 +11,8 @@ import {
   lazyCommandHooks,
   mergeResources,
   pluginUtils,
-  awsClientConfig,
   regionAndStage,
   reportPackagedResources,
-  serviceAndStage,
   serviceDir,
   warnMisspeltCustomBlock,
   wrapHooks,
@@ -23,7 +21,6 @@ import {
   type PluginUtilsInput,
   type ServerlessFunctionConfig,
   type ServerlessLike,
-  accountId,
 } from '@serverless-continuum/core/serverless';
 import { ConfigError } from '@serverless-continuum/core/errors';
 import {
@@ -57,12 +54,9 @@ import {
   frameworkResourceChanges,
   imageFunctions,
   infoLines,
-  resourceIds,
   triggerUnits,
 } from './compile';
-import type { AssembledImage } from '@serverless-continuum/core/image';
-import { imageUriValue, placeholderImageUri } from '@serverless-continuum/core/image/settings';
-import { imageBuilder, imageRepository, imageTag, REGISTRY_FIX, repositoryTags } from './image/build';
+import { ServiceImages } from './image/service-images';
 import { commands } from './commands/definitions';
 import type { CommandContext } from './commands/command-context';
 
@@ -73,8 +67,7 @@ class ContainerLambdaPlugin {
   readonly commands = commands;
   private readonly utils: PluginUtils;
   private resolved = new Map<string, ResolvedContainerFunction>();
-  /** The registry builder's images of this run, by function. */
-  private images = new Map<string, AssembledImage>();
+  private readonly images: ServiceImages;
   private managedRoles = new Set<string>();
   /** FDL-imported function -> `file functions.aws[i].lambda`, for messages. */
   private importedFrom = new Map<string, string>();
@@ -91,6 +84,15 @@ class ContainerLambdaPlugin {
     utils?: PluginUtilsInput,
   ) {
     this.utils = pluginUtils(utils);
+    this.images = new ServiceImages({
+      serverless,
+      options,
+      utils: this.utils,
+      custom: () => this.custom,
+      serviceDir: () => this.dir,
+      functions: () => [...this.resolved.values()],
+      writeBuildContexts: () => this.writeBuildContexts(),
+    });
     this.typeErrors = nonStringProperties(serverless.service.functions);
     defineFunctionProperties(serverless, functionPropertiesSchema);
     // OSCAR's keys are accepted (one service file may deploy to OSCAR on another stage) and said to do nothing here.
@@ -109,17 +111,17 @@ class ContainerLambdaPlugin {
       // The first package step: every plugin has published its triggers in `initialize` by then.
       'before:package:cleanup': () => {
         checkPublishedTriggers(serverless);
-        this.registryBuilder()?.keepCacheAside(this.dir);
+        this.images.registryBuilder()?.keepCacheAside(this.dir);
       },
-      'after:package:cleanup': () => this.registryBuilder()?.restoreCache(this.dir),
-      'before:package:compileFunctions': () => this.buildImages(),
-      'before:deploy:function:packageFunction': () => this.buildImages({ push: true }),
+      'after:package:cleanup': () => this.images.registryBuilder()?.restoreCache(this.dir),
+      'before:package:compileFunctions': () => this.images.build(),
+      'before:deploy:function:packageFunction': () => this.images.build({ push: true }),
       // After the framework packaged (its own before:deploy:deploy) and before it creates or updates the stack.
-      'before:deploy:deploy': () => this.pushImages(),
+      'before:deploy:deploy': () => this.images.push(),
       'after:package:compileEvents': () => this.compileResources(),
       'before:remove:remove': () => this.keepFrameworkRepository(),
       // Once the stack is gone: no function uses the images any more.
-      'after:remove:remove': () => this.removeImages(),
+      'after:remove:remove': () => this.images.remove(this.keepImagesReason()),
       'after:package:finalize': () =>
         reportPackagedResources(serverless, this.utils, PLUGIN, [...this.resolved.keys()]),
       'aws:info:displayServiceInfo': () =>
@@ -230,119 +232,13 @@ class ContainerLambdaPlugin {
     const changes = imageFunctions(
       [...this.resolved.values()],
       { functions, provider },
-      this.placeholderUris(),
+      this.images.placeholderUris(),
     );
     for (const notice of changes.notices) this.utils.log.notice(notice);
     this.managedRoles = changes.managedRoles;
     for (const [name, values] of Object.entries(changes.functions)) Object.assign(functions[name]!, values);
     if (changes.ecrImages) provider.ecr = { ...provider.ecr, images: changes.ecrImages };
     if (changes.apiGateway) provider.apiGateway = changes.apiGateway;
-  }
-
-  /** The functions whose image is built here (not prebuilt). */
-  private toBuild(): ResolvedContainerFunction[] {
-    return [...this.resolved.values()].filter((fn) => !fn.prebuilt);
-  }
-
-  /** The registry builder's module, loaded on demand, when it builds this service's images. */
-  private registryBuilder(): typeof import('./image/registry-builder') | undefined {
-    if (imageBuilder(this.custom) !== 'registry' || !this.toBuild().length) return undefined;
-    return require('./image/registry-builder') as typeof import('./image/registry-builder');
-  }
-
-  private get repository(): string {
-    const { service, stage } = serviceAndStage(this.serverless, this.options);
-    return imageRepository(this.custom, service, stage);
-  }
-
-  /** Until the images are assembled, each function is given a uri the framework accepts without building. */
-  private placeholderUris(digests: Record<string, string> = {}): Record<string, string> {
-    if (imageBuilder(this.custom) !== 'registry') return {};
-    const { region } = regionAndStage(this.serverless, this.options);
-    const zero = `sha256:${'0'.repeat(64)}`;
-    return Object.fromEntries(
-      this.toBuild().map((fn) => [
-        fn.name,
-        placeholderImageUri(region, this.repository, digests[fn.name] ?? zero),
-      ]),
-    );
-  }
-
-  /** Registry builder: assembles the images (no Docker); `docker`: writes the build contexts. */
-  private async buildImages(options: { push?: boolean } = {}): Promise<void> {
-    const builder = this.registryBuilder();
-    if (!builder) {
-      if (imageBuilder(this.custom) === 'docker') this.writeBuildContexts();
-      return;
-    }
-    const settings = await this.imageSettings();
-    const only =
-      typeof this.options.function === 'string' && options.push ? this.options.function : undefined;
-    const functions = this.toBuild().filter((fn) => !only || fn.name === only);
-    this.images = await builder.assembleFunctionImages(functions, settings);
-    const functionsConfig = this.serverless.service.functions ?? {};
-    if (options.push) {
-      const target = await this.ecrTarget();
-      for (const fn of functions) {
-        const pushed = await builder.pushFunctionImage(fn, this.images.get(fn.name)!, target, settings);
-        // `sls deploy function` hands this uri to UpdateFunctionCode as it is.
-        functionsConfig[fn.name]!.image = pushed.reference;
-      }
-      return;
-    }
-    const digests = Object.fromEntries([...this.images].map(([name, image]) => [name, image.digest]));
-    for (const [name, uri] of Object.entries(this.placeholderUris(digests)))
-      functionsConfig[name]!.image = uri;
-  }
-
-  private async imageSettings(): Promise<import('./image/registry-builder').ImageSettings> {
-    const aws = await awsClientConfig(this.serverless, this.options);
-    return {
-      serviceDir: this.dir,
-      custom: this.custom,
-      utils: this.utils,
-      ...(aws.credentials ? { awsCredentials: aws.credentials } : {}),
-    };
-  }
-
-  /** The service's ECR repository in the deploying account and region. */
-  private async ecrTarget(): Promise<{
-    registry: string;
-    repository: string;
-    repositoryTags: Record<string, string>;
-  }> {
-    const { region } = regionAndStage(this.serverless, this.options);
-    const { service, stage } = serviceAndStage(this.serverless, this.options);
-    const account = await accountId(this.serverless, REGISTRY_FIX);
-    return {
-      registry: `${account}.dkr.ecr.${region}.amazonaws.com`,
-      repository: this.repository,
-      repositoryTags: repositoryTags(service, stage),
-    };
-  }
-
-  /** Before the stack update: pushes each image ECR does not have yet (creating the repository). */
-  private async pushImages(): Promise<void> {
-    const builder = this.registryBuilder();
-    if (!builder) return;
-    const images = this.images.size ? this.images : builder.recordedImages(this.dir);
-    if (!images) {
-      throw new ConfigError(
-        'custom.containerLambda.builder',
-        'no assembled image to push: run sls package (or sls deploy without --package) first',
-      );
-    }
-    const settings = await this.imageSettings();
-    const target = await this.ecrTarget();
-    for (const fn of this.toBuild()) {
-      const image = images.get(fn.name);
-      if (!image)
-        throw new ConfigError(
-          `functions.${fn.name}`,
-          'its image was not assembled by the last sls package: package again',
-        );
-      await builder.pushFunctionImage(fn, image, target, settings);
-    }
   }
 
   private importFdl(): void {
@@ -423,7 +319,7 @@ class ContainerLambdaPlugin {
   /** `builder: docker`: the framework's own repository stays when asked (it deletes it otherwise). */
   private keepFrameworkRepository(): void {
     const why = this.keepImagesReason();
-    if (!why || this.registryBuilder()) return;
+    if (!why || this.images.registryBuilder()) return;
     if (keepEcrRepositoryOnRemove(this.serverless)) {
       // The framework's own name for it (its naming.getEcrRepositoryName).
       const { stage } = regionAndStage(this.serverless, this.options);
@@ -436,27 +332,6 @@ class ContainerLambdaPlugin {
         `${why}: this framework's remove step was not found; its image repository may be removed`,
       );
     }
-  }
-
-  /** The registry builder's images, after the stack: deleted (see image/remove.ts) or kept, as asked. */
-  private async removeImages(): Promise<void> {
-    if (!this.registryBuilder()) return;
-    const remove = require('./image/remove') as typeof import('./image/remove');
-    const { service, stage } = serviceAndStage(this.serverless, this.options);
-    const aws = await awsClientConfig(this.serverless, this.options);
-    const images = {
-      region: aws.region,
-      repository: this.repository,
-      ownerTags: repositoryTags(service, stage),
-      imageTags: this.toBuild().map((fn) => imageTag(fn)),
-      ...(aws.credentials ? { awsCredentials: aws.credentials } : {}),
-    };
-    const why = this.keepImagesReason();
-    if (why) {
-      this.utils.log.notice(remove.keptNotice(images, why, !this.custom.repository));
-      return;
-    }
-    await remove.removeServiceImages(images, this.utils);
   }
 
   /** After the framework cleaned `.serverless`: stop if an image must be built and Docker is not there; write the contexts. */
@@ -472,12 +347,7 @@ class ContainerLambdaPlugin {
     if (!this.resolved.size) return;
     const functions = [...this.resolved.values()];
     const template = compiledTemplate(this.serverless);
-    // The stack's own account and region in the uri: the template is written with no credentials.
-    for (const [name, image] of this.images) {
-      const lambda = template.Resources[resourceIds(name).lambda];
-      const code = (lambda?.Properties as { Code?: Record<string, unknown> } | undefined)?.Code;
-      if (code) code.ImageUri = imageUriValue(this.repository, image.digest);
-    }
+    this.images.writeImageUris(template);
     const options = compileOptions(functions, template, this.serverless.service.provider, this.managedRoles);
     mergeResources(this.serverless, PLUGIN, compileService(functions, options).resources);
     Object.assign(template.Resources, frameworkResourceChanges(functions, template));
