@@ -3,19 +3,18 @@
 // skopeo, unpacked with umoci, and its entrypoint run the way Lambda runs it (read-only root, a non-root uid,
 // only /tmp writable) against a loopback Lambda Runtime API and s3rver.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { hostNodeLibraries, loadBusyboxBase, loadGlibcBase, loadNodeImage } from './harness/base-images';
 import {
-  hostNodeLibraries,
-  loadBusyboxBase,
-  loadGlibcBase,
-  loadNodeImage,
-  skopeoCreds,
-} from './harness/base-images';
-import { canRunContainers, LAMBDA_UID, pullImage, startAsLambda } from './harness/lambda-container';
+  canRunContainers,
+  inspectImage,
+  LAMBDA_UID,
+  pullImage,
+  startAsLambda,
+} from './harness/lambda-container';
 import {
   missingImageTools,
   needImageTools,
@@ -124,6 +123,30 @@ describe(
       ...extra,
     });
 
+    /** Runs the echo function's image as Lambda would, sends it `ping` over HTTP and returns the decoded answer. */
+    const pingEcho = async (reference: string, name: string, requestId: string): Promise<string> => {
+      const lambda = start(await pull(reference, name), contract('echo'));
+      try {
+        const outcome = await lambda.answer(
+          api.invoke(
+            {
+              httpMethod: 'POST',
+              path: '/echo',
+              headers: {},
+              body: Buffer.from('ping\n').toString('base64'),
+              isBase64Encoded: true,
+              requestContext: { requestId },
+            },
+            { requestId: `${requestId}-${name}` },
+          ),
+        );
+        assert.equal(outcome.kind, 'response', lambda.output());
+        return Buffer.from((outcome.body as { body: string }).body, 'base64').toString();
+      } finally {
+        await lambda.stop();
+      }
+    };
+
     let echoReference = '';
 
     test('sls container build --push prints the pushed reference as its last line', async () => {
@@ -135,32 +158,9 @@ describe(
 
     test('on a busybox base, an HTTP event is answered with the stdout of the script, as uid 993 on a read-only root', async () => {
       assert.ok(echoReference, 'the build test pushed the image');
-      const image = await pull(echoReference, 'echo');
-      const lambda = start(image, contract('echo'));
-      try {
-        const outcome = await lambda.answer(
-          api.invoke(
-            {
-              httpMethod: 'POST',
-              path: '/echo',
-              headers: {},
-              body: Buffer.from('ping\n').toString('base64'),
-              isBase64Encoded: true,
-              requestContext: { requestId: 'r1' },
-            },
-            { requestId: 'r-echo-1' },
-          ),
-        );
-        assert.equal(outcome.kind, 'response', lambda.output());
-        const body = (outcome.body as { body: string; isBase64Encoded: boolean }).body;
-        assert.equal(
-          Buffer.from(body, 'base64').toString(),
-          `hello from ${LAMBDA_UID} on a read-only root\nping\n`,
-        );
-        assert.deepEqual(api.violations, []);
-      } finally {
-        await lambda.stop();
-      }
+      const answer = await pingEcho(echoReference, 'echo', 'r1');
+      assert.equal(answer, `hello from ${LAMBDA_UID} on a read-only root\nping\n`);
+      assert.deepEqual(api.violations, []);
     });
 
     test('on a glibc base with another layout, an S3 event runs the script and its output object appears', async () => {
@@ -227,70 +227,23 @@ describe(
         config: 'serverless-image-runtime.yml',
         env: { RUNTIME_IMAGE: nodeImage },
       });
-      const layers = (reference: string) =>
-        (
-          JSON.parse(
-            execFileSync(
-              'skopeo',
-              [
-                'inspect',
-                '--raw',
-                '--cert-dir',
-                registry.certDir,
-                '--creds',
-                skopeoCreds(),
-                `docker://${reference}`,
-              ],
-              { encoding: 'utf8' },
-            ),
-          ) as { layers: { digest: string }[] }
-        ).layers.map((l) => l.digest);
-      const history = JSON.parse(
-        execFileSync(
-          'skopeo',
-          [
-            'inspect',
-            '--config',
-            '--cert-dir',
-            registry.certDir,
-            '--creds',
-            skopeoCreds(),
-            `docker://${fromImage.reference}`,
-          ],
-          { encoding: 'utf8' },
-        ),
-      ) as { history: { comment?: string }[] };
+      const layers = async (reference: string) =>
+        (await inspectImage<{ layers: { digest: string }[] }>(registry, reference, 'manifest')).layers.map(
+          (l) => l.digest,
+        );
+      const history = await inspectImage<{ history: { comment?: string }[] }>(
+        registry,
+        fromImage.reference,
+        'config',
+      );
       assert.ok(
         history.history.some((h) => h.comment?.startsWith(`the Node.js runtime (${nodeImage}, sha256:`)),
         JSON.stringify(history.history),
       );
       // The busybox base has one layer; the runtime comes next.
-      assert.equal(layers(fromImage.reference)[1], layers(direct.reference)[1]);
-      const image = await pull(fromImage.reference, 'echo-node-image');
-      const lambda = start(image, contract('echo'));
-      try {
-        const outcome = await lambda.answer(
-          api.invoke(
-            {
-              httpMethod: 'POST',
-              path: '/echo',
-              headers: {},
-              body: Buffer.from('ping\n').toString('base64'),
-              isBase64Encoded: true,
-              requestContext: { requestId: 'r2' },
-            },
-            { requestId: 'r-echo-image-1' },
-          ),
-        );
-        assert.equal(outcome.kind, 'response', lambda.output());
-        const body = (outcome.body as { body: string }).body;
-        assert.match(
-          Buffer.from(body, 'base64').toString(),
-          new RegExp(`^hello from ${LAMBDA_UID} on a read-only root`),
-        );
-      } finally {
-        await lambda.stop();
-      }
+      assert.equal((await layers(fromImage.reference))[1], (await layers(direct.reference))[1]);
+      const answer = await pingEcho(fromImage.reference, 'echo-node-image', 'r2');
+      assert.match(answer, new RegExp(`^hello from ${LAMBDA_UID} on a read-only root`));
     });
 
     for (const framework of ['osls', 'serverless'] as const) {

@@ -52,6 +52,24 @@ export async function pullImage(
   return { root: join(bundle, 'rootfs'), args: config.process.args, env: config.process.env };
 }
 
+/** What the registry holds for `reference`, as skopeo reads it: the manifest, or the image config. */
+export async function inspectImage<T>(
+  registry: TestRegistry,
+  reference: string,
+  what: 'manifest' | 'config',
+): Promise<T> {
+  const { stdout } = await run('skopeo', [
+    'inspect',
+    what === 'manifest' ? '--raw' : '--config',
+    '--cert-dir',
+    registry.certDir,
+    '--creds',
+    skopeoCreds(),
+    `docker://${reference}`,
+  ]);
+  return JSON.parse(stdout) as T;
+}
+
 export interface RunningContainer {
   /** stdout and stderr so far. */
   output(): string;
